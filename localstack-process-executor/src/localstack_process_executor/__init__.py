@@ -1,0 +1,1 @@
+"""A LocalStack Lambda runtime executor that runs execution environments as local processes."""

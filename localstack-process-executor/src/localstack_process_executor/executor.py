@@ -1,0 +1,331 @@
+"""A LocalStack Lambda runtime executor that runs each execution environment as a process.
+
+LocalStack's Docker executor starts a container per execution environment; this one
+starts `bootstrap.py` on a local interpreter instead. The process speaks the same
+executor-endpoint protocol as the init LocalStack puts into its containers, so the rest
+of LocalStack's Lambda service (assignment, scaling, logs, retries) works unchanged.
+
+Each environment's process leads its own process group, so stopping it also stops
+whatever the handler started; a lifeline pipe makes every process exit when LocalStack
+does, even when LocalStack is killed without a chance to stop them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import logging
+import shutil
+import signal
+import threading
+from concurrent.futures import Future, InvalidStateError
+from concurrent.futures import TimeoutError as FutureTimeoutError
+from datetime import datetime, timezone
+from pathlib import Path
+
+from localstack import config as localstack_config
+from localstack.aws.api.lambda_ import PackageType
+from localstack.services.lambda_.invocation.executor_endpoint import (
+    ExecutorEndpoint,
+    InvokeSendError,
+    StatusErrorException,
+)
+from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
+from localstack.services.lambda_.invocation.runtime_executor import (
+    LambdaRuntimeException,
+    RuntimeExecutor,
+)
+
+from localstack_process_executor.aws_sdk import ensure_aws_sdk_folder
+from localstack_process_executor.runtime_process import BOOTSTRAP, SPARES, RuntimeProcess
+from localstack_process_executor.runtimes import UnsupportedRuntimeError, choose_interpreter
+
+LOG = logging.getLogger(__name__)
+
+LOCAL_ADDRESSES = {"0.0.0.0", "127.0.0.1", "localhost", "::", "::1", ""}
+
+
+def executor_folder() -> Path:
+    return Path(localstack_config.dirs.tmp) / "process-executor"
+
+
+def processes_folder() -> Path:
+    return executor_folder() / "processes"
+
+
+def aws_sdk_folder() -> Path:
+    return ensure_aws_sdk_folder(executor_folder() / "aws-sdk")
+
+
+def exit_reason(returncode: int) -> str:
+    """Describe an exit code the way AWS's runtime error messages do."""
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name.removeprefix("SIG").lower()
+        except ValueError:
+            name = str(-returncode)
+        return f"signal: {name}"
+    return f"exit status {returncode}"
+
+
+def utc_timestamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class ProcessRuntimeExecutor(RuntimeExecutor):
+    """One execution environment of one function version, run as a local process."""
+
+    def __init__(self, id: str, function_version: FunctionVersion) -> None:
+        super().__init__(id=id, function_version=function_version)
+        self.executor_endpoint = ExecutorEndpoint(self.id, container_address="127.0.0.1")
+        self.env_vars: dict[str, str] = {}
+        self._lock = threading.RLock()
+        self._process: RuntimeProcess | None = None
+        self._deliberate_exits: set[int] = set()
+        self._stopped = False
+        self._request_id: str | None = None
+        self._log_offset = 0
+
+    # Lifecycle ----------------------------------------------------------------------
+
+    def start(self, env_vars: dict[str, str]) -> None:
+        self.env_vars = {key: str(value) for key, value in env_vars.items()}
+        self.executor_endpoint.start()
+        self._launch()
+        self.executor_endpoint.wait_for_startup()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            runtime_process = self._process
+        self._kill(runtime_process)
+        try:
+            self.executor_endpoint.shutdown()
+        except Exception as e:  # the endpoint may never have started
+            LOG.debug("Error while shutting down endpoint of environment %s: %s", self.id, e)
+        if runtime_process is not None:
+            shutil.rmtree(runtime_process.folder, ignore_errors=True)
+
+    def _launch(self) -> None:
+        """Give this environment a fresh process (first start, or after a timeout/crash)."""
+        choice = choose_interpreter(self.function_version.config.runtime)
+        code_dir = str(self.function_version.config.code.get_unzipped_code_location())
+        runtime_process = SPARES.take(choice.interpreter, processes_folder(), aws_sdk_folder())
+        if choice.note:
+            with runtime_process.log_path.open("a") as log:
+                log.write(choice.note)
+        environment = {
+            **runtime_process.base_environment(),
+            **self.env_vars,
+            # Reserved variables, with this machine's paths in place of the container's.
+            "LAMBDA_TASK_ROOT": code_dir,
+            "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{self.function_version.config.runtime}",
+            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{runtime_process.port}",
+        }
+        with self._lock:
+            previous, self._process = self._process, runtime_process
+            self._log_offset = 0
+        if previous is not None:
+            previous.close_pipes()
+        self.executor_endpoint.container_port = runtime_process.port
+        threading.Thread(
+            target=self._watch, args=(runtime_process,), name=f"lambda-{self.id}", daemon=True
+        ).start()
+        try:
+            runtime_process.assign(environment, code_dir)
+        except OSError as e:
+            LOG.debug("Process %s died before its assignment: %s", runtime_process.pid, e)
+        LOG.debug(
+            "Environment %s of %s runs as process %s on Python %s",
+            self.id,
+            self.function_version.qualified_arn,
+            runtime_process.pid,
+            choice.interpreter.version_text,
+        )
+
+    def _relaunch(self) -> None:
+        LOG.debug("Environment %s needs a fresh process", self.id)
+        self.executor_endpoint.startup_future = Future()
+        self._launch()
+        self.executor_endpoint.wait_for_startup()
+
+    def _kill(self, runtime_process: RuntimeProcess | None) -> None:
+        if runtime_process is None:
+            return
+        with self._lock:
+            self._deliberate_exits.add(runtime_process.pid)
+        runtime_process.kill()
+
+    def _watch(self, runtime_process: RuntimeProcess) -> None:
+        """Turn an exit nobody asked for into the error AWS reports (Runtime.ExitError)."""
+        returncode = runtime_process.process.wait()
+        # Whatever the handler started must not outlive its environment.
+        runtime_process.kill()
+        with self._lock:
+            if self._stopped or runtime_process.pid in self._deliberate_exits:
+                return
+            request_id = self._request_id
+        reason = exit_reason(returncode)
+        LOG.debug("Process %s of environment %s exited: %s", runtime_process.pid, self.id, reason)
+        error = {
+            "errorType": "Runtime.ExitError",
+            "errorMessage": (
+                f"RequestId: {request_id or ''} Error: Runtime exited with error: {reason}"
+            ),
+        }
+        endpoint = self.executor_endpoint
+        if endpoint.startup_future is not None and not endpoint.startup_future.done():
+            payload = json.dumps(error).encode()
+            with contextlib.suppress(InvalidStateError):  # a report from the process won
+                endpoint.startup_future.set_exception(
+                    StatusErrorException("Environment startup failed", payload=payload)
+                )
+            return
+        future = endpoint.invocation_future
+        if request_id and future is not None and not future.done():
+            logs = self._new_logs() + (
+                f"{error['errorMessage']}\nRuntime.ExitError\n" + self._end_lines(request_id, None)
+            )
+            with contextlib.suppress(InvalidStateError):
+                future.set_result(
+                    InvocationResult(request_id, json.dumps(error).encode(), True, logs)
+                )
+
+    # Invocations --------------------------------------------------------------------
+
+    def invoke(self, payload: dict[str, str]) -> InvocationResult:
+        with self._lock:
+            needs_process = self._process is None or not self._process.alive()
+        if needs_process:
+            self._relaunch()
+        request_id = payload["invoke-id"]
+        future: Future[InvocationResult] = Future()
+        self.executor_endpoint.invocation_future = future
+        self.executor_endpoint.logs = None
+        with self._lock:
+            self._request_id = request_id
+        try:
+            self._send(payload)
+            timeout = self.function_version.config.timeout
+            try:
+                result = future.result(timeout=timeout)
+            except FutureTimeoutError:
+                result = self._time_out(future, request_id, timeout)
+            self._log_offset = self._log_size()
+            return result
+        finally:
+            with self._lock:
+                self._request_id = None
+
+    def _send(self, payload: dict[str, str]) -> None:
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.executor_endpoint.container_port, timeout=30
+        )
+        try:
+            connection.request(
+                "POST", "/invoke", json.dumps(payload), {"Content-Type": "application/json"}
+            )
+            status = connection.getresponse().status
+        except OSError as e:
+            raise InvokeSendError(
+                f"Could not send the invocation to environment {self.id}: {e}"
+            ) from e
+        finally:
+            connection.close()
+        if status != 200:
+            raise InvokeSendError(f"Environment {self.id} refused the invocation ({status})")
+
+    def _time_out(
+        self, future: Future[InvocationResult], request_id: str, timeout: int
+    ) -> InvocationResult:
+        """Stop a handler that ran past its timeout: kill its processes, report as AWS does."""
+        with self._lock:
+            runtime_process = self._process
+        self._kill(runtime_process)
+        message = f"Task timed out after {timeout:.2f} seconds"
+        logs = (
+            self._new_logs()
+            + f"{utc_timestamp()} {request_id} {message}\n"
+            + self._end_lines(request_id, timeout * 1000, status="timeout")
+        )
+        error = {
+            "errorType": "Sandbox.Timedout",
+            "errorMessage": f"RequestId: {request_id} Error: {message}",
+        }
+        result = InvocationResult(request_id, json.dumps(error).encode(), True, logs)
+        try:
+            future.set_result(result)
+        except InvalidStateError:
+            return future.result()  # the response won the race against the kill
+        return result
+
+    def _end_lines(self, request_id: str, duration_ms: float | None, status: str = "error") -> str:
+        memory = self.function_version.config.memory_size
+        report = f"REPORT RequestId: {request_id}"
+        if duration_ms is not None:
+            report += f"\tDuration: {duration_ms:.2f} ms\tBilled Duration: {int(duration_ms)} ms"
+        report += f"\tMemory Size: {memory} MB\tStatus: {status}"
+        return f"END RequestId: {request_id}\n{report}\n"
+
+    @property
+    def log_path(self) -> Path | None:
+        return self._process.log_path if self._process else None
+
+    def _log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except (OSError, AttributeError):
+            return 0
+
+    def _new_logs(self) -> str:
+        """What the environment wrote since the last invocation ended."""
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(self._log_offset)
+                return log.read().decode("utf-8", "replace")
+        except (OSError, AttributeError):
+            return ""
+
+    # Addresses and preparation --------------------------------------------------------
+
+    def get_address(self) -> str:
+        return "127.0.0.1"
+
+    def get_endpoint_from_executor(self) -> str:
+        host = localstack_config.GATEWAY_LISTEN[0].host
+        return "127.0.0.1" if host in LOCAL_ADDRESSES else host
+
+    def get_runtime_endpoint(self) -> str:
+        port = localstack_config.GATEWAY_LISTEN[0].port
+        prefix = self.executor_endpoint.get_endpoint_prefix()
+        return f"http://{self.get_endpoint_from_executor()}:{port}{prefix}"
+
+    def get_logs(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except (OSError, AttributeError):
+            return ""
+
+    @classmethod
+    def prepare_version(cls, function_version: FunctionVersion) -> None:
+        if function_version.config.package_type != PackageType.Zip:
+            raise LambdaRuntimeException(
+                "The process executor runs .zip functions only; container images need Docker."
+            )
+        try:
+            choice = choose_interpreter(function_version.config.runtime)
+        except UnsupportedRuntimeError as e:
+            raise LambdaRuntimeException(str(e)) from e
+        function_version.config.code.prepare_for_execution()
+        # Have a process loaded and waiting before the first invocation arrives.
+        SPARES.refill(choice.interpreter, processes_folder(), aws_sdk_folder())
+
+    @classmethod
+    def cleanup_version(cls, function_version: FunctionVersion) -> None:
+        pass  # environments clean up after themselves in stop()
+
+    @classmethod
+    def validate_environment(cls) -> bool:
+        return True

@@ -1,0 +1,3 @@
+from sfnlab.cli import main
+
+main()

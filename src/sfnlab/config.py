@@ -1,0 +1,79 @@
+"""The kit's settings, read once from the environment.
+
+| variable | meaning | default |
+| --- | --- | --- |
+| `SFNLAB_ENDPOINT` | LocalStack's endpoint (else `AWS_ENDPOINT_URL`) | `http://127.0.0.1:4566` |
+| `SFNLAB_HOME` | the kit's folder: virtualenvs, caches, state | `<project>/.sfnlab` |
+| `SFNLAB_STATE_DIR` | the embedded LocalStack's state, logs and pid file | `$SFNLAB_HOME/state` |
+| `SFNLAB_PYTHON` | the Python (3.12 or 3.13) for the embedded LocalStack | found automatically |
+| `SFNLAB_STARTUP_TIMEOUT` | seconds to wait for LocalStack to become ready | `90` |
+| `AWS_DEFAULT_REGION` | region of everything the kit creates | `us-east-1` |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+
+
+@dataclass(frozen=True)
+class Settings:
+    endpoint: str
+    home: Path
+    state_dir: Path
+    region: str = "us-east-1"
+    python: str | None = None
+    startup_timeout: float = 90.0
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.endpoint).hostname or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(self.endpoint)
+        return parts.port or (443 if parts.scheme == "https" else 80)
+
+    @property
+    def runtime_venv(self) -> Path:
+        """The embedded LocalStack's own virtualenv (shared by every state folder)."""
+        return self.home / "localstack-venv"
+
+    @property
+    def uv_cache(self) -> Path:
+        return self.home / "cache" / "uv"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / "localstack.log"
+
+    @property
+    def install_log(self) -> Path:
+        return self.home / "localstack-venv-install.log"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.state_dir / "localstack.json"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    home = Path(env.get("SFNLAB_HOME") or PROJECT_ROOT / ".sfnlab").resolve()
+    state_dir = Path(env.get("SFNLAB_STATE_DIR") or home / "state").resolve()
+    endpoint = (
+        env.get("SFNLAB_ENDPOINT") or env.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT
+    ).rstrip("/")
+    return Settings(
+        endpoint=endpoint,
+        home=home,
+        state_dir=state_dir,
+        region=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1",
+        python=env.get("SFNLAB_PYTHON") or None,
+        startup_timeout=float(env.get("SFNLAB_STARTUP_TIMEOUT") or 90),
+    )

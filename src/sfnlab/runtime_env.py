@@ -1,0 +1,152 @@
+"""The embedded LocalStack's own virtualenv: localstack-core 4.14.0 and the process executor.
+
+LocalStack 4.14 needs Python >= 3.12, which the kit itself does not, so it gets its own
+environment, created on first use from the committed lock file
+(`requirements/localstack-runtime.txt`) and recreated only when that file, the
+executor's metadata or the interpreter changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from localstack_process_executor.interpreters import Interpreter, find_first, probe
+from sfnlab.config import PROJECT_ROOT, Settings
+from sfnlab.errors import InstallFailed, PythonNotFound
+from sfnlab.progress import step
+
+REQUIREMENTS = PROJECT_ROOT / "requirements" / "localstack-runtime.txt"
+EXECUTOR_PROJECT = PROJECT_ROOT / "localstack-process-executor"
+# LocalStack 4.14 is built on 3.13 and runs on 3.12; its pinned dependencies do not
+# install on 3.14 (see requirements/README.md).
+SUPPORTED_PYTHONS = [(3, 13), (3, 12)]
+STAMP_NAME = ".sfnlab-install.json"
+
+
+def find_runtime_python(settings: Settings) -> Interpreter:
+    """A Python 3.13 or 3.12 that really runs: SFNLAB_PYTHON if set, else the one found."""
+    if settings.python:
+        version = probe(settings.python)
+        if version is None:
+            raise PythonNotFound(
+                f"SFNLAB_PYTHON is set to {settings.python}, which does not run.",
+                hint="Point it at a working Python 3.12 or newer, or unset it.",
+            )
+        if version not in SUPPORTED_PYTHONS:
+            raise PythonNotFound(
+                f"SFNLAB_PYTHON is Python {version[0]}.{version[1]}; the embedded LocalStack "
+                "runs on Python 3.12 or 3.13.",
+                hint="Point it at a Python 3.13 or 3.12, or unset it.",
+            )
+        return Interpreter(settings.python, version)
+    found = find_first(SUPPORTED_PYTHONS)
+    if found is None:
+        raise PythonNotFound(
+            "The embedded LocalStack needs Python 3.13 or 3.12, and neither was found on PATH, "
+            "in pyenv, uv or the usual install folders.",
+            hint="Install Python 3.13 (for example `uv python install 3.13` or "
+            "`pyenv install 3.13`) or set SFNLAB_PYTHON to one; with Docker, run "
+            "`docker compose up -d` instead.",
+        )
+    return found
+
+
+def fingerprint(interpreter: Interpreter) -> str:
+    digest = hashlib.sha256()
+    digest.update(REQUIREMENTS.read_bytes())
+    digest.update((EXECUTOR_PROJECT / "pyproject.toml").read_bytes())
+    digest.update(f"{interpreter.path}|{interpreter.version_text}".encode())
+    return digest.hexdigest()
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / "bin" / "python"
+
+
+def recorded_install(venv: Path) -> tuple[Interpreter, str] | None:
+    """The interpreter and fingerprint the virtualenv was last built with, if any."""
+    try:
+        record = json.loads((venv / STAMP_NAME).read_text())
+        version = tuple(record["version"])
+        return Interpreter(record["python"], (version[0], version[1])), record["fingerprint"]
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def uv_command() -> list[str]:
+    from uv import find_uv_bin
+
+    return [os.fsdecode(find_uv_bin())]
+
+
+def uv_environment(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    # Never download an interpreter behind the learner's back; use the one we found.
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env.setdefault("UV_CACHE_DIR", str(settings.uv_cache))
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+def ensure_runtime_env(settings: Settings) -> Path:
+    """The embedded runtime's Python, creating or refreshing its virtualenv if needed."""
+    venv = settings.runtime_venv
+    record = recorded_install(venv)
+    if record and venv_python(venv).exists():
+        interpreter, recorded = record
+        if probe(interpreter.path) == interpreter.version and fingerprint(interpreter) == recorded:
+            return venv_python(venv)
+    interpreter = find_runtime_python(settings)
+    install_runtime_env(settings, interpreter)
+    record = {
+        "python": interpreter.path,
+        "version": list(interpreter.version),
+        "fingerprint": fingerprint(interpreter),
+    }
+    (venv / STAMP_NAME).write_text(json.dumps(record) + "\n")
+    return venv_python(venv)
+
+
+def install_runtime_env(settings: Settings, interpreter: Interpreter) -> None:
+    venv = settings.runtime_venv
+    settings.home.mkdir(parents=True, exist_ok=True)
+    commands = [
+        [*uv_command(), "venv", "--clear", "--quiet", "--python", interpreter.path, str(venv)],
+        [
+            *uv_command(),
+            "pip",
+            "install",
+            "--python",
+            str(venv_python(venv)),
+            "-r",
+            str(REQUIREMENTS),
+            "-e",
+            str(EXECUTOR_PROJECT),
+        ],
+    ]
+    with (
+        settings.install_log.open("w") as log,
+        step(
+            f"Installing the embedded LocalStack runtime on Python {interpreter.version_text} "
+            "(first use only)",
+            "Installed the embedded LocalStack runtime",
+        ),
+    ):
+        for command in commands:
+            log.write(f"$ {' '.join(command)}\n")
+            log.flush()
+            result = subprocess.run(
+                command, stdout=log, stderr=subprocess.STDOUT, env=uv_environment(settings)
+            )
+            if result.returncode != 0:
+                raise InstallFailed(
+                    "Installing the embedded LocalStack runtime failed "
+                    f"(exit {result.returncode}).",
+                    hint="Check the network access to PyPI and the free disk space, then run "
+                    "`sfnlab up` again.",
+                    log_file=settings.install_log,
+                )

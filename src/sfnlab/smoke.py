@@ -1,0 +1,84 @@
+"""`sfnlab smoke`: deploy a one-file Lambda to LocalStack, invoke it, show what came back."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sfnlab.aws import client
+from sfnlab.config import Settings, load_settings
+from sfnlab.functions import wait_until_ready
+
+FUNCTION_NAME = "sfnlab-smoke"
+ROLE_NAME = "sfnlab-smoke-role"
+HANDLER_SOURCE = Path(__file__).with_name("smoke_handler.py")
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    payload: dict
+    log_tail: str
+    invoke_ms: float
+
+
+def zip_handler() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("lambda_function.py", HANDLER_SOURCE.read_text())
+    return buffer.getvalue()
+
+
+def ensure_role(settings: Settings) -> str:
+    iam = client("iam", settings)
+    try:
+        return iam.get_role(RoleName=ROLE_NAME)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        return iam.create_role(
+            RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
+        )["Role"]["Arn"]
+
+
+def smoke(settings: Settings | None = None, event: dict | None = None) -> SmokeResult:
+    """Create (or refresh) the smoke Lambda and invoke it once."""
+    settings = settings or load_settings()
+    lam = client("lambda", settings)
+    code = zip_handler()
+    try:
+        lam.update_function_code(FunctionName=FUNCTION_NAME, ZipFile=code)
+    except lam.exceptions.ResourceNotFoundException:
+        lam.create_function(
+            FunctionName=FUNCTION_NAME,
+            Runtime="python3.12",
+            Role=ensure_role(settings),
+            Handler="lambda_function.lambda_handler",
+            Code={"ZipFile": code},
+            Timeout=10,
+        )
+    wait_until_ready(lam, FUNCTION_NAME)
+    started = time.perf_counter()
+    response = lam.invoke(
+        FunctionName=FUNCTION_NAME,
+        Payload=json.dumps(event or {"hello": "world"}).encode(),
+        LogType="Tail",
+    )
+    invoke_ms = (time.perf_counter() - started) * 1000
+    return SmokeResult(
+        payload=json.loads(response["Payload"].read()),
+        log_tail=base64.b64decode(response.get("LogResult", "")).decode(errors="replace"),
+        invoke_ms=invoke_ms,
+    )
