@@ -21,7 +21,7 @@ import psutil
 
 from localstack_process_executor.bootstrap import LOG_FILE as RUNTIME_LOG_VARIABLE
 from sfnlab.config import Settings
-from sfnlab.endpoint import NotLocalStack, probe
+from sfnlab.endpoint import NotLocalStack, accepts_connections, probe
 from sfnlab.errors import StartupFailed
 from sfnlab.progress import step
 
@@ -170,20 +170,17 @@ def runtime_processes(settings: Settings) -> list[psutil.Process]:
     return found
 
 
-def stop(settings: Settings, record: EmbeddedProcess, timeout: float = 20.0) -> int:
+def stop(settings: Settings, record: EmbeddedProcess, timeout: float = 15.0) -> int:
     """Stop LocalStack and everything it started; returns how many Lambda processes remained."""
     process = record.process()
     if process is not None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(record.pid, signal.SIGTERM)  # LocalStack shuts down its services
-        try:
-            process.wait(timeout=timeout)
-        except psutil.TimeoutExpired:
+            os.killpg(record.pid, signal.SIGTERM)  # LocalStack stops its services
+        if not wait_for_shutdown(process, settings, timeout):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(record.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-        except psutil.NoSuchProcess:
-            pass
+            with contextlib.suppress(psutil.Error):
+                process.wait(timeout=5)
     # Lambda processes follow LocalStack out by themselves (their lifeline closed);
     # whatever is still there after a moment is killed.
     leftovers = runtime_processes(settings)
@@ -193,3 +190,27 @@ def stop(settings: Settings, record: EmbeddedProcess, timeout: float = 20.0) -> 
             straggler.kill()
     settings.pid_file.unlink(missing_ok=True)
     return len(alive)
+
+
+def wait_for_shutdown(process: psutil.Process, settings: Settings, timeout: float) -> bool:
+    """Wait for LocalStack to exit after SIGTERM; False if it has to be killed.
+
+    In host mode LocalStack 4.14 stops its services and its server, then may hang at exit
+    waiting for its own SQS and CloudWatch scheduler threads. Its state lives in memory
+    only, so once the server has closed its port, a short grace is all it gets.
+    """
+    deadline = time.monotonic() + timeout
+    closed_at: float | None = None
+    while time.monotonic() < deadline:
+        try:
+            process.wait(timeout=0.1)
+            return True
+        except psutil.TimeoutExpired:
+            pass
+        except psutil.NoSuchProcess:
+            return True
+        if closed_at is None and not accepts_connections(settings.host, settings.port):
+            closed_at = time.monotonic()
+        if closed_at is not None and time.monotonic() - closed_at > 1.0:
+            return False
+    return False

@@ -12,7 +12,7 @@ import requests
 @dataclass(frozen=True)
 class LocalStackInfo:
     version: str
-    in_docker: bool
+    edition: str
 
 
 class NotLocalStack(Exception):
@@ -22,12 +22,14 @@ class NotLocalStack(Exception):
 def probe(endpoint: str, timeout: float = 2.0) -> LocalStackInfo | None:
     """LocalStack's version if it answers at `endpoint`, None if nothing listens there.
 
-    Raises NotLocalStack when another program answers.
+    Raises NotLocalStack when another program answers. (Only the health document is
+    read: LocalStack's `/_localstack/info` runs `docker ps` and logs an error without Docker.)
     """
-    # Loopback only: never route this through a proxy the learner has configured.
-    no_proxy = {"http": "", "https": ""}
     try:
-        health = requests.get(f"{endpoint}/_localstack/health", timeout=timeout, proxies=no_proxy)
+        # Loopback only: never route this through a proxy the learner has configured.
+        health = requests.get(
+            f"{endpoint}/_localstack/health", timeout=timeout, proxies={"http": "", "https": ""}
+        )
     except requests.ConnectionError:
         return None
     except requests.RequestException as e:
@@ -38,15 +40,8 @@ def probe(endpoint: str, timeout: float = 2.0) -> LocalStackInfo | None:
         body = None
     if health.status_code != 200 or not isinstance(body, dict) or "services" not in body:
         raise NotLocalStack(f"HTTP {health.status_code}, not LocalStack's health document")
-    try:
-        info = requests.get(
-            f"{endpoint}/_localstack/info", timeout=timeout, proxies=no_proxy
-        ).json()
-    except (requests.RequestException, ValueError):
-        info = {}
     return LocalStackInfo(
-        version=str(info.get("version") or body.get("version") or "unknown"),
-        in_docker=bool(info.get("is_docker")),
+        version=str(body.get("version") or "unknown"), edition=str(body.get("edition") or "")
     )
 
 
@@ -63,6 +58,15 @@ def port_is_free(host: str, port: int) -> bool:
                 return False
             raise
     return True
+
+
+def accepts_connections(host: str, port: int) -> bool:
+    """Whether something listens on (host, port): a TCP connection succeeds."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def is_loopback(host: str) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sfnlab import embedded
 from sfnlab.config import Settings, load_settings
-from sfnlab.endpoint import LocalStackInfo, NotLocalStack, is_loopback, port_is_free, probe
+from sfnlab.endpoint import NotLocalStack, is_loopback, port_is_free, probe
 from sfnlab.errors import KitError, LocalStackNotReachable, PortInUse
 from sfnlab.runtime_env import ensure_runtime_env
 
@@ -61,13 +61,9 @@ def status(settings: Settings | None = None) -> Status:
         running=True,
         mode=EXTERNAL,
         version=info.version,
-        lambda_executor=external_executor(info),
+        # LocalStack does not report its executor; Docker is its default.
+        lambda_executor="set by that LocalStack (docker, unless configured otherwise)",
     )
-
-
-def external_executor(info: LocalStackInfo) -> str:
-    # LocalStack does not report its executor; in Docker it is Docker unless reconfigured.
-    return "docker (LocalStack's default)" if info.in_docker else "not reported"
 
 
 def port_in_use(settings: Settings, detail: str) -> PortInUse:

@@ -1,0 +1,56 @@
+"""Small helpers for tests: ports, settings of a separate LocalStack, zips, invoking."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import textwrap
+import time
+import zipfile
+from pathlib import Path
+
+from sfnlab.config import Settings, load_settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def settings_for(state_dir: Path, port: int | None = None) -> Settings:
+    """Settings of a separate embedded LocalStack: its own state folder and port."""
+    environ = dict(os.environ)
+    environ["SFNLAB_STATE_DIR"] = str(state_dir)
+    environ["SFNLAB_ENDPOINT"] = f"http://127.0.0.1:{port or free_port()}"
+    return load_settings(environ)
+
+
+def zip_files(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, source in files.items():
+            archive.writestr(name, textwrap.dedent(source))
+    return buffer.getvalue()
+
+
+def invoke(lambda_client, name: str, event: object = None, **kwargs) -> dict:
+    """Invoke synchronously; returns the response with `Payload` parsed from JSON."""
+    response = lambda_client.invoke(
+        FunctionName=name, Payload=json.dumps(event if event is not None else {}), **kwargs
+    )
+    response["Payload"] = json.loads(response["Payload"].read() or b"null")
+    return response
+
+
+def wait_for(condition, timeout: float = 10.0, interval: float = 0.05) -> bool:
+    """Poll `condition` until it is true or `timeout` seconds pass; return its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)

@@ -1,0 +1,47 @@
+"""Telling apart nothing, LocalStack and another program at the endpoint."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from sfnlab.endpoint import NotLocalStack, accepts_connections, port_is_free, probe
+from tests.helpers import free_port
+
+
+def test_nothing_listening_is_none():
+    assert probe(f"http://127.0.0.1:{free_port()}") is None
+
+
+def test_another_web_server_is_not_localstack():
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"<html>a blog</html>")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(NotLocalStack):
+            probe(f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_listening_port_is_not_free():
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        assert not port_is_free("127.0.0.1", port)
+        assert accepts_connections("127.0.0.1", port)
+    assert port_is_free("127.0.0.1", port)
+    assert not accepts_connections("127.0.0.1", port)
