@@ -23,6 +23,10 @@ PROCESS_EXECUTOR_PATH = os.environ.get(
     "PROCESS_EXECUTOR_PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 )
 
+# Keep a loaded process ready per interpreter for the next cold start ("0" turns it off:
+# each cold start then starts its process on demand).
+PROCESS_EXECUTOR_SPARES = os.environ.get("PROCESS_EXECUTOR_SPARES", "1") != "0"
+
 # The packages AWS's Python runtimes provide besides the standard library: the AWS SDK
 # and what it needs. Nothing else the LocalStack environment has installed is visible.
 AWS_SDK_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")

@@ -161,6 +161,8 @@ class SparePool:
 
     def refill(self, interpreter: Interpreter, root: Path, sdk_dir: Path) -> None:
         """Start a spare for `interpreter` in the background, unless one exists or is starting."""
+        if not config.PROCESS_EXECUTOR_SPARES:
+            return
         with self._lock:
             if interpreter.path in self._spares or interpreter.path in self._starting:
                 return

@@ -1,0 +1,206 @@
+"""Measure the embedded runtime: install, LocalStack start-up, Lambda invoke latency.
+
+Run it from the kit's environment:
+
+    .sfnlab/venv/bin/python benchmarks/embedded_runtime.py [--runs 20] [--skip-install]
+
+It prints each figure beside its target. Everything it starts runs on its own port with
+its own state folder, and is stopped before it ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_ROOT))  # for tests.helpers
+
+from sfnlab import lifecycle  # noqa: E402
+from sfnlab.aws import client  # noqa: E402
+from sfnlab.config import load_settings  # noqa: E402
+from sfnlab.functions import wait_until_ready  # noqa: E402
+from sfnlab.runtime_env import (  # noqa: E402
+    find_runtime_python,
+    install_runtime_env,
+    recorded_install,
+)
+from tests.helpers import settings_for, zip_files  # noqa: E402
+
+# A handler like the exercise's: standard library only, an HTTP client imported.
+HANDLER = """\
+import os
+import urllib.request
+
+
+def handler(event, context):
+    return {"received": event, "region": os.environ.get("AWS_REGION")}
+"""
+FLOOR = (
+    "import sys; sys.path.insert(0, {folder!r}); import lambda_function; "
+    "lambda_function.handler({{'n': 1}}, None)"
+)
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return (time.perf_counter() - started) * 1000
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95
+
+
+def row(name: str, value: str, target: str = "", ok: bool | None = None) -> None:
+    mark = "" if ok is None else ("  ok" if ok else "  MISSED")
+    print(f"{name:<48} {value:>24}   {target}{mark}")
+
+
+def measure_install() -> float:
+    """First use: a new virtualenv for the embedded LocalStack, with an empty uv cache."""
+    with tempfile.TemporaryDirectory() as home:
+        settings = replace(load_settings(), home=Path(home))
+        interpreter = find_runtime_python(settings)
+        environ = dict(os.environ, UV_CACHE_DIR=str(Path(home) / "uv-cache"))
+        previous = os.environ.copy()
+        os.environ.update(environ)
+        try:
+            return timed(lambda: install_runtime_env(settings, interpreter)) / 1000
+        finally:
+            os.environ.clear()
+            os.environ.update(previous)
+
+
+def measure_startup(state: Path, runs: int) -> list[float]:
+    seconds = []
+    for _ in range(runs):
+        settings = settings_for(state)
+        seconds.append(timed(lambda settings=settings: lifecycle.up(settings)) / 1000)
+        lifecycle.down(settings)
+    return seconds
+
+
+def measure_invokes(runs: int, workdir: Path, spares: bool) -> dict[str, list[float]]:
+    """Cold and warm invoke latency of one function, and the floor on the same interpreter."""
+    settings = settings_for(workdir / f"state-spares-{spares}")
+    previous = os.environ.get("PROCESS_EXECUTOR_SPARES")
+    os.environ["PROCESS_EXECUTOR_SPARES"] = "1" if spares else "0"
+    try:
+        lifecycle.up(settings)
+    finally:
+        os.environ.pop("PROCESS_EXECUTOR_SPARES")
+        if previous is not None:
+            os.environ["PROCESS_EXECUTOR_SPARES"] = previous
+    try:
+        interpreter, _ = recorded_install(settings.runtime_venv)
+        lam = client("lambda", settings)
+        lam.create_function(
+            FunctionName="bench",
+            # LocalStack's own interpreter runs the function, and the floor.
+            Runtime=f"python{interpreter.version_text}",
+            Role="arn:aws:iam::000000000000:role/bench",
+            Handler="lambda_function.handler",
+            Code={"ZipFile": zip_files({"lambda_function.py": HANDLER})},
+        )
+        wait_until_ready(lam, "bench")
+
+        def invoke() -> None:
+            response = lam.invoke(FunctionName="bench", Payload=b'{"n": 1}')
+            assert "FunctionError" not in response, response["Payload"].read()
+            response["Payload"].read()
+
+        invoke()  # the first environment ever also warms LocalStack's own code paths
+        cold, warm = [], []
+        for run in range(runs):
+            # A configuration change retires the environment: the next invoke is cold.
+            lam.update_function_configuration(
+                FunctionName="bench", Environment={"Variables": {"RUN": str(run)}}
+            )
+            wait_until_ready(lam, "bench")
+            time.sleep(0.3)  # some time between cold starts, as in real use
+            cold.append(timed(invoke))
+        for _ in range(runs):
+            warm.append(timed(invoke))
+
+        code = workdir / f"code-{spares}"
+        code.mkdir()
+        (code / "lambda_function.py").write_text(HANDLER)
+        floor_command = [interpreter.path, "-c", FLOOR.format(folder=str(code))]
+        floor = [timed(lambda: subprocess.run(floor_command, check=True)) for _ in range(runs)]
+        return {"cold": cold, "warm": warm, "floor": floor}
+    finally:
+        lifecycle.down(settings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="samples per latency figure")
+    parser.add_argument("--startups", type=int, default=3, help="samples per start-up figure")
+    parser.add_argument("--skip-install", action="store_true", help="skip the install figure")
+    args = parser.parse_args()
+
+    print(f"{'measure':<48} {'value':>24}   target")
+    if not args.skip_install:
+        install = measure_install()
+        row(
+            "first-use install of the embedded runtime",
+            f"{install:.1f} s",
+            "<= 30 s",
+            install <= 30,
+        )
+
+    with tempfile.TemporaryDirectory() as workdir:
+        work = Path(workdir)
+        cold_starts = [measure_startup(work / f"cold-{i}", 1)[0] for i in range(args.startups)]
+        warm_state = work / "warm"
+        measure_startup(warm_state, 1)
+        warm_starts = measure_startup(warm_state, args.startups)
+        row(
+            "LocalStack start-up, cold (empty state)",
+            f"median {statistics.median(cold_starts):.2f} s",
+        )
+        warm_median = statistics.median(warm_starts)
+        row("LocalStack start-up, warm", f"median {warm_median:.2f} s", "<= 5 s", warm_median <= 5)
+
+        figures = measure_invokes(args.runs, work, spares=True)
+        on_demand = measure_invokes(args.runs, work, spares=False)
+    floor50, floor95 = percentiles(figures["floor"])
+    cold50, cold95 = percentiles(figures["cold"])
+    demand50, demand95 = percentiles(on_demand["cold"])
+    warm50, warm95 = percentiles(figures["warm"])
+    row("floor: python -c importing + calling handler", f"p50 {floor50:.1f} / p95 {floor95:.1f} ms")
+    row(
+        "Lambda invoke, cold (default: spare process)",
+        f"p50 {cold50:.1f} / p95 {cold95:.1f} ms",
+        f"p50 <= 2x floor ({2 * floor50:.0f} ms)",
+        cold50 <= 2 * floor50,
+    )
+    row(
+        "Lambda invoke, cold (PROCESS_EXECUTOR_SPARES=0)",
+        f"p50 {demand50:.1f} / p95 {demand95:.1f} ms",
+    )
+    row(
+        "Lambda invoke, warm",
+        f"p50 {warm50:.1f} / p95 {warm95:.1f} ms",
+        "p50 <= 20 ms",
+        warm50 <= 20,
+    )
+    print(
+        f"{args.runs} samples per latency figure; cold/floor {cold50 / floor50:.2f}x "
+        f"(with spares), {demand50 / floor50:.2f}x (without)"
+    )
+
+
+if __name__ == "__main__":
+    main()
