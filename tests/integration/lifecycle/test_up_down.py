@@ -60,6 +60,7 @@ def test_status_reports_endpoint_version_mode_and_executor(own_localstack):
     assert status.version == "4.14.0"
     assert (status.mode, status.lambda_executor) == ("embedded", "process")
     assert status.log_file == own_localstack.log_file
+    assert "Ready." in lifecycle.logs(own_localstack)
 
 
 def test_down_stops_localstack_and_every_lambda_process(own_localstack):
