@@ -7,8 +7,12 @@ import json
 import os
 import socket
 import textwrap
+import threading
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from sfnlab.config import Settings, load_settings
@@ -54,3 +58,25 @@ def wait_for(condition, timeout: float = 10.0, interval: float = 0.05) -> bool:
         if time.monotonic() > deadline:
             return False
         time.sleep(interval)
+
+
+@contextmanager
+def web_page_server() -> Iterator[int]:
+    """A web server that is not LocalStack, on a free loopback port; yields the port."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"<html>not LocalStack</html>")
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from sfnlab.endpoint import NotLocalStack, accepts_connections, port_is_free, probe
-from tests.helpers import free_port
+from tests.helpers import free_port, web_page_server
 
 
 def test_nothing_listening_is_none():
@@ -17,23 +15,8 @@ def test_nothing_listening_is_none():
 
 
 def test_another_web_server_is_not_localstack():
-    class Page(BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"<html>a blog</html>")
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with pytest.raises(NotLocalStack):
-            probe(f"http://127.0.0.1:{server.server_address[1]}")
-    finally:
-        server.shutdown()
-        server.server_close()
+    with web_page_server() as port, pytest.raises(NotLocalStack):
+        probe(f"http://127.0.0.1:{port}")
 
 
 def test_a_listening_port_is_not_free():

@@ -6,8 +6,6 @@ import os
 import signal
 import socket
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import psutil
@@ -18,7 +16,7 @@ from sfnlab.aws import client
 from sfnlab.endpoint import probe
 from sfnlab.errors import PortInUse, StartupFailed
 from sfnlab.functions import wait_until_ready
-from tests.helpers import settings_for, wait_for, zip_files
+from tests.helpers import settings_for, wait_for, web_page_server, zip_files
 
 
 @pytest.fixture
@@ -106,24 +104,11 @@ def test_port_held_by_a_silent_program_is_a_clear_error(own_localstack):
     assert "SFNLAB_ENDPOINT=http://127.0.0.1:" in message
 
 
-def test_port_held_by_another_web_server_is_a_clear_error(own_localstack):
-    class Hello(BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"<html>hello</html>")
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", own_localstack.port), Hello)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+def test_port_held_by_another_web_server_is_a_clear_error(tmp_path):
+    with web_page_server() as port:
+        settings = settings_for(tmp_path / "state", port)
         with pytest.raises(PortInUse, match="not LocalStack"):
-            lifecycle.up(own_localstack)
-    finally:
-        server.shutdown()
-        server.server_close()
+            lifecycle.up(settings)
 
 
 def test_localstack_dying_during_start_up_is_a_clear_error(own_localstack):
