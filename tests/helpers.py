@@ -24,11 +24,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def settings_for(state_dir: Path, port: int | None = None) -> Settings:
-    """Settings of a separate embedded LocalStack: its own state folder and port."""
+def settings_for(
+    state_dir: Path, port: int | None = None, inbox_port: int | None = None
+) -> Settings:
+    """Settings of a separate embedded LocalStack and inbox: own state folder and ports."""
     environ = dict(os.environ)
     environ["SFNLAB_STATE_DIR"] = str(state_dir)
     environ["SFNLAB_ENDPOINT"] = f"http://127.0.0.1:{port or free_port()}"
+    environ["SFNLAB_INBOX_URL"] = f"http://127.0.0.1:{inbox_port or free_port()}"
+    environ.pop("SFNLAB_LAMBDA_INBOX_URL", None)
     return load_settings(environ)
 
 

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 from botocore.exceptions import EndpointConnectionError
+from rich.console import Console
 from rich.table import Table
 
-from sfnlab import lifecycle
-from sfnlab.config import load_settings
+from sfnlab import approval, lifecycle
+from sfnlab import execution as executions
+from sfnlab.config import PROJECT_ROOT, load_settings
+from sfnlab.deploy import DEFAULT_REVIEW_HEARTBEAT, DEFAULT_REVIEW_TIMEOUT, deploy
 from sfnlab.errors import KitError
+from sfnlab.exercise import ExerciseResult, run_exercise
 from sfnlab.progress import console
 
 
@@ -69,15 +75,21 @@ def down() -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.argument("execution", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @friendly_errors
-def status(as_json: bool) -> None:
-    """Show the endpoint, LocalStack's version, the mode and the Lambda executor."""
+def status(execution: str | None, as_json: bool) -> None:
+    """Show LocalStack's status, or with EXECUTION (a name or ARN) that execution's.
+
+    For an execution: its status and the path it took, state by state.
+    """
+    if execution:
+        show_execution(executions.describe(None, execution), as_json)
+        return
     result = lifecycle.status()
     if as_json:
-        click.echo(
-            json.dumps({k: str(v) if v is not None else None for k, v in vars(result).items()})
-        )
+        fields = {k: None if v is None else str(v) for k, v in vars(result).items()}
+        click.echo(json.dumps(fields))
         return
     table = Table(show_header=False, box=None)
     table.add_row("endpoint", result.endpoint)
@@ -90,9 +102,21 @@ def status(as_json: bool) -> None:
             table.add_row("pid", str(result.pid))
         if result.log_file:
             table.add_row("log", str(result.log_file))
+    table.add_row("inbox", f"{result.inbox_url}/ ({'up' if result.inbox_running else 'down'})")
     console.print(table)
     if not result.running:
         sys.exit(3)
+
+
+def show_execution(found: executions.Execution, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(found), indent=2, default=str))
+        return
+    click.echo(f"{found.name}: {found.status}")
+    for state in found.path:
+        click.echo(f"  {state.name:<18} {state.type:<8} {state.outcome}")
+    if found.error:
+        click.echo(f"error: {found.error}: {found.cause or ''}")
 
 
 @main.command()
@@ -101,6 +125,147 @@ def status(as_json: bool) -> None:
 def logs(lines: int) -> None:
     """Show the end of the embedded LocalStack's log."""
     click.echo(lifecycle.logs(lines=lines))
+
+
+@main.command(name="deploy")
+@click.option(
+    "--source",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=PROJECT_ROOT,
+    show_default="the kit itself",
+    help="A folder laid out like the kit (definitions/, lambdas/): a solution to deploy.",
+)
+@click.option(
+    "--review-timeout",
+    default=DEFAULT_REVIEW_TIMEOUT,
+    show_default=True,
+    help="Seconds the review may take before the execution fails.",
+)
+@click.option(
+    "--review-heartbeat",
+    default=DEFAULT_REVIEW_HEARTBEAT,
+    show_default=True,
+    help="Seconds between heartbeats a review needs (0: none).",
+)
+@click.option("--aws-account", help="With SFNLAB_TARGET=aws: the account you mean to change.")
+@friendly_errors
+def deploy_command(
+    source: Path, review_timeout: int, review_heartbeat: int, aws_account: str | None
+) -> None:
+    """Create or update the roles, the Lambdas and the SolveIssue state machine.
+
+    Safe to run again: what already matches is left alone, and it prints what it
+    created, updated or left unchanged.
+    """
+    result = deploy(
+        source=source,
+        review_timeout=review_timeout,
+        review_heartbeat=review_heartbeat or None,
+        confirm_account=aws_account,
+    )
+    table = Table("resource", "name", "done", box=None)
+    for change in result.changes:
+        table.add_row(change.kind, change.name, change.action)
+    console.print(table)
+    click.echo(f"{len(result.changed)} changed. State machine: {result.state_machine_arn}")
+
+
+@main.command()
+@click.option(
+    "--event",
+    "event_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=executions.INITIAL_EVENT,
+    show_default="test-events/initialEventTest.json",
+    help="The execution's input.",
+)
+@click.option("--name", help="The execution's name (default: solve-<time>-<random>).")
+@friendly_errors
+def start(event_file: Path, name: str | None) -> None:
+    """Start a SolveIssue execution; it stops at the reviewers' step."""
+    started = executions.start(event_file=event_file, name=name)
+    click.echo(f"Started {started.name}")
+    click.echo(started.arn)
+
+
+@main.command()
+@click.option("--execution", help="The execution's name (default: the newest one waiting).")
+@click.option("--wait", is_flag=True, help="Wait until a notification arrives.")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait, with --wait.")
+@friendly_errors
+def token(execution: str | None, wait: bool, timeout: float) -> None:
+    """Print the task token the reviewers got, from the inbox."""
+    review = approval.find_review(None, execution, wait=wait, timeout=timeout)
+    console.print(f"execution {review.execution}, branch {review.branch}")
+    click.echo(review.token)
+
+
+def decision_command(approve: bool):
+    verb = "approve" if approve else "reject"
+
+    @click.option("--token", "token_value", help="The task token (default: from the inbox).")
+    @click.option("--execution", help="Decide for this execution (default: newest waiting).")
+    @click.option("--reviewer", help="Who decides (default: from the test event).")
+    @click.option("--comment", help="Why (default: from the test event).")
+    @friendly_errors
+    def command(
+        token_value: str | None, execution: str | None, reviewer: str | None, comment: str | None
+    ) -> None:
+        decision = approval.decide(
+            None,
+            approve,
+            token=token_value,
+            execution=execution,
+            reviewer=reviewer,
+            comment=comment,
+        )
+        click.echo(decision.summary)
+
+    command.__doc__ = (
+        f"{verb.capitalize()} the review: invoke the approve Lambda with "
+        f"test-events/{verb}TaskTest.json and the task token."
+    )
+    return main.command(name=verb)(command)
+
+
+approve = decision_command(True)
+reject = decision_command(False)
+
+
+@main.command()
+@click.option("--reject", "reject_review", is_flag=True, help="Reject the review instead.")
+@friendly_errors
+def exercise(reject_review: bool) -> None:
+    """Run the whole exercise: up, deploy, start, token, approve (or reject), end.
+
+    Exits 0 when the execution ends as the chosen path expects.
+    """
+    result = run_exercise(approve=not reject_review)
+    report_exercise(result)
+    sys.exit(0 if result.as_expected else 1)
+
+
+def report_exercise(result: ExerciseResult) -> None:
+    """The outcome, both messages and the states visited, on standard output."""
+    out = Console(highlight=False)
+    found = result.execution
+    out.rule("Outcome")
+    out.print(f"Execution {found.name}: {found.status}")
+    if found.error:
+        out.print(f"  {found.error}: {found.cause}", markup=False)
+    out.rule("What the reviewers got (inbox channel: reviewers)")
+    out.print_json(data=result.reviewers_message)
+    out.rule("What Ops got (inbox channel: ops)")
+    if result.ops_message:
+        out.print_json(data=result.ops_message)
+    else:
+        out.print("(nothing: the release was never made)")
+    out.rule("States visited")
+    for state in found.path:
+        out.print(f"  {state.name:<18} {state.type:<8} {state.outcome}", markup=False)
+    path = "approve" if result.approve else "reject"
+    verdict = "as expected" if result.as_expected else f"NOT as expected ({result.expected_status})"
+    out.print(f"\nThe {path} path ended {verdict}.")
 
 
 @main.command()

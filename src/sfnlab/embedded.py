@@ -8,18 +8,16 @@ records the process so that later commands can find, check and stop it.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import signal
 import subprocess
 import time
-from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 
 import psutil
 
 from localstack_process_executor.bootstrap import LOG_FILE as RUNTIME_LOG_VARIABLE
+from sfnlab import background
+from sfnlab.background import ServiceRecord
 from sfnlab.config import Settings
 from sfnlab.endpoint import NotLocalStack, accepts_connections, probe
 from sfnlab.errors import StartupFailed
@@ -29,27 +27,6 @@ EXECUTOR_NAME = "process"
 # Settings of the learner's shell that would change what LocalStack does, or where its
 # own AWS clients send requests, are not passed on.
 DROPPED_PREFIXES = ("AWS_", "SFNLAB_", "VIRTUAL_ENV", "PYTHON")
-
-
-@dataclass(frozen=True)
-class EmbeddedProcess:
-    pid: int
-    create_time: float
-    endpoint: str
-    log_file: str
-    python: str
-
-    def process(self) -> psutil.Process | None:
-        """The running process, if it is still this one (pids get reused)."""
-        try:
-            process = psutil.Process(self.pid)
-            if abs(process.create_time() - self.create_time) > 0.05:
-                return None
-            if process.status() == psutil.STATUS_ZOMBIE:
-                return None
-            return process
-        except psutil.Error:
-            return None
 
 
 def localstack_environment(settings: Settings) -> dict[str, str]:
@@ -77,58 +54,24 @@ def localstack_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def read_pid_file(settings: Settings) -> EmbeddedProcess | None:
-    try:
-        return EmbeddedProcess(**json.loads(settings.pid_file.read_text()))
-    except (OSError, ValueError, TypeError):
-        return None
-
-
-def running_embedded(settings: Settings) -> EmbeddedProcess | None:
+def running_embedded(settings: Settings) -> ServiceRecord | None:
     """The embedded LocalStack started from this state folder, if it still runs."""
-    record = read_pid_file(settings)
-    if record is None:
-        return None
-    if record.process() is None:
-        settings.pid_file.unlink(missing_ok=True)  # stale: that process is gone
-        return None
-    return record
+    return background.running(settings.pid_file)
 
 
-def log_tail(log_file: Path, lines: int = 15) -> str:
-    try:
-        text = log_file.read_text(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def start(settings: Settings, python: Path) -> EmbeddedProcess:
+def start(settings: Settings, python: Path) -> ServiceRecord:
     """Start LocalStack in the background and return once it answers."""
     for folder in ("filesystem", "tmp", "cache"):
         (settings.state_dir / folder).mkdir(parents=True, exist_ok=True)
-    with settings.log_file.open("ab") as log:
-        log.write(
-            f"\n--- sfnlab up at {datetime.now().isoformat(timespec='seconds')} ---\n".encode()
-        )
-        log.flush()
-        process = subprocess.Popen(
-            [str(python), "-m", "localstack.runtime.main"],
-            env=localstack_environment(settings),
-            cwd=settings.state_dir,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so `down` stops all it started
-        )
-    record = EmbeddedProcess(
-        pid=process.pid,
-        create_time=psutil.Process(process.pid).create_time(),
-        endpoint=settings.endpoint,
-        log_file=str(settings.log_file),
-        python=str(python),
+    process, record = background.start(
+        "LocalStack",
+        [str(python), "-m", "localstack.runtime.main"],
+        url=settings.endpoint,
+        env=localstack_environment(settings),
+        cwd=settings.state_dir,
+        log_file=settings.log_file,
+        pid_file=settings.pid_file,
     )
-    settings.pid_file.write_text(json.dumps(asdict(record)) + "\n")
     try:
         with step(f"Starting LocalStack (embedded) at {settings.endpoint}", "LocalStack is ready"):
             wait_until_ready(settings, process)
@@ -144,7 +87,7 @@ def wait_until_ready(settings: Settings, process: subprocess.Popen) -> None:
         if process.poll() is not None:
             raise StartupFailed(
                 f"LocalStack exited during start-up (exit code {process.returncode}). "
-                f"Its last lines:\n{log_tail(settings.log_file)}\n",
+                f"Its last lines:\n{background.log_tail(settings.log_file)}\n",
                 hint="Fix what the log shows, then run `sfnlab up` again.",
                 log_file=settings.log_file,
             )
@@ -170,17 +113,14 @@ def runtime_processes(settings: Settings) -> list[psutil.Process]:
     return found
 
 
-def stop(settings: Settings, record: EmbeddedProcess, timeout: float = 15.0) -> int:
+def stop(settings: Settings, record: ServiceRecord, timeout: float = 15.0) -> int:
     """Stop LocalStack and everything it started; returns how many Lambda processes remained."""
-    process = record.process()
-    if process is not None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(record.pid, signal.SIGTERM)  # LocalStack stops its services
-        if not wait_for_shutdown(process, settings, timeout):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(record.pid, signal.SIGKILL)
-            with contextlib.suppress(psutil.Error):
-                process.wait(timeout=5)
+    background.stop(
+        record,
+        settings.pid_file,
+        timeout,
+        lambda process, limit: wait_for_shutdown(process, settings, limit),
+    )
     # Lambda processes follow LocalStack out by themselves (their lifeline closed);
     # whatever is still there after a moment is killed.
     leftovers = runtime_processes(settings)
@@ -188,7 +128,6 @@ def stop(settings: Settings, record: EmbeddedProcess, timeout: float = 15.0) -> 
     for straggler in alive:
         with contextlib.suppress(psutil.Error):
             straggler.kill()
-    settings.pid_file.unlink(missing_ok=True)
     return len(alive)
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sfnlab import embedded
+from sfnlab import background, embedded
 from sfnlab.config import Settings, load_settings
 from sfnlab.endpoint import NotLocalStack, is_loopback, port_is_free, probe
 from sfnlab.errors import KitError, LocalStackNotReachable, PortInUse
+from sfnlab.inbox.client import InboxClient
+from sfnlab.inbox.service import ensure_inbox, stop_inbox
 from sfnlab.runtime_env import ensure_runtime_env
 
 EMBEDDED = "embedded"
@@ -28,12 +30,17 @@ class Status:
     lambda_executor: str | None = None
     pid: int | None = None
     log_file: Path | None = None
+    inbox_url: str | None = None
+    inbox_running: bool = False
 
     def describe(self) -> str:
         if not self.running:
             return f"No LocalStack is running at {self.endpoint}."
         where = f"pid {self.pid}" if self.pid else "not started by sfnlab"
-        return f"LocalStack {self.version} is running at {self.endpoint} ({self.mode}, {where})."
+        text = f"LocalStack {self.version} is running at {self.endpoint} ({self.mode}, {where})."
+        if self.inbox_running:
+            text += f" The inbox is at {self.inbox_url}/"
+        return text
 
 
 def status(settings: Settings | None = None) -> Status:
@@ -43,8 +50,12 @@ def status(settings: Settings | None = None) -> Status:
         info = probe(settings.endpoint)
     except NotLocalStack as e:
         raise port_in_use(settings, str(e)) from None
+    inbox = {
+        "inbox_url": settings.inbox_url,
+        "inbox_running": InboxClient(settings.inbox_url).health() is not None,
+    }
     if info is None:
-        return Status(settings.endpoint, running=False)
+        return Status(settings.endpoint, running=False, **inbox)
     record = embedded.running_embedded(settings)
     if record is not None:
         return Status(
@@ -55,6 +66,7 @@ def status(settings: Settings | None = None) -> Status:
             lambda_executor=embedded.EXECUTOR_NAME,
             pid=record.pid,
             log_file=settings.log_file,
+            **inbox,
         )
     return Status(
         settings.endpoint,
@@ -63,6 +75,7 @@ def status(settings: Settings | None = None) -> Status:
         version=info.version,
         # LocalStack does not report its executor; Docker is its default.
         lambda_executor="set by that LocalStack (docker, unless configured otherwise)",
+        **inbox,
     )
 
 
@@ -76,10 +89,13 @@ def port_in_use(settings: Settings, detail: str) -> PortInUse:
 
 
 def up(settings: Settings | None = None) -> Status:
-    """Make sure a LocalStack answers at the endpoint, starting the embedded one if needed."""
+    """Make sure LocalStack and the inbox answer, starting the embedded ones if needed."""
     settings = settings or load_settings()
     current = status(settings)
     if current.running:
+        if not current.inbox_running:
+            ensure_inbox(settings)
+            return status(settings)
         return current
     if not is_loopback(settings.host):
         raise LocalStackNotReachable(
@@ -91,6 +107,7 @@ def up(settings: Settings | None = None) -> Status:
         raise port_in_use(settings, "it accepts no HTTP requests")
     python = ensure_runtime_env(settings)
     embedded.start(settings, python)
+    ensure_inbox(settings)
     return status(settings)
 
 
@@ -101,20 +118,26 @@ class Stopped:
 
 
 def down(settings: Settings | None = None) -> Stopped:
-    """Stop the embedded LocalStack and every process it started."""
+    """Stop the embedded LocalStack, every process it started, and the inbox."""
     settings = settings or load_settings()
+    inbox = stop_inbox(settings)
+    inbox_note = f" Stopped the inbox (pid {inbox.pid})." if inbox else ""
     record = embedded.running_embedded(settings)
     if record is not None:
         leftovers = embedded.stop(settings, record)
         extra = f" ({leftovers} Lambda processes had to be killed)" if leftovers else ""
-        return Stopped(f"Stopped the embedded LocalStack (pid {record.pid}){extra}.", True)
+        return Stopped(
+            f"Stopped the embedded LocalStack (pid {record.pid}){extra}.{inbox_note}", True
+        )
     current = status(settings)
     if current.running:
         return Stopped(
             f"LocalStack at {settings.endpoint} was not started by sfnlab, so it was left "
-            "running. If it runs in Docker, stop it with `docker compose down`.",
-            False,
+            f"running. If it runs in Docker, stop it with `docker compose down`.{inbox_note}",
+            bool(inbox),
         )
+    if inbox:
+        return Stopped(inbox_note.strip(), True)
     return Stopped(f"Nothing to stop: no LocalStack is running at {settings.endpoint}.", False)
 
 
@@ -133,4 +156,4 @@ def logs(settings: Settings | None = None, lines: int = 50) -> str:
             f"No log yet: the embedded LocalStack has not been started from {settings.state_dir}.",
             hint="Run `sfnlab up`.",
         )
-    return embedded.log_tail(settings.log_file, lines)
+    return background.log_tail(settings.log_file, lines)

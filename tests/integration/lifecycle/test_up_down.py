@@ -27,6 +27,10 @@ def own_localstack(tmp_path: Path, lambda_interpreter):
     lifecycle.down(settings)
 
 
+def inbox_port(settings) -> int:
+    return int(settings.inbox_url.rsplit(":", 1)[1])
+
+
 def start_a_lambda(settings) -> None:
     """Create and invoke a function, so that Lambda processes exist."""
     lam = client("lambda", settings)
@@ -85,7 +89,7 @@ def test_lambda_processes_exit_when_localstack_is_killed(own_localstack):
 def test_up_uses_a_localstack_that_already_answers(own_localstack, tmp_path):
     mine = lifecycle.up(own_localstack)
     # Another state folder, same endpoint: as if LocalStack ran in Docker.
-    other = settings_for(tmp_path / "other-state", own_localstack.port)
+    other = settings_for(tmp_path / "other-state", own_localstack.port, inbox_port(own_localstack))
     status = lifecycle.up(other)
     assert status.mode == "external" and status.pid is None
     stopped = lifecycle.down(other)

@@ -1,0 +1,261 @@
+"""`sfnlab deploy`: the exercise's roles, Lambdas and state machine, created or updated.
+
+Deploying is idempotent: what already matches is left alone (code is compared by its
+SHA-256, settings and definitions by value), so a second deploy changes nothing and
+costs only the read calls. The same code deploys to real AWS when `SFNLAB_TARGET=aws`,
+and then only after the account is confirmed (see `guard_real_aws`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from sfnlab.aws import client
+from sfnlab.changes import Change
+from sfnlab.config import PROJECT_ROOT, Settings, load_settings
+from sfnlab.definition import DefinitionError, load_template, render
+from sfnlab.errors import KitError
+from sfnlab.functions import wait_until_ready
+from sfnlab.iam import (
+    LAMBDA_TRUST,
+    SEND_REVIEW_DECISION,
+    STATES_TRUST,
+    WRITE_LOGS,
+    ensure_role,
+    invoke_functions_policy,
+)
+from sfnlab.packaging import build_zip, code_sha256
+
+DEFINITION_FILE = Path("definitions") / "SolveIssueStepFunction.json"
+LAMBDAS_FOLDER = Path("lambdas")
+RUNTIME = "python3.12"
+DEFAULT_PREFIX = "sfnlab-"
+STATE_MACHINE_NAME = "SolveIssue"
+DEFAULT_REVIEW_TIMEOUT = 24 * 3600
+DEFAULT_REVIEW_HEARTBEAT = 3600
+
+
+@dataclass(frozen=True)
+class Step:
+    """One Lambda of the exercise: its placeholder in the definition, and its file."""
+
+    key: str
+    module: str
+    description: str
+
+    def function_name(self, prefix: str) -> str:
+        return prefix + self.module.replace("_", "-")
+
+
+STEPS = [
+    Step("CreateCode", "create_code", "Step 1: write the code that solves the issue"),
+    Step("CreateBranch", "create_branch", "Step 2: put the code on a branch"),
+    Step("NotifyReviewers", "notify_reviewers", "Step 3: ask for a review (task token)"),
+    Step("MergeToMaster", "merge_to_master", "Step 4: merge the branch into master"),
+    Step("CreateRelease", "create_release", "Step 5: cut a release"),
+    Step("NotifyOps", "notify_ops", "Step 6: ask Ops to deploy the release"),
+]
+APPROVE = Step(
+    "ApproveStepWithToken",
+    "approve_step_with_token",
+    "Manual: approve or reject a review with its task token",
+)
+
+
+@dataclass
+class Deployment:
+    state_machine_arn: str
+    function_names: dict[str, str]  # step key -> function name
+    approve_function: str
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[Change]:
+        return [change for change in self.changes if change.changed]
+
+
+def guard_real_aws(settings: Settings, confirm_account: str | None) -> None:
+    """Never reach AWS by accident: the account must be named, and must be the one in use."""
+    if not settings.on_aws:
+        return
+    if not confirm_account:
+        raise KitError(
+            "SFNLAB_TARGET=aws deploys to real AWS, which costs money and changes a real "
+            "account, so the account must be confirmed.",
+            hint="Run `sfnlab deploy --aws-account <12-digit account id>` with the account "
+            "your credentials belong to.",
+        )
+    account = client("sts", settings).get_caller_identity()["Account"]
+    if account != confirm_account:
+        raise KitError(
+            f"Your AWS credentials are for account {account}, not {confirm_account}: nothing "
+            "was deployed."
+        )
+
+
+def deploy(
+    settings: Settings | None = None,
+    *,
+    source: Path = PROJECT_ROOT,
+    prefix: str = DEFAULT_PREFIX,
+    state_machine_name: str = STATE_MACHINE_NAME,
+    review_timeout: int = DEFAULT_REVIEW_TIMEOUT,
+    review_heartbeat: int | None = DEFAULT_REVIEW_HEARTBEAT,
+    confirm_account: str | None = None,
+) -> Deployment:
+    """Create or update the roles, the Lambdas and the state machine from `source`.
+
+    `source` is a folder laid out like the kit (`definitions/`, `lambdas/`): the kit itself
+    by default, or a learner's solution.
+    """
+    settings = settings or load_settings()
+    guard_real_aws(settings, confirm_account)
+    if review_heartbeat is not None and review_heartbeat >= review_timeout:
+        raise KitError(
+            f"The review heartbeat ({review_heartbeat} s) must be shorter than the review "
+            f"timeout ({review_timeout} s)."
+        )
+    template = load_template(source / DEFINITION_FILE)
+    code = build_zip(source / LAMBDAS_FOLDER)
+    changes: list[Change] = []
+
+    iam = client("iam", settings)
+    lambda_role, role_changes = ensure_role(
+        iam, f"{prefix}lambda-role", LAMBDA_TRUST, {"write-logs": WRITE_LOGS}
+    )
+    changes += role_changes
+    approve_role, role_changes = ensure_role(
+        iam,
+        f"{prefix}approve-role",
+        LAMBDA_TRUST,
+        {"write-logs": WRITE_LOGS, "send-review-decision": SEND_REVIEW_DECISION},
+    )
+    changes += role_changes
+
+    lam = client("lambda", settings)
+    approve_name = APPROVE.function_name(prefix)
+    base_environment = {"INBOX_URL": settings.lambda_inbox_url}
+    arns: dict[str, str] = {}
+    for step in [*STEPS, APPROVE]:
+        environment = dict(base_environment)
+        if step.key == "NotifyReviewers":
+            environment["APPROVE_FUNCTION_NAME"] = approve_name
+        role = approve_role if step is APPROVE else lambda_role
+        arn, change = ensure_function(lam, step, prefix, role, code, environment)
+        arns[step.key] = arn
+        changes.append(change)
+
+    step_arns = [arns[step.key] for step in STEPS]
+    states_role, role_changes = ensure_role(
+        iam,
+        f"{prefix}states-role",
+        STATES_TRUST,
+        {"invoke-steps": invoke_functions_policy(step_arns)},
+    )
+    changes += role_changes
+
+    values: dict[str, Any] = {f"{step.key}FunctionArn": arns[step.key] for step in STEPS}
+    values["ReviewTimeoutSeconds"] = review_timeout
+    values["ReviewHeartbeatSeconds"] = review_heartbeat
+    definition = render(template, values, str(DEFINITION_FILE))
+    sfn = client("stepfunctions", settings)
+    machine_arn, change = ensure_state_machine(sfn, state_machine_name, definition, states_role)
+    changes.append(change)
+    return Deployment(
+        state_machine_arn=machine_arn,
+        function_names={step.key: step.function_name(prefix) for step in STEPS},
+        approve_function=approve_name,
+        changes=changes,
+    )
+
+
+def ensure_function(
+    lam: Any, step: Step, prefix: str, role: str, code: bytes, environment: dict[str, str]
+) -> tuple[str, Change]:
+    name = step.function_name(prefix)
+    wanted = {
+        "Runtime": RUNTIME,
+        "Handler": f"{step.module}.lambda_handler",
+        "Role": role,
+        "Timeout": 30,
+        "MemorySize": 128,
+        "Description": step.description,
+        "Environment": {"Variables": environment},
+    }
+    try:
+        current = lam.get_function_configuration(FunctionName=name)
+    except lam.exceptions.ResourceNotFoundException:
+        created = retry_until_role_usable(
+            lambda: lam.create_function(FunctionName=name, Code={"ZipFile": code}, **wanted)
+        )
+        wait_until_ready(lam, name)
+        return created["FunctionArn"], Change("function", name, "created")
+    action = "unchanged"
+    if current.get("CodeSha256") != code_sha256(code):
+        lam.update_function_code(FunctionName=name, ZipFile=code)
+        wait_until_ready(lam, name)
+        action = "updated"
+    current_settings = {key: current.get(key) for key in wanted}
+    current_settings["Environment"] = {
+        "Variables": (current.get("Environment") or {}).get("Variables", {})
+    }
+    if current_settings != wanted:
+        retry_until_role_usable(
+            lambda: lam.update_function_configuration(FunctionName=name, **wanted)
+        )
+        wait_until_ready(lam, name)
+        action = "updated"
+    return current["FunctionArn"], Change("function", name, action)
+
+
+def retry_until_role_usable(call: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """On AWS a new role takes a few seconds before Lambda may assume it; LocalStack: never."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except ClientError as e:
+            role_not_ready = "cannot be assumed" in str(e)
+            if not role_not_ready or time.monotonic() > deadline:
+                raise
+            time.sleep(2)
+
+
+def ensure_state_machine(sfn: Any, name: str, definition: Any, role: str) -> tuple[str, Change]:
+    text = json.dumps(definition, indent=2)
+    validate(sfn, text)
+    existing = next(
+        (
+            machine
+            for page in sfn.get_paginator("list_state_machines").paginate()
+            for machine in page["stateMachines"]
+            if machine["name"] == name
+        ),
+        None,
+    )
+    if existing is None:
+        arn = sfn.create_state_machine(name=name, definition=text, roleArn=role)["stateMachineArn"]
+        return arn, Change("state machine", name, "created")
+    arn = existing["stateMachineArn"]
+    current = sfn.describe_state_machine(stateMachineArn=arn)
+    if json.loads(current["definition"]) == definition and current["roleArn"] == role:
+        return arn, Change("state machine", name, "unchanged")
+    sfn.update_state_machine(stateMachineArn=arn, definition=text, roleArn=role)
+    return arn, Change("state machine", name, "updated")
+
+
+def validate(sfn: Any, text: str) -> None:
+    result = sfn.validate_state_machine_definition(definition=text, type="STANDARD")
+    if result["result"] != "OK":
+        problems = "; ".join(d["message"] for d in result.get("diagnostics", []))
+        raise DefinitionError(
+            f"Step Functions rejects {DEFINITION_FILE}: {problems}",
+            hint="Fix the definition, then deploy again.",
+        )

@@ -1,0 +1,231 @@
+"""Executions of SolveIssue: start one, follow it, and read the path it took.
+
+The path comes from the execution's history, the same events the AWS console draws its
+graph from: each state entered, and whether it succeeded, failed, was caught, or is
+still waiting (for a task token, say).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sfnlab.aws import client
+from sfnlab.config import PROJECT_ROOT, Settings, load_settings
+from sfnlab.errors import KitError
+
+STATE_MACHINE_NAME = "SolveIssue"
+INITIAL_EVENT = PROJECT_ROOT / "test-events" / "initialEventTest.json"
+ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+FAILURE_EVENTS = (
+    "TaskFailed",
+    "TaskTimedOut",
+    "LambdaFunctionFailed",
+    "LambdaFunctionTimedOut",
+    "ExecutionFailed",
+)
+
+
+@dataclass
+class VisitedState:
+    name: str
+    type: str  # Task, Choice, Fail, Succeed, Pass, Wait, Parallel, Map
+    outcome: str = "running"  # succeeded, failed, caught, waiting, running
+
+
+@dataclass
+class Execution:
+    arn: str
+    name: str
+    status: str
+    input: Any = None
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    path: list[VisitedState] = field(default_factory=list)
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED
+
+    @property
+    def waiting_at(self) -> str | None:
+        """The state the execution waits in (for a task token), if any."""
+        return next((s.name for s in self.path if s.outcome == "waiting"), None)
+
+    def path_text(self) -> str:
+        return " -> ".join(f"{state.name} ({state.outcome})" for state in self.path)
+
+
+def state_machine_arn(settings: Settings, name: str = STATE_MACHINE_NAME) -> str:
+    sfn = client("stepfunctions", settings)
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for machine in page["stateMachines"]:
+            if machine["name"] == name:
+                return machine["stateMachineArn"]
+    raise KitError(
+        f"There is no {name} state machine at {settings.endpoint}: nothing is deployed yet.",
+        hint="Run `sfnlab deploy` first.",
+    )
+
+
+def execution_arn(settings: Settings, execution: str, machine: str = STATE_MACHINE_NAME) -> str:
+    """An execution's ARN from its ARN or its name."""
+    if execution.startswith("arn:"):
+        return execution
+    machine_arn = state_machine_arn(settings, machine)
+    return machine_arn.replace(":stateMachine:", ":execution:") + f":{execution}"
+
+
+def read_event(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except OSError as e:
+        raise KitError(f"Cannot read the event file {path}: {e.strerror}.") from None
+    except json.JSONDecodeError as e:
+        raise KitError(
+            f"The event file {path} is not valid JSON: {e.msg} at line {e.lineno}, "
+            f"column {e.colno}."
+        ) from None
+
+
+def start(
+    settings: Settings | None = None,
+    event: Any = None,
+    *,
+    event_file: Path = INITIAL_EVENT,
+    name: str | None = None,
+    machine: str = STATE_MACHINE_NAME,
+) -> Execution:
+    """Start an execution with `event` (default: the contents of `event_file`)."""
+    settings = settings or load_settings()
+    payload = read_event(event_file) if event is None else event
+    name = name or f"solve-{time.strftime('%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    sfn = client("stepfunctions", settings)
+    try:
+        arn = sfn.start_execution(
+            stateMachineArn=state_machine_arn(settings, machine),
+            name=name,
+            input=json.dumps(payload),
+        )["executionArn"]
+    except sfn.exceptions.ExecutionAlreadyExists:
+        raise KitError(
+            f"An execution named {name!r} exists already; choose another name."
+        ) from None
+    return Execution(arn=arn, name=name, status="RUNNING", input=payload)
+
+
+def describe(settings: Settings | None, execution: str) -> Execution:
+    """The execution's status, input, output, error and the path it took so far."""
+    settings = settings or load_settings()
+    sfn = client("stepfunctions", settings)
+    arn = execution_arn(settings, execution)
+    try:
+        info = sfn.describe_execution(executionArn=arn)
+    except sfn.exceptions.ExecutionDoesNotExist:
+        raise KitError(
+            f"There is no execution {execution}.", hint="`sfnlab status` lists the latest ones."
+        ) from None
+    events = history(sfn, arn)
+    return Execution(
+        arn=arn,
+        name=info["name"],
+        status=info["status"],
+        input=json.loads(info.get("input") or "null"),
+        output=json.loads(info["output"]) if info.get("output") else None,
+        error=info.get("error"),
+        cause=info.get("cause"),
+        path=path_taken(events, running=info["status"] == "RUNNING"),
+    )
+
+
+def history(sfn: Any, arn: str) -> list[dict]:
+    events: list[dict] = []
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
+        events.extend(page["events"])
+    return events
+
+
+def path_taken(events: list[dict], running: bool) -> list[VisitedState]:
+    """The states an execution entered, in order, each with what became of it."""
+    path: list[VisitedState] = []
+    open_states: list[VisitedState] = []
+    failed: set[int] = set()
+    for event in events:
+        kind = event["type"]
+        if kind.endswith("StateEntered"):
+            state = VisitedState(
+                event["stateEnteredEventDetails"]["name"], kind[: -len("StateEntered")]
+            )
+            if state.type == "Fail":
+                state.outcome = "failed"
+            path.append(state)
+            open_states.append(state)
+        elif kind.endswith("StateExited") and open_states:
+            name = event["stateExitedEventDetails"]["name"]
+            state = next((s for s in reversed(open_states) if s.name == name), open_states[-1])
+            open_states.remove(state)
+            if state.type != "Fail":
+                state.outcome = "caught" if id(state) in failed else "succeeded"
+        elif kind in FAILURE_EVENTS and open_states:
+            failed.add(id(open_states[-1]))
+            open_states[-1].outcome = "failed"
+    for state in open_states:
+        if state.outcome == "running":
+            state.outcome = "waiting" if running else "failed"
+    return path
+
+
+def wait(
+    settings: Settings | None,
+    execution: str,
+    until: Callable[[Execution], bool],
+    timeout: float = 30.0,
+    what: str = "the expected state",
+) -> Execution:
+    """Poll the execution until `until(execution)` holds; KitError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    while True:
+        current = describe(settings, execution)
+        if until(current):
+            return current
+        if time.monotonic() > deadline:
+            raise KitError(
+                f"Execution {current.name} did not reach {what} within {timeout:.0f} s; it is "
+                f"{current.status}: {current.path_text() or 'no state entered'}."
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
+
+
+def wait_for_end(settings: Settings | None, execution: str, timeout: float = 30.0) -> Execution:
+    return wait(settings, execution, lambda e: e.ended, timeout, "its end")
+
+
+def task_token_in_history(settings: Settings | None, execution: str) -> str | None:
+    """The task token the execution handed to its waiting task, read from its history."""
+    settings = settings or load_settings()
+    sfn = client("stepfunctions", settings)
+    token = None
+    for event in history(sfn, execution_arn(settings, execution)):
+        details = event.get("taskScheduledEventDetails") or {}
+        if details.get("resource", "").endswith(".waitForTaskToken"):
+            payload = json.loads(details.get("parameters") or "{}").get("Payload") or {}
+            token = payload.get("taskToken", token)
+    return token
+
+
+def latest(settings: Settings | None = None, count: int = 5) -> list[dict]:
+    """The newest executions of SolveIssue (name, status, start date)."""
+    settings = settings or load_settings()
+    sfn = client("stepfunctions", settings)
+    found = sfn.list_executions(
+        stateMachineArn=state_machine_arn(settings), maxResults=max(count, 1)
+    )["executions"]
+    return sorted(found, key=lambda e: e["startDate"], reverse=True)[:count]

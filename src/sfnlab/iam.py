@@ -1,0 +1,110 @@
+"""The IAM roles of the exercise, each allowed only what it needs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote
+
+from sfnlab.changes import Change
+
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+STATES_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "states.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+WRITE_LOGS = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": "arn:aws:logs:*:*:*",
+        }
+    ],
+}
+# Task tokens of service integrations cannot be scoped to a resource: the actions are
+# what is limited, to the three a reviewer's decision needs.
+SEND_REVIEW_DECISION = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "states:SendTaskSuccess",
+                "states:SendTaskFailure",
+                "states:SendTaskHeartbeat",
+            ],
+            "Resource": "*",
+        }
+    ],
+}
+
+
+def invoke_functions_policy(function_arns: list[str]) -> dict:
+    """The state machine may invoke the exercise's functions (any version), nothing else."""
+    resources = sorted({*function_arns, *(f"{arn}:*" for arn in function_arns)})
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": resources}
+        ],
+    }
+
+
+def as_document(policy: Any) -> dict:
+    """IAM returns policy documents as dicts, or URL-encoded JSON strings."""
+    if isinstance(policy, str):
+        return json.loads(unquote(policy))
+    return policy
+
+
+def ensure_role(
+    iam: Any, name: str, trust: dict, policies: dict[str, dict]
+) -> tuple[str, list[Change]]:
+    """Create or update role `name` with exactly these inline policies; return its ARN."""
+    changes: list[Change] = []
+    try:
+        role = iam.get_role(RoleName=name)["Role"]
+        if as_document(role["AssumeRolePolicyDocument"]) != trust:
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
+            changes.append(Change("role", name, "updated"))
+        else:
+            changes.append(Change("role", name, "unchanged"))
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+        changes.append(Change("role", name, "created"))
+    existing = set(iam.list_role_policies(RoleName=name)["PolicyNames"])
+    for policy_name, document in policies.items():
+        label = f"{name}/{policy_name}"
+        if policy_name in existing:
+            current = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
+            if as_document(current) == document:
+                changes.append(Change("policy", label, "unchanged"))
+                continue
+            action = "updated"
+        else:
+            action = "created"
+        iam.put_role_policy(
+            RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(document)
+        )
+        changes.append(Change("policy", label, action))
+    for stale in existing - set(policies):
+        iam.delete_role_policy(RoleName=name, PolicyName=stale)
+        changes.append(Change("policy", f"{name}/{stale}", "deleted"))
+    return role["Arn"], changes

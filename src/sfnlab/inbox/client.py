@@ -1,0 +1,77 @@
+"""Reading the inbox from Python: what arrived, and waiting for something to arrive."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import requests
+
+from sfnlab.errors import KitError
+from sfnlab.inbox.store import CapturedRequest
+
+NO_PROXY = {"http": "", "https": ""}
+
+
+class InboxClient:
+    def __init__(self, url: str, timeout: float = 5.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def _call(self, method: str, route: str, **params: object) -> dict:
+        try:
+            response = requests.request(
+                method,
+                f"{self.url}{route}",
+                params={k: v for k, v in params.items() if v is not None},
+                timeout=self.timeout,
+                proxies=NO_PROXY,
+            )
+            response.raise_for_status()
+            return response.json()
+        except requests.ConnectionError:
+            raise KitError(
+                f"The inbox is not reachable at {self.url}.", hint="Start it with `sfnlab up`."
+            ) from None
+
+    def health(self) -> dict | None:
+        try:
+            return self._call("GET", "/api/health")
+        except (KitError, requests.RequestException, ValueError):
+            return None
+
+    def requests(
+        self,
+        channel: str | None = None,
+        path: str | None = None,
+        since: int | None = None,
+        limit: int = 100,
+    ) -> list[CapturedRequest]:
+        """Newest first."""
+        found = self._call(
+            "GET", "/api/requests", channel=channel, path=path, since=since, limit=limit
+        )["requests"]
+        return [CapturedRequest(**{k: v for k, v in item.items() if k != "json"}) for item in found]
+
+    def clear(self, channel: str | None = None) -> int:
+        return self._call("DELETE", "/api/requests", channel=channel)["deleted"]
+
+    def wait_for(
+        self,
+        channel: str,
+        matches: Callable[[CapturedRequest], bool] = lambda request: True,
+        timeout: float = 30.0,
+    ) -> CapturedRequest:
+        """The newest request on `channel` that `matches`, waiting up to `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        delay = 0.02
+        while True:
+            for request in self.requests(channel=channel, limit=20):
+                if matches(request):
+                    return request
+            if time.monotonic() > deadline:
+                raise KitError(
+                    f"Nothing arrived on the inbox's {channel!r} channel in {timeout:.0f} s."
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)

@@ -1,0 +1,138 @@
+"""The inbox's web page: requests newest first, JSON pretty-printed, task tokens copyable.
+
+Everything shown is escaped here, on the server; the page's script only swaps in lists
+the server rendered, so nothing a learner typed (a branch name, say) can become markup.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Any
+
+from sfnlab.inbox.store import CapturedRequest
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 0; background: #f5f6f8; color: #1d2330; }
+header { background: #232f3e; color: #fff; padding: 12px 24px; display: flex; gap: 24px;
+         align-items: baseline; flex-wrap: wrap; }
+header h1 { font-size: 20px; margin: 0; }
+header a { color: #ffd280; margin-right: 12px; }
+main { padding: 16px 24px; max-width: 1100px; }
+.request { background: #fff; border: 1px solid #d5dbe3; border-radius: 6px; margin: 12px 0;
+           padding: 12px 16px; }
+.request h2 { font-size: 15px; margin: 0 0 8px; font-weight: 600; }
+.channel { background: #e8eefc; color: #1b4bb5; border-radius: 10px; padding: 1px 8px; }
+.time { color: #5f6b7a; font-weight: normal; font-size: 13px; }
+.token { background: #fff7e0; border: 1px solid #f0c36d; border-radius: 4px; padding: 8px;
+         margin: 8px 0; display: flex; gap: 8px; align-items: center; }
+.token input { flex: 1; font-family: monospace; font-size: 12px; padding: 4px; }
+.token button { padding: 4px 12px; cursor: pointer; }
+pre { background: #f7f8fa; padding: 8px; overflow-x: auto; font-size: 13px; margin: 4px 0; }
+.empty { color: #5f6b7a; }
+"""
+
+SCRIPT = """
+const list = document.getElementById("requests");
+let latest = Number(list.dataset.latest);
+async function refresh() {
+  try {
+    const health = await (await fetch("/api/health")).json();
+    if (health.latest !== latest) {
+      const response = await fetch("/fragment" + window.location.search);
+      list.innerHTML = await response.text();  // rendered and escaped by the server
+      latest = health.latest;
+    }
+  } catch (error) { /* the inbox restarted or stopped: try again shortly */ }
+}
+setInterval(refresh, 1000);
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-copy]");
+  if (!button) return;
+  const field = document.getElementById(button.dataset.copy);
+  field.select();
+  try { await navigator.clipboard.writeText(field.value); }
+  catch (error) { document.execCommand("copy"); }
+  button.textContent = "Copied";
+  setTimeout(() => { button.textContent = "Copy token"; }, 1500);
+});
+"""
+
+
+def pretty(request: CapturedRequest) -> str:
+    body = request.json
+    return json.dumps(body, indent=2, ensure_ascii=False) if body is not None else request.body
+
+
+def find_token(body: Any) -> str | None:
+    """A task token anywhere in a JSON body (`taskToken` or `token`)."""
+    if isinstance(body, dict):
+        for key in ("taskToken", "token"):
+            if isinstance(body.get(key), str):
+                return body[key]
+        for value in body.values():
+            found = find_token(value)
+            if found:
+                return found
+    return None
+
+
+def render_request(request: CapturedRequest) -> str:
+    body = request.json
+    parts = [
+        f'<article class="request" id="request-{request.id}" '
+        f'data-channel="{escape(request.channel)}">',
+        f"<h2>#{request.id} {escape(request.method)} {escape(request.path)} "
+        f'<span class="channel">{escape(request.channel)}</span> '
+        f'<span class="time">{escape(request.received_at)}</span></h2>',
+    ]
+    if isinstance(body, dict) and body.get("subject"):
+        parts.append(f"<p><strong>{escape(str(body['subject']))}</strong></p>")
+    token = find_token(body)
+    if token:
+        field = f"token-{request.id}"
+        parts.append(
+            f'<div class="token"><label for="{field}">Task token</label>'
+            f'<input id="{field}" class="task-token" readonly value="{escape(token)}">'
+            f'<button type="button" data-copy="{field}">Copy token</button></div>'
+        )
+    parts.append(f"<pre>{escape(pretty(request))}</pre>")
+    headers = json.dumps(request.headers, indent=2)
+    parts.append(f"<details><summary>Headers</summary><pre>{escape(headers)}</pre></details>")
+    if request.query:
+        query = json.dumps(request.query, indent=2)
+        parts.append(f"<details><summary>Query</summary><pre>{escape(query)}</pre></details>")
+    parts.append("</article>")
+    return "\n".join(parts)
+
+
+def render_list(requests: list[CapturedRequest]) -> str:
+    if not requests:
+        return '<p class="empty">Nothing has arrived yet. Requests show up here as they come.</p>'
+    return "\n".join(render_request(request) for request in requests)
+
+
+def render_page(
+    requests: list[CapturedRequest], latest: int, channels: list[str], nonce: str
+) -> str:
+    links = " ".join(
+        f'<a href="/?channel={escape(channel)}">{escape(channel)}</a>' for channel in channels
+    )
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>sfnlab inbox</title>
+<style nonce="{nonce}">{STYLE}</style>
+</head>
+<body>
+<header><h1>sfnlab inbox</h1><nav><a href="/">all</a> {links}</nav></header>
+<main>
+<section id="requests" data-latest="{latest}">
+{render_list(requests)}
+</section>
+</main>
+<script nonce="{nonce}">{SCRIPT}</script>
+</body>
+</html>
+"""

@@ -1,0 +1,86 @@
+"""Run the inbox in the background beside the embedded LocalStack."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from urllib.parse import urlsplit
+
+from sfnlab import background
+from sfnlab.background import ServiceRecord
+from sfnlab.config import Settings
+from sfnlab.endpoint import is_loopback, port_is_free
+from sfnlab.errors import KitError, PortInUse, StartupFailed
+from sfnlab.inbox.client import InboxClient
+
+
+def inbox_address(settings: Settings) -> tuple[str, int]:
+    url = urlsplit(settings.inbox_url)
+    host = url.hostname or "127.0.0.1"
+    return ("127.0.0.1" if host == "localhost" else host), url.port or 80
+
+
+def running_inbox(settings: Settings) -> ServiceRecord | None:
+    return background.running(settings.inbox_pid_file)
+
+
+def ensure_inbox(settings: Settings, timeout: float = 15.0) -> ServiceRecord | None:
+    """Make sure an inbox answers at SFNLAB_INBOX_URL; start ours if none does.
+
+    Returns the record of the inbox we started (or had started), None for another one
+    (in Docker, say).
+    """
+    client = InboxClient(settings.inbox_url)
+    if client.health() is not None:
+        return running_inbox(settings)
+    host, port = inbox_address(settings)
+    if not is_loopback(host):
+        raise KitError(
+            f"No inbox answers at {settings.inbox_url}, and the kit only starts one on this "
+            "machine.",
+            hint="Start it there, or point SFNLAB_INBOX_URL at http://127.0.0.1:<port>.",
+        )
+    if not port_is_free(host, port):
+        raise PortInUse(
+            f"Port {port} on {host}, the inbox's, is held by a program that is not the inbox.",
+            hint=f"Stop it, or use another port: SFNLAB_INBOX_URL=http://127.0.0.1:{port + 1}.",
+        )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    process, record = background.start(
+        "inbox",
+        [
+            sys.executable,
+            "-m",
+            "sfnlab.inbox",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--database",
+            str(settings.inbox_database),
+        ],
+        url=settings.inbox_url,
+        env=env,
+        cwd=settings.state_dir,
+        log_file=settings.inbox_log,
+        pid_file=settings.inbox_pid_file,
+    )
+    deadline = time.monotonic() + timeout
+    while client.health() is None:
+        if process.poll() is not None or time.monotonic() > deadline:
+            background.stop(record, settings.inbox_pid_file)
+            raise StartupFailed(
+                f"The inbox did not start. Its last lines:\n"
+                f"{background.log_tail(settings.inbox_log)}\n",
+                log_file=settings.inbox_log,
+            )
+        time.sleep(0.05)
+    return record
+
+
+def stop_inbox(settings: Settings) -> ServiceRecord | None:
+    record = running_inbox(settings)
+    if record is not None:
+        background.stop(record, settings.inbox_pid_file, timeout=5)
+    return record

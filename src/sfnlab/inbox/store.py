@@ -1,0 +1,133 @@
+"""Captured requests, kept in SQLite so they survive a restart of the inbox."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    query TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS requests_by_channel ON requests (channel, id);
+"""
+
+
+@dataclass(frozen=True)
+class CapturedRequest:
+    id: int
+    received_at: str
+    method: str
+    path: str
+    channel: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: str
+
+    @property
+    def json(self) -> Any:
+        """The body parsed as JSON, or None when it is not JSON."""
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "json": self.json}
+
+
+def channel_of(path: str) -> str:
+    """The first segment of the path: `/reviewers/anything` is on channel `reviewers`."""
+    return path.strip("/").split("/", 1)[0] or "(root)"
+
+
+class RequestStore:
+    """Thread-safe access to the requests table of one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+
+    def add(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: str,
+    ) -> CapturedRequest:
+        received_at = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        channel = channel_of(path)
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO requests (received_at, method, path, channel, query, headers, body)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (received_at, method, path, channel, json.dumps(query), json.dumps(headers), body),
+            )
+        return CapturedRequest(
+            cursor.lastrowid, received_at, method, path, channel, query, headers, body
+        )
+
+    def list(
+        self,
+        channel: str | None = None,
+        path: str | None = None,
+        since: int | None = None,
+        limit: int = 100,
+    ) -> list[CapturedRequest]:
+        """Newest first; `since` keeps only requests with a larger id."""
+        clauses, values = [], []
+        for clause, value in (("channel = ?", channel), ("path = ?", path), ("id > ?", since)):
+            if value is not None:
+                clauses.append(clause)
+                values.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT * FROM requests {where} ORDER BY id DESC LIMIT ?", (*values, limit)
+            ).fetchall()
+        return [self._from_row(row) for row in rows]
+
+    def get(self, request_id: int) -> CapturedRequest | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
+        return self._from_row(row) if row else None
+
+    def latest_id(self) -> int:
+        with self._lock:
+            (latest,) = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM requests").fetchone()
+        return latest
+
+    def clear(self, channel: str | None = None) -> int:
+        with self._lock:
+            if channel is None:
+                cursor = self._db.execute("DELETE FROM requests")
+            else:
+                cursor = self._db.execute("DELETE FROM requests WHERE channel = ?", (channel,))
+        return cursor.rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @staticmethod
+    def _from_row(row: tuple) -> CapturedRequest:
+        id_, received_at, method, path, channel, query, headers, body = row
+        return CapturedRequest(
+            id_, received_at, method, path, channel, json.loads(query), json.loads(headers), body
+        )
