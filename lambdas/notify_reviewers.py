@@ -6,7 +6,8 @@ step only tells the reviewers, on the inbox's `reviewers` channel: the branch, t
 token, the execution's name, and exactly what to run to approve or reject.
 
 Event (built by the state machine):
-    {"taskToken": "...", "executionName": "...", "input": {<the payload so far>}}
+    {"taskToken": "...", "executionName": "...", "executionArn": "...",
+     "input": {<the payload so far>}}
 
 Environment:
     APPROVE_FUNCTION_NAME  the manual approve Lambda, named in the instructions
@@ -43,6 +44,7 @@ def review_request(event):
         "issue": payload.get("issue"),
         "commit": (payload.get("code") or {}).get("commit"),
         "execution": event.get("executionName"),
+        "executionArn": event.get("executionArn"),
         "taskToken": token,
         "toApprove": commands(token, True),
         "toReject": commands(token, False),

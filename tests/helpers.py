@@ -84,3 +84,20 @@ def web_page_server() -> Iterator[int]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def inbox_server(database: Path, max_body: int = 256 * 1024) -> Iterator[str]:
+    """A real inbox on a free loopback port, in this process; yields its URL."""
+    from sfnlab.inbox.server import InboxServer
+    from sfnlab.inbox.store import RequestStore
+
+    store = RequestStore(database)
+    server = InboxServer(("127.0.0.1", 0), store, max_body)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        store.close()

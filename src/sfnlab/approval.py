@@ -29,7 +29,8 @@ class ReviewRequest:
     """A notification the reviewers got: the waiting execution, its branch and token."""
 
     token: str
-    execution: str
+    execution: str  # its name
+    execution_arn: str
     branch: str
     inbox_id: int
 
@@ -52,6 +53,7 @@ def review_requests(settings: Settings) -> list[ReviewRequest]:
                 ReviewRequest(
                     token=body["taskToken"],
                     execution=str(body.get("execution") or ""),
+                    execution_arn=str(body.get("executionArn") or body.get("execution") or ""),
                     branch=str(body.get("branch") or ""),
                     inbox_id=request.id,
                 )
@@ -74,7 +76,7 @@ def find_review(
                 if execution in (review.execution, review.execution.rsplit(":", 1)[-1]):
                     return review
                 continue
-            if executions.describe(settings, review.execution).waiting_at == REVIEW_STATE:
+            if executions.describe(settings, review.execution_arn).waiting_at == REVIEW_STATE:
                 return review
         if not wait or time.monotonic() > deadline:
             break
@@ -116,6 +118,11 @@ def decide(
     if token is None:
         review = find_review(settings, execution)
         token, execution = review.token, review.execution
+    # Checked first: LocalStack 4.14 accepts a token a second time while its execution is
+    # still running, where AWS refuses it.
+    problem = token_problem(settings, token)
+    if problem is not None:
+        raise problem
     lam = client("lambda", settings)
     event = decision_event(approve, token, reviewer, comment)
     try:
@@ -130,28 +137,35 @@ def decide(
     return Decision(approve, payload.get("summary", ""), token, execution)
 
 
-def refusal(settings: Settings, token: str, error: dict) -> KitError:
-    """Explain why the approve Lambda failed, as precisely as the kit can tell."""
-    error_type = error.get("errorType", "Error")
-    message = error.get("errorMessage", "")
-    if error_type != "TokenNotWaiting":
-        return KitError(f"The approve Lambda refused: {message} ({error_type})")
+def token_problem(settings: Settings, token: str) -> KitError | None:
+    """Why the execution this token came from no longer waits for it, if it does not."""
     owner = next((r for r in review_requests(settings) if r.token == token), None)
     if owner is None:
-        return KitError(
-            "Step Functions has no task waiting for this token, and no notification in the "
-            "inbox carries it: it may be mistyped or from an older LocalStack session.",
-            hint="Run `sfnlab token` for the token of the execution waiting now.",
-        )
-    current = executions.describe(settings, owner.execution)
+        return None
+    current = executions.describe(settings, owner.execution_arn)
     if current.ended:
         return KitError(
             f"Execution {current.name} has already ended ({current.status}), so its token "
             "can no longer approve or reject anything.",
             hint="Start a new execution with `sfnlab start` and use its token.",
         )
-    return KitError(
-        f"This token was already used: execution {current.name} has moved past the review "
-        f"({current.path_text()}). A token approves or rejects once.",
-        hint="Start a new execution with `sfnlab start` to review again.",
+    if current.waiting_at != REVIEW_STATE:
+        return KitError(
+            f"This token was already used: execution {current.name} has moved past the "
+            f"review ({current.path_text()}). A token approves or rejects once.",
+            hint="Start a new execution with `sfnlab start` to review again.",
+        )
+    return None
+
+
+def refusal(settings: Settings, token: str, error: dict) -> KitError:
+    """Explain why the approve Lambda failed, as precisely as the kit can tell."""
+    error_type = error.get("errorType", "Error")
+    message = error.get("errorMessage", "")
+    if error_type != "TokenNotWaiting":
+        return KitError(f"The approve Lambda refused: {message} ({error_type})")
+    return token_problem(settings, token) or KitError(
+        "Step Functions has no task waiting for this token, and no notification in the "
+        "inbox carries it: it may be mistyped or from an older LocalStack session.",
+        hint="Run `sfnlab token` for the token of the execution waiting now.",
     )

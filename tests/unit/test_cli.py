@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import socket
 
+import pytest
 from click.testing import CliRunner
 
 from sfnlab.cli import main
 from tests.helpers import free_port
+
+
+@pytest.fixture(autouse=True)
+def own_state_folder(tmp_path, monkeypatch):
+    """Never touch the project's own LocalStack, inbox or state."""
+    monkeypatch.setenv("SFNLAB_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("SFNLAB_INBOX_URL", f"http://127.0.0.1:{free_port()}")
 
 
 def run(*args: str, endpoint: str):

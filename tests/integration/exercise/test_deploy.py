@@ -1,0 +1,88 @@
+"""Deploy creates what is missing, updates what changed, and leaves the rest alone."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from sfnlab import execution
+from sfnlab.aws import client
+from sfnlab.config import PROJECT_ROOT
+from sfnlab.deploy import deploy
+from sfnlab.iam import as_document
+
+
+def test_second_deploy_changes_nothing(localstack, deployment):
+    again = deploy(localstack)
+    assert again.changed == []
+    assert {change.kind for change in again.changes} == {
+        "role",
+        "policy",
+        "function",
+        "state machine",
+    }
+
+
+def test_changed_code_is_updated_in_place(localstack, tmp_path):
+    source = tmp_path / "solution"
+    shutil.copytree(PROJECT_ROOT / "definitions", source / "definitions")
+    shutil.copytree(PROJECT_ROOT / "lambdas", source / "lambdas")
+    first = deploy(localstack, source=source, prefix="t-update-", state_machine_name="UpdateMe")
+    assert {c.action for c in first.changes if c.kind == "function"} == {"created"}
+    notify = source / "lambdas" / "notify_ops.py"
+    notify.write_text(notify.read_text().replace("Please deploy", "Kindly deploy"))
+    second = deploy(localstack, source=source, prefix="t-update-", state_machine_name="UpdateMe")
+    functions = {c.action for c in second.changes if c.kind == "function"}
+    assert functions == {"updated"}  # one zip holds every step's code
+    assert all(c.action == "unchanged" for c in second.changes if c.kind != "function")
+
+
+def test_approve_role_may_only_send_task_decisions(localstack, deployment):
+    iam = client("iam", localstack)
+    names = iam.list_role_policies(RoleName="sfnlab-approve-role")["PolicyNames"]
+    actions = set()
+    for name in names:
+        document = as_document(
+            iam.get_role_policy(RoleName="sfnlab-approve-role", PolicyName=name)["PolicyDocument"]
+        )
+        for statement in document["Statement"]:
+            actions.update(statement["Action"])
+    assert {a for a in actions if a.startswith("states:")} == {
+        "states:SendTaskSuccess",
+        "states:SendTaskFailure",
+        "states:SendTaskHeartbeat",
+    }
+    assert not any(a.endswith("*") for a in actions)
+
+
+def test_state_machine_may_invoke_only_the_kits_functions(localstack, deployment):
+    iam = client("iam", localstack)
+    policy = as_document(
+        iam.get_role_policy(RoleName="sfnlab-states-role", PolicyName="invoke-steps")[
+            "PolicyDocument"
+        ]
+    )
+    (statement,) = policy["Statement"]
+    assert statement["Action"] == "lambda:InvokeFunction"
+    names = {arn.split(":function:")[1].split(":")[0] for arn in statement["Resource"]}
+    assert names == set(deployment.function_names.values())
+
+
+def test_review_timeout_ends_in_its_own_fail_state(localstack):
+    timed = deploy(
+        localstack,
+        prefix="t-timeout-",
+        state_machine_name="SolveIssueQuickTimeout",
+        review_timeout=1,
+        review_heartbeat=None,
+    )
+    sfn = client("stepfunctions", localstack)
+    arn = sfn.start_execution(
+        stateMachineArn=timed.state_machine_arn,
+        input=json.dumps({"issue": {"id": "ISSUE-1", "title": "slow review"}}),
+    )["executionArn"]
+    ended = execution.wait(localstack, arn, lambda e: e.ended, timeout=30, what="its end")
+    assert ended.status == "FAILED"
+    assert ended.error == "ReviewTimedOut"
+    assert [s.name for s in ended.path][-1] == "ReviewTimedOut"
+    assert next(s for s in ended.path if s.name == "NotifyReviewers").outcome == "caught"

@@ -1,0 +1,66 @@
+"""The exercise end to end on the embedded LocalStack: approve, reject, and the messages."""
+
+from __future__ import annotations
+
+from sfnlab import approval, execution
+from sfnlab.inbox import InboxClient
+
+
+def start_and_wait_for_review(settings, event=None) -> tuple[execution.Execution, object]:
+    started = execution.start(settings, event)
+    review = approval.find_review(settings, started.name, wait=True, timeout=30)
+    return started, review
+
+
+def test_approve_path_succeeds_and_ops_are_asked_to_deploy_the_release(localstack, deployment):
+    started, review = start_and_wait_for_review(localstack)
+    approval.decide(localstack, True, token=review.token)
+    ended = execution.wait_for_end(localstack, started.arn)
+    assert ended.status == "SUCCEEDED"
+    assert [s.name for s in ended.path][-4:] == [
+        "MergeToMaster",
+        "CreateRelease",
+        "NotifyOps",
+        "IssueSolved",
+    ]
+    release = ended.output["release"]["name"]
+    ops = InboxClient(localstack.inbox_url).requests(channel="ops")
+    assert any(message.json["release"] == release for message in ops)
+    assert ended.output["merge"]["branch"] == review.branch
+
+
+def test_reject_path_fails_in_the_fail_state_naming_the_decision(localstack, deployment):
+    started, review = start_and_wait_for_review(localstack)
+    approval.decide(localstack, False, token=review.token, reviewer="carol", comment="no tests")
+    ended = execution.wait_for_end(localstack, started.arn)
+    assert ended.status == "FAILED"
+    assert ended.error == "ReviewRejected"
+    assert ended.cause == "Rejected by carol: no tests"
+    assert ended.path[-1].name == "ReviewRejected" and ended.path[-1].type == "Fail"
+    assert "MergeToMaster" not in [state.name for state in ended.path]
+
+
+def test_reviewers_message_has_branch_token_and_execution(localstack, deployment):
+    event = {"issue": {"id": "ISSUE-9", "title": "Typo in footer"}, "branch": "fix/footer"}
+    started, review = start_and_wait_for_review(localstack, event)
+    message = next(
+        r.json
+        for r in InboxClient(localstack.inbox_url).requests(channel="reviewers")
+        if r.json["execution"] == started.name
+    )
+    assert message["branch"] == "fix/footer"
+    assert message["taskToken"] == execution.task_token_in_history(localstack, started.name)
+    assert message["taskToken"] in message["toApprove"]["sfnlab"]
+    waiting = execution.describe(localstack, started.name)
+    assert waiting.status == "RUNNING" and waiting.waiting_at == "NotifyReviewers"
+    approval.decide(localstack, False, token=review.token)  # leave nothing waiting
+
+
+def test_review_decides_through_the_test_events(localstack, deployment):
+    event = approval.decision_event(True, "token-123", None, None)
+    assert event == {
+        "token": "token-123",
+        "approve": True,
+        "reviewer": "bob",
+        "comment": "Looks good to me",
+    }
