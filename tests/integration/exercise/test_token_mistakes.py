@@ -32,6 +32,14 @@ def test_approving_twice_says_the_token_was_used(localstack, approved_execution)
     assert "already used" in message or "has already ended (SUCCEEDED)" in message
 
 
+def test_approving_after_the_end_says_the_execution_ended(localstack, approved_execution):
+    started, review = approved_execution
+    execution.wait_for_end(localstack, started.arn)
+    ended = rf"Execution {started.name} has already ended \(SUCCEEDED\)"
+    with pytest.raises(KitError, match=ended):
+        approval.decide(localstack, False, token=review.token)
+
+
 @pytest.fixture(scope="module")
 def slow_merge(localstack, tmp_path_factory):
     """SolveIssue with a merge that takes 5 s: an approved execution stays running a while."""
