@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+
+import pytest
+import requests
+
 from sfnlab import approval, execution
+from sfnlab.config import PROJECT_ROOT
+from sfnlab.errors import KitError
 from sfnlab.inbox import InboxClient
 
 
@@ -64,3 +72,39 @@ def test_review_decides_through_the_test_events(localstack, deployment):
         "reviewer": "bob",
         "comment": "Looks good to me",
     }
+
+
+def test_a_branch_name_with_html_is_shown_escaped_in_the_inbox(localstack, deployment):
+    branch = '<img src=x onerror="alert(1)">'
+    _, review = start_and_wait_for_review(localstack, {"branch": branch})
+    assert review.branch == branch
+    page = requests.get(f"{localstack.inbox_url}/?channel=reviewers", timeout=5).text
+    assert branch not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    approval.decide(localstack, False, token=review.token)
+
+
+def test_starting_without_a_deployment_says_to_deploy(localstack):
+    with pytest.raises(KitError, match=r"nothing is deployed yet.*sfnlab deploy"):
+        execution.start(localstack, machine="NotDeployedHere")
+
+
+@pytest.mark.parametrize(("flag", "outcome"), [((), "SUCCEEDED"), (("--reject",), "FAILED")])
+def test_run_exercise_script_exits_0_on_the_expected_outcome(localstack, deployment, flag, outcome):
+    environment = {
+        **os.environ,
+        "SFNLAB_ENDPOINT": localstack.endpoint,
+        "SFNLAB_INBOX_URL": localstack.inbox_url,
+        "SFNLAB_STATE_DIR": str(localstack.state_dir),
+    }
+    result = subprocess.run(
+        [str(PROJECT_ROOT / "scripts" / "run_exercise.sh"), *flag],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f": {outcome}" in result.stdout
+    assert "What the reviewers got" in result.stdout and "States visited" in result.stdout
+    assert "ended as expected" in result.stdout

@@ -16,6 +16,7 @@ from sfnlab.aws import client
 from sfnlab.endpoint import probe
 from sfnlab.errors import PortInUse, StartupFailed
 from sfnlab.functions import wait_until_ready
+from sfnlab.inbox import InboxClient
 from tests.helpers import settings_for, wait_for, web_page_server, zip_files
 
 
@@ -74,6 +75,8 @@ def test_down_stops_localstack_and_every_lambda_process(own_localstack):
     assert not psutil.pid_exists(status.pid)
     assert embedded.runtime_processes(own_localstack) == []
     assert probe(own_localstack.endpoint) is None
+    assert "Stopped the inbox" in stopped.message
+    assert InboxClient(own_localstack.inbox_url).health() is None
     assert not lifecycle.down(own_localstack).stopped  # nothing left to stop
 
 

@@ -1,0 +1,53 @@
+"""The inbox as `sfnlab up` runs it: a background process that keeps what it received."""
+
+from __future__ import annotations
+
+import psutil
+import pytest
+import requests
+
+from sfnlab.errors import PortInUse
+from sfnlab.inbox import InboxClient
+from sfnlab.inbox.service import ensure_inbox, running_inbox, stop_inbox
+from tests.helpers import settings_for, web_page_server
+
+
+@pytest.fixture
+def settings(tmp_path):
+    settings = settings_for(tmp_path / "state")
+    yield settings
+    stop_inbox(settings)
+
+
+def test_inbox_survives_a_restart_with_nothing_lost(settings):
+    first = ensure_inbox(settings)
+    for n in range(3):
+        requests.post(f"{settings.inbox_url}/reviewers", json={"n": n, "taskToken": f"t{n}"})
+    stop_inbox(settings)
+    assert not psutil.pid_exists(first.pid)
+    assert InboxClient(settings.inbox_url).health() is None
+    second = ensure_inbox(settings)
+    assert second.pid != first.pid
+    kept = InboxClient(settings.inbox_url).requests(channel="reviewers")
+    assert [r.json["n"] for r in kept] == [2, 1, 0]
+
+
+def test_inbox_listens_on_loopback_only(settings):
+    record = ensure_inbox(settings)
+    listening = [
+        c.laddr for c in psutil.Process(record.pid).net_connections() if c.status == "LISTEN"
+    ]
+    assert [address.ip for address in listening] == ["127.0.0.1"]
+
+
+def test_second_ensure_is_a_no_op(settings):
+    first = ensure_inbox(settings)
+    assert ensure_inbox(settings).pid == first.pid
+    assert running_inbox(settings).pid == first.pid
+
+
+def test_inbox_port_held_by_another_server_is_a_clear_error(tmp_path):
+    with web_page_server() as port:
+        settings = settings_for(tmp_path / "state", inbox_port=port)
+        with pytest.raises(PortInUse, match=f"Port {port} on 127.0.0.1, the inbox's"):
+            ensure_inbox(settings)
