@@ -1,6 +1,8 @@
-"""Measure the embedded runtime: install, LocalStack start-up, Lambda invoke latency.
+"""Measure the embedded runtime and the exercise on it.
 
-Run it from the kit's environment:
+Install and LocalStack start-up, Lambda invoke latency (cold, warm, and the floor), then
+the exercise: start -> token visible, approve -> SUCCEEDED, and the whole
+`scripts/run_exercise.sh`, warm and cold. Run it from the kit's environment:
 
     .sfnlab/venv/bin/python benchmarks/embedded_runtime.py [--runs 20] [--skip-install]
 
@@ -19,15 +21,19 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))  # for tests.helpers
 
-from sfnlab import lifecycle  # noqa: E402
+from sfnlab import approval, lifecycle  # noqa: E402
+from sfnlab import execution as executions  # noqa: E402
 from sfnlab.aws import client  # noqa: E402
 from sfnlab.config import load_settings  # noqa: E402
+from sfnlab.deploy import deploy  # noqa: E402
 from sfnlab.functions import wait_until_ready  # noqa: E402
+from sfnlab.inbox import InboxClient  # noqa: E402
 from sfnlab.runtime_env import (  # noqa: E402
     find_runtime_python,
     install_runtime_env,
@@ -143,14 +149,75 @@ def measure_invokes(runs: int, workdir: Path, spares: bool) -> dict[str, list[fl
         lifecycle.down(settings)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=20, help="samples per latency figure")
-    parser.add_argument("--startups", type=int, default=3, help="samples per start-up figure")
-    parser.add_argument("--skip-install", action="store_true", help="skip the install figure")
-    args = parser.parse_args()
+def poll(condition: Callable[[], object], timeout: float = 30.0) -> object:
+    while not (result := condition()):
+        if timeout <= 0:
+            raise TimeoutError("condition not met")
+        time.sleep(0.05)
+        timeout -= 0.05
+    return result
 
-    print(f"{'measure':<48} {'value':>24}   target")
+
+def measure_exercise(runs: int, workdir: Path) -> dict[str, list[float]]:
+    """start -> token visible, approve -> SUCCEEDED, whole run_exercise.sh warm and cold.
+
+    The two latencies are read off the system's own clocks (when the inbox stored the
+    notification, when Step Functions stopped the execution), so that polling for them
+    neither adds to them nor loads the machine while they are measured.
+    """
+    settings = settings_for(workdir / "exercise-state")
+    lifecycle.up(settings)
+    try:
+        deploy(settings)
+        sfn = client("stepfunctions", settings)
+
+        def review_of(name: str):
+            return next(
+                (r for r in approval.review_requests(settings) if r.execution == name), None
+            )
+
+        token_visible, approved = [], []
+        for run in range(runs + 1):  # the first run warms every function up
+            started_at = time.time()
+            started = executions.start(settings)
+            review = poll(lambda started=started: review_of(started.name))
+            stored = InboxClient(settings.inbox_url).requests(channel="reviewers", limit=1)[0]
+            visible_at = datetime.fromisoformat(stored.received_at).timestamp()
+            approving_at = time.time()
+            approval.decide(settings, True, token=review.token)
+            ended = poll(
+                lambda started=started: (
+                    (info := sfn.describe_execution(executionArn=started.arn))["status"]
+                    == "SUCCEEDED"
+                    and info
+                )
+            )
+            if run:
+                token_visible.append((visible_at - started_at) * 1000)
+                approved.append((ended["stopDate"].timestamp() - approving_at) * 1000)
+        script = [str(PROJECT_ROOT / "scripts" / "run_exercise.sh")]
+        warm = [timed(lambda: run_script(script, settings)) / 1000 for _ in range(3)]
+    finally:
+        lifecycle.down(settings)
+    cold_settings = settings_for(workdir / "exercise-cold-state")
+    try:
+        cold = [timed(lambda: run_script(script, cold_settings)) / 1000]
+    finally:
+        lifecycle.down(cold_settings)
+    return {"token": token_visible, "approve": approved, "script_warm": warm, "script_cold": cold}
+
+
+def run_script(command: list[str], settings) -> None:
+    environment = {
+        **os.environ,
+        "SFNLAB_ENDPOINT": settings.endpoint,
+        "SFNLAB_INBOX_URL": settings.inbox_url,
+        "SFNLAB_STATE_DIR": str(settings.state_dir),
+    }
+    subprocess.run(command, env=environment, check=True, capture_output=True)
+
+
+def report_runtime(args: argparse.Namespace) -> None:
     if not args.skip_install:
         install = measure_install()
         row(
@@ -159,20 +226,17 @@ def main() -> None:
             "<= 30 s",
             install <= 30,
         )
-
     with tempfile.TemporaryDirectory() as workdir:
         work = Path(workdir)
         cold_starts = [measure_startup(work / f"cold-{i}", 1)[0] for i in range(args.startups)]
         warm_state = work / "warm"
         measure_startup(warm_state, 1)
-        warm_starts = measure_startup(warm_state, args.startups)
+        warm_median = statistics.median(measure_startup(warm_state, args.startups))
         row(
             "LocalStack start-up, cold (empty state)",
             f"median {statistics.median(cold_starts):.2f} s",
         )
-        warm_median = statistics.median(warm_starts)
         row("LocalStack start-up, warm", f"median {warm_median:.2f} s", "<= 5 s", warm_median <= 5)
-
         figures = measure_invokes(args.runs, work, spares=True)
         on_demand = measure_invokes(args.runs, work, spares=False)
     floor50, floor95 = percentiles(figures["floor"])
@@ -196,10 +260,45 @@ def main() -> None:
         "p50 <= 20 ms",
         warm50 <= 20,
     )
-    print(
-        f"{args.runs} samples per latency figure; cold/floor {cold50 / floor50:.2f}x "
-        f"(with spares), {demand50 / floor50:.2f}x (without)"
+
+
+def report_exercise(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as workdir:
+        exercise = measure_exercise(args.runs, Path(workdir))
+    token50, token95 = percentiles(exercise["token"])
+    approve50, approve95 = percentiles(exercise["approve"])
+    warm_script = statistics.median(exercise["script_warm"])
+    row(
+        "start -> token visible in the inbox, warm",
+        f"p50 {token50:.0f} / p95 {token95:.0f} ms",
+        "p50 <= 500 ms",
+        token50 <= 500,
     )
+    row(
+        "approve -> SUCCEEDED, warm",
+        f"p50 {approve50:.0f} / p95 {approve95:.0f} ms",
+        "p50 <= 500 ms",
+        approve50 <= 500,
+    )
+    row(
+        "scripts/run_exercise.sh, warm", f"median {warm_script:.1f} s", "<= 10 s", warm_script <= 10
+    )
+    row("scripts/run_exercise.sh, cold (fresh state)", f"{exercise['script_cold'][0]:.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="samples per latency figure")
+    parser.add_argument("--startups", type=int, default=3, help="samples per start-up figure")
+    parser.add_argument("--skip-install", action="store_true", help="skip the install figure")
+    parser.add_argument("--only", choices=["runtime", "exercise"], help="measure one part only")
+    args = parser.parse_args()
+    print(f"{'measure':<48} {'value':>24}   target")
+    if args.only != "exercise":
+        report_runtime(args)
+    if args.only != "runtime":
+        report_exercise(args)
+    print(f"({args.runs} samples per latency figure)")
 
 
 if __name__ == "__main__":
