@@ -12,6 +12,8 @@ UV_VERSION="0.13.9"  # the uv that installs the kit; tests/unit/test_locks.py ke
 export UV_PYTHON_DOWNLOADS=never
 export UV_PROJECT_ENVIRONMENT="$KIT_VENV"
 export UV_CACHE_DIR="${UV_CACHE_DIR:-$SFNLAB_HOME/cache/uv}"
+# awslocal (awscli-local 0.23) otherwise prints a deprecation banner before every command.
+export DISABLE_DEPRECATION_NOTICE=1
 
 find_kit_python() {
   # The first candidate that really runs and is 3.10 or newer (a pyenv shim may not run).

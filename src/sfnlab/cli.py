@@ -106,6 +106,19 @@ def status(execution: str | None, as_json: bool) -> None:
     console.print(table)
     if not result.running:
         sys.exit(3)
+    show_latest_executions()
+
+
+def show_latest_executions() -> None:
+    try:
+        latest = executions.latest()
+    except KitError:
+        return  # nothing deployed yet: nothing to list
+    if latest:
+        table = Table("latest executions", "status", "started", box=None)
+        for found in latest:
+            table.add_row(found["name"], found["status"], f"{found['startDate']:%H:%M:%S}")
+        console.print(table)
 
 
 def show_execution(found: executions.Execution, as_json: bool) -> None:

@@ -1,0 +1,33 @@
+"""Deploying to real AWS needs the account named: nothing reaches AWS by accident."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from sfnlab.aws import client
+from sfnlab.config import load_settings
+from sfnlab.deploy import deploy
+from sfnlab.errors import KitError
+
+
+def test_real_aws_without_the_account_is_refused_before_any_call(monkeypatch):
+    settings = replace(load_settings({}), target="aws")
+    calls = []
+    monkeypatch.setattr("sfnlab.deploy.client", lambda *args: calls.append(args))
+    with pytest.raises(KitError, match="--aws-account"):
+        deploy(settings)
+    assert calls == []
+
+
+def test_unknown_target_is_refused():
+    with pytest.raises(KitError, match="it can be `localstack` or `aws`"):
+        load_settings({"SFNLAB_TARGET": "azure"})
+
+
+def test_localstack_clients_never_use_the_learners_credentials():
+    settings = load_settings({"SFNLAB_ENDPOINT": "http://127.0.0.1:4566"})
+    sfn = client("stepfunctions", settings)
+    assert sfn.meta.endpoint_url == "http://127.0.0.1:4566"
+    assert sfn._request_signer._credentials.access_key == "test"
