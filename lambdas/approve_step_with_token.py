@@ -3,7 +3,8 @@
 Invoke it yourself (see test-events/approveTaskTest.json and rejectTaskTest.json):
     {"token": "<task token>", "approve": true, "reviewer": "bob", "comment": "Looks good"}
 It sends the decision to Step Functions with SendTaskSuccess; the state machine's Choice
-then merges (approved) or ends in its Fail state (rejected). With "heartbeat": true
+then merges (approved) or ends in its Fail state (rejected). It returns the event it got,
+with the `decision` it sent. With "heartbeat": true
 instead of "approve", it only tells Step Functions the review is still going on.
 
 Its role may call states:SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat only.
@@ -95,10 +96,10 @@ def lambda_handler(event, context):
         if event.get("heartbeat") is True:
             stepfunctions.send_task_heartbeat(taskToken=token)
             print(json.dumps({"message": "heartbeat sent", "requestId": context.aws_request_id}))
-            return {"heartbeat": True}
+            return event
         decision = read_decision(event)
         stepfunctions.send_task_success(taskToken=token, output=json.dumps(decision))
     except ClientError as error:
         raise explain(error) from None
     print(json.dumps({"message": decision["summary"], "requestId": context.aws_request_id}))
-    return decision
+    return {**event, "decision": decision}

@@ -11,6 +11,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -24,6 +25,18 @@ from sfnlab.runtime_env import ensure_runtime_env, recorded_install
 from tests.helpers import settings_for, zip_files
 
 LAMBDA_ROLE = "arn:aws:iam::000000000000:role/sfnlab-test-lambda"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--solution",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="tests/grading: a learner's solution to grade (repeat for several); "
+        "by default the kit's own, which meets every requirement.",
+    )
 
 
 @pytest.fixture(scope="session")

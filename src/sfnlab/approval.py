@@ -134,7 +134,7 @@ def decide(
     payload = json.loads(response["Payload"].read() or b"null")
     if response.get("FunctionError"):
         raise refusal(settings, token, payload)
-    return Decision(approve, payload.get("summary", ""), token, execution)
+    return Decision(approve, (payload.get("decision") or {}).get("summary", ""), token, execution)
 
 
 def token_problem(settings: Settings, token: str) -> KitError | None:

@@ -10,8 +10,6 @@ from botocore.config import Config
 
 from sfnlab.config import Settings, load_settings
 
-# LocalStack accepts any credentials; these name its default account (000000000000).
-LOCALSTACK_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 RETRIES = Config(retries={"max_attempts": 2, "mode": "standard"})
 
 
@@ -25,5 +23,10 @@ def _client(service: str, settings: Settings) -> Any:
     # Making a client loads the service's model: tens of milliseconds, worth doing once.
     if settings.on_aws:
         return boto3.session.Session(region_name=settings.region).client(service, config=RETRIES)
-    session = boto3.session.Session(region_name=settings.region, **LOCALSTACK_CREDENTIALS)
+    # LocalStack accepts any credentials; a 12-digit access key id names the account.
+    session = boto3.session.Session(
+        region_name=settings.region,
+        aws_access_key_id=settings.account_id,
+        aws_secret_access_key="test",
+    )
     return session.client(service, endpoint_url=settings.endpoint, config=RETRIES)

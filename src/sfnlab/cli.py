@@ -21,7 +21,7 @@ from sfnlab.config import PROJECT_ROOT, load_settings
 from sfnlab.deploy import DEFAULT_REVIEW_HEARTBEAT, DEFAULT_REVIEW_TIMEOUT, deploy
 from sfnlab.errors import KitError
 from sfnlab.exercise import ExerciseResult, run_exercise
-from sfnlab.progress import console
+from sfnlab.progress import console, step
 
 
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -279,6 +279,50 @@ def report_exercise(result: ExerciseResult) -> None:
     path = "approve" if result.approve else "reject"
     verdict = "as expected" if result.as_expected else f"NOT as expected ({result.expected_status})"
     out.print(f"\nThe {path} path ended {verdict}.")
+
+
+@main.command(name="grade")
+@click.argument(
+    "solutions",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("grading-reports"),
+    show_default=True,
+    help="Where the JSON, JUnit XML and class summary (CSV, Markdown) go.",
+)
+@click.option("--jobs", default=4, show_default=True, help="Solutions graded at the same time.")
+@click.option(
+    "--time-limit", default=90.0, show_default=True, help="Seconds each solution may take."
+)
+@friendly_errors
+def grade_command(
+    solutions: tuple[Path, ...], report_dir: Path, jobs: int, time_limit: float
+) -> None:
+    """Grade learners' solutions: each folder laid out like the kit (definitions/, lambdas/).
+
+    Each solution is deployed into a LocalStack account of its own, run through the
+    approve and the reject path, judged requirement by requirement, and removed again.
+    Exits 0 when every solution meets every requirement.
+    """
+    from sfnlab.grading import grade
+    from sfnlab.grading.reports import print_report, summary_markdown, write_reports
+
+    lifecycle.up()
+    out = Console(highlight=False)
+    with step(f"Grading {len(solutions)} solution(s), {jobs} at a time"):
+        reports = grade(list(solutions), jobs=jobs, time_limit=time_limit)
+    for report in reports:
+        print_report(report, out)
+    if len(reports) > 1:
+        click.echo(summary_markdown(reports))
+    written = write_reports(reports, report_dir)
+    out.print(f"Reports: {', '.join(str(path) for path in written[-3:])} and one JSON each.")
+    sys.exit(0 if all(r.score == r.total for r in reports) else 1)
 
 
 @main.command()

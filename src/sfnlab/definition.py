@@ -66,3 +66,61 @@ def _render(node: Any, values: Mapping[str, Any]) -> Any:
             return _DROP if value is None else value
         return PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), node)
     return node
+
+
+def transitions(state: dict) -> list[tuple[str, Any]]:
+    """(where, target) for every transition out of a state."""
+    found = [(key, state[key]) for key in ("Next", "Default") if key in state]
+    for number, choice in enumerate(state.get("Choices") or [], 1):
+        if isinstance(choice, dict) and "Next" in choice:
+            found.append((f"Choices[{number}].Next", choice["Next"]))
+    for number, catcher in enumerate(state.get("Catch") or [], 1):
+        if isinstance(catcher, dict) and "Next" in catcher:
+            found.append((f"Catch[{number}].Next", catcher["Next"]))
+    return found
+
+
+def structural_problems(definition: Any, where: str = "") -> list[str]:
+    """What AWS rejects about a definition's states and transitions (LocalStack 4.14 does not).
+
+    A missing StartAt or transition target, a state with neither Next nor End, a state
+    nothing leads to; Parallel branches and Map processors are checked the same way.
+    """
+    if not isinstance(definition, dict):
+        return [f"{where}the definition is not a JSON object"]
+    states = definition.get("States")
+    if not isinstance(states, dict) or not states:
+        return [f"{where}there are no States"]
+    problems = []
+    start = definition.get("StartAt")
+    if start not in states:
+        problems.append(f"{where}StartAt names {start!r}, which is not a state")
+    for name, state in states.items():
+        if not isinstance(state, dict):
+            problems.append(f"{where}{name} is not a JSON object")
+            continue
+        for label, target in transitions(state):
+            if target not in states:
+                problems.append(f"{where}{name}: {label} names {target!r}, which is not a state")
+        flows_on = state.get("Type") in ("Task", "Pass", "Wait", "Parallel", "Map")
+        if flows_on and "Next" not in state and state.get("End") is not True:
+            problems.append(f"{where}{name} has neither Next nor End")
+        for number, branch in enumerate(state.get("Branches") or [], 1):
+            problems += structural_problems(branch, f"{where}{name} branch {number}: ")
+        for key in ("ItemProcessor", "Iterator"):
+            if key in state:
+                problems += structural_problems(state[key], f"{where}{name}: ")
+    reachable, queue = set(), [start] if start in states else []
+    while queue:
+        name = queue.pop()
+        if name in reachable or name not in states or not isinstance(states[name], dict):
+            continue
+        reachable.add(name)
+        queue.extend(target for _, target in transitions(states[name]))
+    if start in states:
+        problems += [
+            f"{where}{name} cannot be reached from {start}"
+            for name in states
+            if name not in reachable
+        ]
+    return problems

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from sfnlab.aws import client
 from sfnlab.changes import Change
 from sfnlab.config import PROJECT_ROOT, Settings, load_settings
-from sfnlab.definition import DefinitionError, load_template, render
+from sfnlab.definition import DefinitionError, load_template, render, structural_problems
 from sfnlab.errors import KitError
 from sfnlab.functions import wait_until_ready
 from sfnlab.iam import (
@@ -109,11 +109,14 @@ def deploy(
     review_timeout: int = DEFAULT_REVIEW_TIMEOUT,
     review_heartbeat: int | None = DEFAULT_REVIEW_HEARTBEAT,
     confirm_account: str | None = None,
+    function_timeout: int = 30,
+    inbox_url_for: Callable[[Step], str] | None = None,
 ) -> Deployment:
     """Create or update the roles, the Lambdas and the state machine from `source`.
 
     `source` is a folder laid out like the kit (`definitions/`, `lambdas/`): the kit itself
-    by default, or a learner's solution.
+    by default, or a learner's solution. `inbox_url_for(step)` gives each function its own
+    INBOX_URL (the grader tells the steps' requests apart that way).
     """
     settings = settings or load_settings()
     guard_real_aws(settings, confirm_account)
@@ -141,14 +144,14 @@ def deploy(
 
     lam = client("lambda", settings)
     approve_name = APPROVE.function_name(prefix)
-    base_environment = {"INBOX_URL": settings.lambda_inbox_url}
     arns: dict[str, str] = {}
     for step in [*STEPS, APPROVE]:
-        environment = dict(base_environment)
+        inbox_url = inbox_url_for(step) if inbox_url_for else settings.lambda_inbox_url
+        environment = {"INBOX_URL": inbox_url}
         if step.key == "NotifyReviewers":
             environment["APPROVE_FUNCTION_NAME"] = approve_name
         role = approve_role if step is APPROVE else lambda_role
-        arn, change = ensure_function(lam, step, prefix, role, code, environment)
+        arn, change = ensure_function(lam, step, prefix, role, code, environment, function_timeout)
         arns[step.key] = arn
         changes.append(change)
 
@@ -177,14 +180,20 @@ def deploy(
 
 
 def ensure_function(
-    lam: Any, step: Step, prefix: str, role: str, code: bytes, environment: dict[str, str]
+    lam: Any,
+    step: Step,
+    prefix: str,
+    role: str,
+    code: bytes,
+    environment: dict[str, str],
+    timeout: int = 30,
 ) -> tuple[str, Change]:
     name = step.function_name(prefix)
     wanted = {
         "Runtime": RUNTIME,
         "Handler": f"{step.module}.lambda_handler",
         "Role": role,
-        "Timeout": 30,
+        "Timeout": timeout,
         "MemorySize": 128,
         "Description": step.description,
         "Environment": {"Variables": environment},
@@ -253,8 +262,11 @@ def ensure_state_machine(sfn: Any, name: str, definition: Any, role: str) -> tup
 
 def validate(sfn: Any, text: str) -> None:
     result = sfn.validate_state_machine_definition(definition=text, type="STANDARD")
-    if result["result"] != "OK":
-        problems = "; ".join(d["message"] for d in result.get("diagnostics", []))
+    problems = "; ".join(
+        [d["message"] for d in result.get("diagnostics", [])]
+        + structural_problems(json.loads(text))
+    )
+    if problems:
         raise DefinitionError(
             f"Step Functions rejects {DEFINITION_FILE}: {problems}",
             hint="Fix the definition, then deploy again.",

@@ -205,7 +205,22 @@ def wait(
 
 
 def wait_for_end(settings: Settings | None, execution: str, timeout: float = 30.0) -> Execution:
-    return wait(settings, execution, lambda e: e.ended, timeout, "its end")
+    """Poll only the execution's status (one cheap call) until it ends; then describe it."""
+    settings = settings or load_settings()
+    sfn = client("stepfunctions", settings)
+    arn = execution_arn(settings, execution)
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+        if time.monotonic() > deadline:
+            current = describe(settings, arn)
+            raise KitError(
+                f"Execution {current.name} did not end within {timeout:.0f} s; it is at "
+                f"{current.path_text() or 'no state yet'}."
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+    return describe(settings, arn)
 
 
 def task_token_in_history(settings: Settings | None, execution: str) -> str | None:

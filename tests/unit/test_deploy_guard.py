@@ -30,4 +30,4 @@ def test_localstack_clients_never_use_the_learners_credentials():
     settings = load_settings({"SFNLAB_ENDPOINT": "http://127.0.0.1:4566"})
     sfn = client("stepfunctions", settings)
     assert sfn.meta.endpoint_url == "http://127.0.0.1:4566"
-    assert sfn._request_signer._credentials.access_key == "test"
+    assert sfn._request_signer._credentials.access_key == "000000000000"

@@ -23,9 +23,9 @@ PROCESS_EXECUTOR_PATH = os.environ.get(
     "PROCESS_EXECUTOR_PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 )
 
-# Keep a loaded process ready per interpreter for the next cold start ("0" turns it off:
-# each cold start then starts its process on demand).
-PROCESS_EXECUTOR_SPARES = os.environ.get("PROCESS_EXECUTOR_SPARES", "1") != "0"
+# How many loaded processes to keep ready per interpreter for the next cold starts
+# (0: none, each cold start then starts its process on demand).
+PROCESS_EXECUTOR_SPARES = max(0, int(os.environ.get("PROCESS_EXECUTOR_SPARES") or 1))
 
 # The packages AWS's Python runtimes provide besides the standard library: the AWS SDK
 # and what it needs. Nothing else the LocalStack environment has installed is visible.

@@ -141,17 +141,19 @@ def spawn(interpreter: Interpreter, root: Path, sdk_dir: Path) -> RuntimeProcess
 
 
 class SparePool:
-    """At most one unassigned process per interpreter, started in the background."""
+    """Up to PROCESS_EXECUTOR_SPARES unassigned processes per interpreter, started in the
+    background as they are taken."""
 
     def __init__(self) -> None:
-        self._spares: dict[str, RuntimeProcess] = {}
-        self._starting: set[str] = set()
+        self._spares: dict[str, list[RuntimeProcess]] = {}
+        self._starting: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def take(self, interpreter: Interpreter, root: Path, sdk_dir: Path) -> RuntimeProcess:
         """A ready spare for `interpreter` if there is one, else a new process."""
         with self._lock:
-            spare = self._spares.pop(interpreter.path, None)
+            ready = self._spares.get(interpreter.path) or []
+            spare = ready.pop(0) if ready else None
         self.refill(interpreter, root, sdk_dir)
         if spare is not None and spare.alive():
             return spare
@@ -160,31 +162,33 @@ class SparePool:
         return spawn(interpreter, root, sdk_dir)
 
     def refill(self, interpreter: Interpreter, root: Path, sdk_dir: Path) -> None:
-        """Start a spare for `interpreter` in the background, unless one exists or is starting."""
-        if not config.PROCESS_EXECUTOR_SPARES:
-            return
+        """Start spares for `interpreter` in the background, up to the configured number."""
         with self._lock:
-            if interpreter.path in self._spares or interpreter.path in self._starting:
+            have = len(self._spares.get(interpreter.path, [])) + self._starting.get(
+                interpreter.path, 0
+            )
+            missing = config.PROCESS_EXECUTOR_SPARES - have
+            if missing <= 0:
                 return
-            self._starting.add(interpreter.path)
+            self._starting[interpreter.path] = self._starting.get(interpreter.path, 0) + missing
 
-        def start_spare() -> None:
-            try:
-                spare = spawn(interpreter, root, sdk_dir)
-            except Exception as e:
-                LOG.warning("Could not start a spare Python %s process: %s", interpreter.path, e)
-                return
-            finally:
+        def start_spares() -> None:
+            for _ in range(missing):
+                try:
+                    spare = spawn(interpreter, root, sdk_dir)
+                except Exception as e:
+                    LOG.warning("Could not start a spare %s process: %s", interpreter.path, e)
+                    spare = None
                 with self._lock:
-                    self._starting.discard(interpreter.path)
-            with self._lock:
-                self._spares[interpreter.path] = spare
+                    self._starting[interpreter.path] -= 1
+                    if spare is not None:
+                        self._spares.setdefault(interpreter.path, []).append(spare)
 
-        threading.Thread(target=start_spare, name="lambda-spare-process", daemon=True).start()
+        threading.Thread(target=start_spares, name="lambda-spare-process", daemon=True).start()
 
     def clear(self) -> None:
         with self._lock:
-            spares = list(self._spares.values())
+            spares = [spare for ready in self._spares.values() for spare in ready]
             self._spares.clear()
         for spare in spares:
             spare.kill()

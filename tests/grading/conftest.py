@@ -1,0 +1,46 @@
+"""`pytest tests/grading --solution DIR [--solution DIR ...]`: one test per requirement.
+
+Each solution is graded once, on the session's embedded LocalStack; every requirement is
+then a test whose failure message is the learner's feedback. `--junitxml` gives the CI
+or LMS report; the summary at the end gives each solution's points.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sfnlab.config import PROJECT_ROOT
+from sfnlab.grading import REQUIREMENTS, SolutionReport, grade
+
+
+def solutions(config: pytest.Config) -> list[Path]:
+    return [path.resolve() for path in config.getoption("solution")] or [PROJECT_ROOT]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if {"solution", "requirement"} <= set(metafunc.fixturenames):
+        folders = solutions(metafunc.config)
+        cases = [(folder, requirement) for folder in folders for requirement in REQUIREMENTS]
+        metafunc.parametrize(
+            ("solution", "requirement"),
+            cases,
+            ids=[f"{folder.name}-{requirement.id}" for folder, requirement in cases],
+        )
+
+
+@pytest.fixture(scope="session")
+def graded(request: pytest.FixtureRequest, localstack) -> dict[Path, SolutionReport]:
+    folders = solutions(request.config)
+    reports = grade(folders, localstack)
+    request.config.stash[GRADED] = reports
+    return dict(zip(folders, reports, strict=True))
+
+
+GRADED = pytest.StashKey[list]()
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    for report in config.stash.get(GRADED, []):
+        terminalreporter.write_line(f"{report.solution}: {report.score}/{report.total} points")
