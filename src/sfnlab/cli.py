@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -273,9 +274,13 @@ def report_exercise(result: ExerciseResult) -> None:
         out.print_json(data=result.ops_message)
     else:
         out.print("(nothing: the release was never made)")
-    out.rule("States visited")
-    for state in found.path:
-        out.print(f"  {state.name:<18} {state.type:<8} {state.outcome}", markup=False)
+    out.rule("The workflow, as this execution went")
+    from sfnlab.execution_graph import graph as draw_graph
+
+    picture = draw_graph(None, found.arn)
+    show_graph(picture)
+    saved = picture.save(load_settings().state_dir / "graphs" / f"{found.name}.html")
+    out.print(f"Open {saved} in a browser to see it drawn.")
     path = "approve" if result.approve else "reject"
     verdict = "as expected" if result.as_expected else f"NOT as expected ({result.expected_status})"
     out.print(f"\nThe {path} path ended {verdict}.")
@@ -323,6 +328,57 @@ def grade_command(
     written = write_reports(reports, report_dir)
     out.print(f"Reports: {', '.join(str(path) for path in written[-3:])} and one JSON each.")
     sys.exit(0 if all(r.score == r.total for r in reports) else 1)
+
+
+@main.command()
+@click.argument("execution", required=False)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the picture to this file (.svg or .html).",
+)
+@click.option("--machine", default=executions.STATE_MACHINE_NAME, show_default=True)
+@friendly_errors
+def graph(execution: str | None, output: Path | None, machine: str) -> None:
+    """Draw the workflow: each state marked by what happened in EXECUTION (default: latest).
+
+    In the terminal as text; with --output as an SVG or HTML file to open in a browser.
+    """
+    from sfnlab.execution_graph import graph as draw_graph
+
+    picture = draw_graph(None, execution, machine)
+    show_graph(picture)
+    if output:
+        click.echo(f"Saved {picture.save(output)}")
+
+
+STATUS_COLOURS = {"succeeded": "green", "failed": "red", "caught": "yellow", "waiting": "blue"}
+
+
+def show_graph(picture) -> None:
+    out = Console(highlight=False)
+    out.print(picture.title, style="bold")
+    for status, line in picture.lines():
+        out.print(line, style=STATUS_COLOURS.get(status, "dim"), markup=False, soft_wrap=True)
+
+
+@main.command()
+@click.option("--ip", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8888, show_default=True)
+@click.option("--no-browser", is_flag=True, help="Do not open a browser.")
+def notebook(ip: str, port: int, no_browser: bool) -> None:
+    """Start JupyterLab on the guided notebooks (notebooks/), from the kit's environment."""
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.ip={ip}",
+        f"--ServerApp.port={port}",
+        f"--ServerApp.root_dir={PROJECT_ROOT / 'notebooks'}",
+    ]
+    if no_browser:
+        command.append("--no-browser")
+    os.execv(sys.executable, command)
 
 
 @main.command()

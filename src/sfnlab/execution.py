@@ -36,6 +36,7 @@ class VisitedState:
     name: str
     type: str  # Task, Choice, Fail, Succeed, Pass, Wait, Parallel, Map
     outcome: str = "running"  # succeeded, failed, caught, waiting, running
+    attempts: int = 0  # tasks scheduled in this visit: more than one means retries
 
 
 @dataclass
@@ -172,6 +173,12 @@ def path_taken(events: list[dict], running: bool) -> list[VisitedState]:
             open_states.remove(state)
             if state.type != "Fail":
                 state.outcome = "caught" if id(state) in failed else "succeeded"
+        elif kind in ("TaskScheduled", "LambdaFunctionScheduled") and open_states:
+            state = open_states[-1]
+            state.attempts += 1
+            if state.attempts > 1:  # a retry: the earlier failure is not the outcome
+                failed.discard(id(state))
+                state.outcome = "running"
         elif kind in FAILURE_EVENTS and open_states:
             failed.add(id(open_states[-1]))
             open_states[-1].outcome = "failed"
@@ -236,11 +243,15 @@ def task_token_in_history(settings: Settings | None, execution: str) -> str | No
     return token
 
 
-def latest(settings: Settings | None = None, count: int = 5) -> list[dict]:
-    """The newest executions of SolveIssue (name, status, start date)."""
+def latest(
+    settings: Settings | None = None, count: int = 5, machine: str = STATE_MACHINE_NAME
+) -> list[dict]:
+    """The newest executions of the state machine (name, status, start date, ARN)."""
     settings = settings or load_settings()
     sfn = client("stepfunctions", settings)
-    found = sfn.list_executions(
-        stateMachineArn=state_machine_arn(settings), maxResults=max(count, 1)
-    )["executions"]
+    found = []
+    for page in sfn.get_paginator("list_executions").paginate(
+        stateMachineArn=state_machine_arn(settings, machine)
+    ):
+        found.extend(page["executions"])
     return sorted(found, key=lambda e: e["startDate"], reverse=True)[:count]
