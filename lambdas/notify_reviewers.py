@@ -7,7 +7,7 @@ token, the execution's name, and exactly what to run to approve or reject.
 
 Event (built by the state machine):
     {"taskToken": "...", "executionName": "...", "executionArn": "...",
-     "input": {<the payload so far>}}
+     "reviewer": "(optional) who is asked", "input": {<the payload so far>}}
 
 Environment:
     APPROVE_FUNCTION_NAME  the manual approve Lambda, named in the instructions
@@ -40,6 +40,7 @@ def review_request(event):
     branch = payload.get("branch", "(no branch)")
     return {
         "subject": f"Please review branch {branch}",
+        "reviewer": event.get("reviewer"),
         "branch": branch,
         "issue": payload.get("issue"),
         "commit": (payload.get("code") or {}).get("commit"),

@@ -21,7 +21,6 @@ from sfnlab.inbox import InboxClient
 
 APPROVE_EVENT = PROJECT_ROOT / "test-events" / "approveTaskTest.json"
 REJECT_EVENT = PROJECT_ROOT / "test-events" / "rejectTaskTest.json"
-REVIEW_STATE = "NotifyReviewers"
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ def find_review(
                 if execution in (review.execution, review.execution.rsplit(":", 1)[-1]):
                     return review
                 continue
-            if executions.describe(settings, review.execution_arn).waiting_at == REVIEW_STATE:
+            if executions.describe(settings, review.execution_arn).waiting_at is not None:
                 return review
         if not wait or time.monotonic() > deadline:
             break
@@ -149,7 +148,9 @@ def token_problem(settings: Settings, token: str) -> KitError | None:
             "can no longer approve or reject anything.",
             hint="Start a new execution with `sfnlab start` and use its token.",
         )
-    if current.waiting_at != REVIEW_STATE:
+    # Waiting for no task token any more. (While it still waits for some, as two parallel
+    # reviews do, only Step Functions can tell whose token is spent.)
+    if current.waiting_at is None:
         return KitError(
             f"This token was already used: execution {current.name} has moved past the "
             f"review ({current.path_text()}). A token approves or rejects once.",

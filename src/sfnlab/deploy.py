@@ -271,3 +271,48 @@ def validate(sfn: Any, text: str) -> None:
             f"Step Functions rejects {DEFINITION_FILE}: {problems}",
             hint="Fix the definition, then deploy again.",
         )
+
+
+def placeholder_values(
+    settings: Settings | None = None,
+    *,
+    prefix: str = DEFAULT_PREFIX,
+    review_timeout: int = DEFAULT_REVIEW_TIMEOUT,
+    review_heartbeat: int | None = DEFAULT_REVIEW_HEARTBEAT,
+) -> dict[str, Any]:
+    """What the definitions' `${...}` placeholders stand for, from the deployed functions."""
+    settings = settings or load_settings()
+    lam = client("lambda", settings)
+    values: dict[str, Any] = {}
+    for step in STEPS:
+        try:
+            config = lam.get_function_configuration(FunctionName=step.function_name(prefix))
+        except lam.exceptions.ResourceNotFoundException:
+            raise KitError(
+                f"The function {step.function_name(prefix)} is not deployed.",
+                hint="Run `sfnlab deploy` (or the set-up notebook) first.",
+            ) from None
+        values[f"{step.key}FunctionArn"] = config["FunctionArn"]
+    values["ReviewTimeoutSeconds"] = review_timeout
+    values["ReviewHeartbeatSeconds"] = review_heartbeat
+    return values
+
+
+def deploy_state_machine(
+    settings: Settings | None,
+    name: str,
+    definition_file: Path,
+    *,
+    prefix: str = DEFAULT_PREFIX,
+    review_timeout: int = DEFAULT_REVIEW_TIMEOUT,
+    review_heartbeat: int | None = DEFAULT_REVIEW_HEARTBEAT,
+) -> str:
+    """Create or update another state machine over the deployed functions; its ARN."""
+    settings = settings or load_settings()
+    values = placeholder_values(
+        settings, prefix=prefix, review_timeout=review_timeout, review_heartbeat=review_heartbeat
+    )
+    definition = render(load_template(definition_file), values, definition_file.name)
+    role = client("iam", settings).get_role(RoleName=f"{prefix}states-role")["Role"]["Arn"]
+    arn, _ = ensure_state_machine(client("stepfunctions", settings), name, definition, role)
+    return arn

@@ -173,8 +173,12 @@ def path_taken(events: list[dict], running: bool) -> list[VisitedState]:
             open_states.remove(state)
             if state.type != "Fail":
                 state.outcome = "caught" if id(state) in failed else "succeeded"
-        elif kind in ("TaskScheduled", "LambdaFunctionScheduled") and open_states:
-            state = open_states[-1]
+        elif kind in ("TaskScheduled", "LambdaFunctionScheduled") and open_tasks(open_states):
+            # Parallel branches interleave their events: count attempts only when one Task
+            # is open, so that no branch is credited with another's task.
+            if len(open_tasks(open_states)) > 1:
+                continue
+            state = open_tasks(open_states)[0]
             state.attempts += 1
             if state.attempts > 1:  # a retry: the earlier failure is not the outcome
                 failed.discard(id(state))
@@ -186,6 +190,10 @@ def path_taken(events: list[dict], running: bool) -> list[VisitedState]:
         if state.outcome == "running":
             state.outcome = "waiting" if running else "failed"
     return path
+
+
+def open_tasks(open_states: list[VisitedState]) -> list[VisitedState]:
+    return [state for state in open_states if state.type == "Task"]
 
 
 def wait(

@@ -35,7 +35,7 @@ STATUS_STYLE = {  # fill, stroke, marker for the terminal
 }
 NODE_WIDTH, NODE_HEIGHT = 230, 54
 CHAR_WIDTH = 6.1  # of the 10.5px caption font, to cut captions to their box
-PAD, HEADER = 16, 26
+PAD, HEADER = 16, 48
 
 
 @dataclass
@@ -277,10 +277,9 @@ def svg_flow(flow: Flow, dx: float, dy: float) -> list[str]:
         if arrow.label:
             # Along the last leg, near its target: labels of diverging arrows stay apart.
             (x1, y1), (x2, y2) = arrow.points[-2], arrow.points[-1]
-            lx, ly = x1 + (x2 - x1) * 0.6 + dx + 6, y1 + (y2 - y1) * 0.6 + dy
-            parts.append(
-                f'<text x="{lx:.1f}" y="{ly:.1f}" class="label">{escape(arrow.label)}</text>'
-            )
+            lx, ly = x1 + (x2 - x1) * 0.7 + dx + 6, y1 + (y2 - y1) * 0.7 + dy
+            short = arrow.label if len(arrow.label) <= 32 else arrow.label[:31] + "…"
+            parts.append(f'<text x="{lx:.1f}" y="{ly:.1f}" class="label">{escape(short)}</text>')
     for node in flow.nodes.values():
         parts += svg_node(node, node.x + dx, node.y + dy)
     return parts
