@@ -38,9 +38,8 @@ def review_request(event):
     token = event["taskToken"]
     payload = event.get("input") or {}
     branch = payload.get("branch", "(no branch)")
-    return {
+    request = {
         "subject": f"Please review branch {branch}",
-        "reviewer": event.get("reviewer"),
         "branch": branch,
         "issue": payload.get("issue"),
         "commit": (payload.get("code") or {}).get("commit"),
@@ -50,6 +49,9 @@ def review_request(event):
         "toApprove": commands(token, True),
         "toReject": commands(token, False),
     }
+    if event.get("reviewer"):
+        request["reviewer"] = event["reviewer"]
+    return request
 
 
 def lambda_handler(event, context):

@@ -4,4 +4,12 @@
 # Extra arguments go to pytest, e.g. `scripts/run_tests.sh tests/unit -x`.
 source "$(dirname "${BASH_SOURCE[0]}")/kit-env.sh"
 cd "$SFNLAB_ROOT"
+
+# The browser tests drive Debian's Chromium (no browser is downloaded). As root on Debian
+# (CI) it is installed on first use; elsewhere those tests say how to get it, and skip.
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${SFNLAB_CHROMIUM:-}" ] \
+    && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing Debian's chromium for the browser tests (first run only) ..." >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 exec pytest "$@"

@@ -19,7 +19,8 @@ from botocore.exceptions import ClientError
 from localstack_process_executor.interpreters import Interpreter
 from sfnlab import lifecycle
 from sfnlab.aws import client
-from sfnlab.config import Settings, load_settings
+from sfnlab.config import PROJECT_ROOT, Settings, load_settings
+from sfnlab.deploy import deploy
 from sfnlab.functions import wait_until_ready
 from sfnlab.runtime_env import ensure_runtime_env, recorded_install
 from tests.helpers import settings_for, zip_files
@@ -78,6 +79,21 @@ def localstack(tmp_path_factory: pytest.TempPathFactory, lambda_interpreter) -> 
             os.environ["PROCESS_EXECUTOR_PYTHON_DIRS"] = previous
     yield settings
     lifecycle.down(settings)
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    """Where a test run leaves what a person may want to look at: screenshots, notebooks."""
+    folder = Path(os.environ.get("SFNLAB_TEST_OUTPUT") or PROJECT_ROOT / "test-output")
+    for sub in ("notebooks", "screenshots"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def deployment(localstack: Settings):
+    """The kit's own SolveIssue, deployed once into the session's LocalStack."""
+    return deploy(localstack)
 
 
 @pytest.fixture(scope="session")

@@ -157,8 +157,12 @@ def path_taken(events: list[dict], running: bool) -> list[VisitedState]:
     path: list[VisitedState] = []
     open_states: list[VisitedState] = []
     failed: set[int] = set()
+    submitted_after: dict[int, bool] = {}  # open Task -> a task token was handed out since
     for event in events:
         kind = event["type"]
+        if kind == "TaskSubmitted":
+            for state in open_tasks(open_states):
+                submitted_after[id(state)] = True
         if kind.endswith("StateEntered"):
             state = VisitedState(
                 event["stateEnteredEventDetails"]["name"], kind[: -len("StateEntered")]
@@ -188,8 +192,18 @@ def path_taken(events: list[dict], running: bool) -> list[VisitedState]:
             open_states[-1].outcome = "failed"
     for state in open_states:
         if state.outcome == "running":
-            state.outcome = "waiting" if running else "failed"
+            state.outcome = open_outcome(state, running, submitted_after.get(id(state), False))
     return path
+
+
+def open_outcome(state: VisitedState, running: bool, token_handed_out: bool) -> str:
+    """An open state of a RUNNING execution waits (for a task token handed out, or in a
+    Wait state) or is still running; in an execution that ended, it failed."""
+    if not running:
+        return "failed"
+    if (state.type == "Task" and token_handed_out) or state.type == "Wait":
+        return "waiting"
+    return "running"
 
 
 def open_tasks(open_states: list[VisitedState]) -> list[VisitedState]:

@@ -26,8 +26,9 @@ def _show_unreachable(shell: Any, kind: type, error: BaseException, traceback: A
     print(f"Error: LocalStack is not reachable at {endpoint}. Run the set-up notebook first.")
 
 
-def setup(start: bool = True) -> Settings:
-    """Show the kit's errors briefly, bring LocalStack and the inbox up, say where they are."""
+def setup(start: bool = True, deploy: bool = True) -> Settings:
+    """Show the kit's errors briefly, bring LocalStack and the inbox up, say where they are,
+    and make sure SolveIssue is deployed (quick when it already is)."""
     try:
         from IPython import get_ipython
 
@@ -39,6 +40,11 @@ def setup(start: bool = True) -> Settings:
     settings = load_settings()
     status = lifecycle.up(settings) if start else lifecycle.status(settings)
     print(status.describe())
+    if deploy:
+        from sfnlab.deploy import deploy as deploy_kit
+
+        changed = deploy_kit(settings).changed
+        print(f"SolveIssue is deployed ({len(changed)} resources changed just now).")
     return settings
 
 

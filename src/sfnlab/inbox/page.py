@@ -28,7 +28,8 @@ main { padding: 16px 24px; max-width: 1100px; }
          margin: 8px 0; display: flex; gap: 8px; align-items: center; }
 .token input { flex: 1; font-family: monospace; font-size: 12px; padding: 4px; }
 .token button { padding: 4px 12px; cursor: pointer; }
-pre { background: #f7f8fa; padding: 8px; overflow-x: auto; font-size: 13px; margin: 4px 0; }
+pre { background: #f7f8fa; padding: 8px; font-size: 13px; margin: 4px 0;
+      white-space: pre-wrap; overflow-wrap: anywhere; }
 .empty { color: #5f6b7a; }
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 import requests
@@ -106,5 +107,9 @@ def test_run_exercise_script_exits_0_on_the_expected_outcome(localstack, deploym
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f": {outcome}" in result.stdout
-    assert "What the reviewers got" in result.stdout and "States visited" in result.stdout
+    assert "What the reviewers got" in result.stdout
+    assert "The workflow, as this execution went" in result.stdout
+    assert "NotifyReviewers    Task     succeeded" in result.stdout
+    picture = next(w for w in result.stdout.split() if w.endswith(".html"))
+    assert Path(picture).is_file() and Path(picture).is_relative_to(localstack.state_dir)
     assert "ended as expected" in result.stdout
