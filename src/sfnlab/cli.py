@@ -378,6 +378,8 @@ def notebook(ip: str, port: int, no_browser: bool) -> None:
     ]
     if no_browser:
         command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # in a container, say
     os.execv(sys.executable, command)
 
 

@@ -8,8 +8,9 @@ SFNLAB_STATE_DIR         the embedded LocalStack's and the inbox's state, logs, 
 SFNLAB_PYTHON            the Python (3.12 or 3.13) for the embedded LocalStack
 SFNLAB_STARTUP_TIMEOUT   seconds to wait for LocalStack to become ready; default 90
 SFNLAB_INBOX_URL         where the inbox listens; default http://127.0.0.1:4567
-SFNLAB_LAMBDA_INBOX_URL  the inbox as Lambdas reach it (http://inbox:4567 in Docker);
-                         default SFNLAB_INBOX_URL
+SFNLAB_LAMBDA_INBOX_URL  the inbox as Lambdas reach it; default: what LocalStack's
+                         /sfnlab/lambda-inbox-url parameter says (Docker sets it),
+                         else SFNLAB_INBOX_URL
 SFNLAB_TARGET            `aws` to deploy to real AWS (guarded); default `localstack`
 AWS_DEFAULT_REGION       region of everything the kit creates; default us-east-1
 """
@@ -39,6 +40,7 @@ class Settings:
     startup_timeout: float = 90.0
     inbox_url: str = DEFAULT_INBOX_URL
     lambda_inbox_url: str = DEFAULT_INBOX_URL
+    lambda_inbox_url_given: bool = False  # SFNLAB_LAMBDA_INBOX_URL set, rather than derived
     target: str = "localstack"
     # LocalStack keeps each account apart; the grader gives every solution its own.
     account_id: str = "000000000000"
@@ -108,5 +110,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         startup_timeout=float(env.get("SFNLAB_STARTUP_TIMEOUT") or 90),
         inbox_url=inbox_url,
         lambda_inbox_url=(env.get("SFNLAB_LAMBDA_INBOX_URL") or inbox_url).rstrip("/"),
+        lambda_inbox_url_given=bool(env.get("SFNLAB_LAMBDA_INBOX_URL")),
         target=target,
     )

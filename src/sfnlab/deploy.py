@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,9 @@ DEFAULT_PREFIX = "sfnlab-"
 STATE_MACHINE_NAME = "SolveIssue"
 DEFAULT_REVIEW_TIMEOUT = 24 * 3600
 DEFAULT_REVIEW_HEARTBEAT = 3600
+# Set by docker/localstack/ready.d/sfnlab-inbox.sh: where Lambdas in containers find the
+# inbox (by its service name), which the host cannot tell from its side.
+LAMBDA_INBOX_PARAMETER = "/sfnlab/lambda-inbox-url"
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,19 @@ class Deployment:
     @property
     def changed(self) -> list[Change]:
         return [change for change in self.changes if change.changed]
+
+
+def lambda_inbox_url(settings: Settings) -> str:
+    """The inbox's URL as the Lambdas reach it: SFNLAB_LAMBDA_INBOX_URL if given, else what
+    the LocalStack in use publishes (Docker: http://inbox:4567), else SFNLAB_INBOX_URL."""
+    if settings.lambda_inbox_url_given or settings.on_aws:
+        return settings.lambda_inbox_url
+    # Published once, in LocalStack's default account, whichever account deploys.
+    ssm = client("ssm", replace(settings, account_id=Settings.account_id))
+    try:
+        return ssm.get_parameter(Name=LAMBDA_INBOX_PARAMETER)["Parameter"]["Value"].rstrip("/")
+    except ssm.exceptions.ParameterNotFound:
+        return settings.lambda_inbox_url
 
 
 def guard_real_aws(settings: Settings, confirm_account: str | None) -> None:
@@ -145,8 +161,9 @@ def deploy(
     lam = client("lambda", settings)
     approve_name = APPROVE.function_name(prefix)
     arns: dict[str, str] = {}
+    default_inbox_url = lambda_inbox_url(settings)
     for step in [*STEPS, APPROVE]:
-        inbox_url = inbox_url_for(step) if inbox_url_for else settings.lambda_inbox_url
+        inbox_url = inbox_url_for(step) if inbox_url_for else default_inbox_url
         environment = {"INBOX_URL": inbox_url}
         if step.key == "NotifyReviewers":
             environment["APPROVE_FUNCTION_NAME"] = approve_name

@@ -34,6 +34,7 @@ from sfnlab.deploy import (
     STEPS,
     Step,
     deploy,
+    lambda_inbox_url,
 )
 from sfnlab.errors import KitError
 from sfnlab.grading.evidence import (
@@ -208,6 +209,7 @@ def run_checks(grading: Grading) -> None:
     if not check_definition(grading):
         grading.not_checked("nothing could run, because the definition is not valid (see above)")
         return
+    inbox_url = lambda_inbox_url(grading.settings)
     try:
         deploy(
             grading.settings,
@@ -215,9 +217,7 @@ def run_checks(grading: Grading) -> None:
             review_timeout=300,
             review_heartbeat=None,
             function_timeout=FUNCTION_TIMEOUT,
-            inbox_url_for=lambda step: (
-                f"{grading.settings.lambda_inbox_url}/{grading.namespace}/{step.key}"
-            ),
+            inbox_url_for=lambda step: f"{inbox_url}/{grading.namespace}/{step.key}",
         )
     except KitError as e:
         grading.not_checked(f"the solution could not be deployed: {e}")

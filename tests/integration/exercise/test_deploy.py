@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
 from sfnlab import execution
 from sfnlab.aws import client
 from sfnlab.config import PROJECT_ROOT
-from sfnlab.deploy import deploy
+from sfnlab.deploy import LAMBDA_INBOX_PARAMETER, deploy, lambda_inbox_url
 from sfnlab.iam import as_document
 
 
@@ -86,3 +87,20 @@ def test_review_timeout_ends_in_its_own_fail_state(localstack):
     assert ended.error == "ReviewTimedOut"
     assert [s.name for s in ended.path][-1] == "ReviewTimedOut"
     assert next(s for s in ended.path if s.name == "NotifyReviewers").outcome == "caught"
+
+
+def test_lambdas_find_the_inbox_where_localstack_publishes_it(localstack):
+    # What docker/localstack/ready.d/sfnlab-inbox.sh does in the compose setup.
+    ssm = client("ssm", localstack)
+    ssm.put_parameter(
+        Name=LAMBDA_INBOX_PARAMETER, Value="http://inbox:4567", Type="String", Overwrite=True
+    )
+    try:
+        assert lambda_inbox_url(localstack) == "http://inbox:4567"
+        other_account = replace(localstack, account_id="123456789012")
+        assert lambda_inbox_url(other_account) == "http://inbox:4567"
+        given = replace(localstack, lambda_inbox_url="http://mine:1", lambda_inbox_url_given=True)
+        assert lambda_inbox_url(given) == "http://mine:1"
+    finally:
+        ssm.delete_parameter(Name=LAMBDA_INBOX_PARAMETER)
+    assert lambda_inbox_url(localstack) == localstack.inbox_url
