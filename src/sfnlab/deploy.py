@@ -9,6 +9,7 @@ and then only after the account is confirmed (see `guard_real_aws`).
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -55,6 +56,11 @@ class Step:
 
     def function_name(self, prefix: str) -> str:
         return prefix + self.module.replace("_", "-")
+
+    @property
+    def title(self) -> str:
+        """`MergeToMaster` as a learner reads it: Merge To Master."""
+        return re.sub(r"(?<!^)(?=[A-Z])", " ", self.key)
 
 
 STEPS = [

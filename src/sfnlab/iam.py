@@ -8,26 +8,19 @@ from urllib.parse import unquote
 
 from sfnlab.changes import Change
 
-LAMBDA_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
-STATES_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "states.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+
+def trust_policy(service: str) -> dict:
+    """Who may assume the role: an AWS service (lambda.amazonaws.com, states.amazonaws.com)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+        ],
+    }
+
+
+LAMBDA_TRUST = trust_policy("lambda.amazonaws.com")
+STATES_TRUST = trust_policy("states.amazonaws.com")
 WRITE_LOGS = {
     "Version": "2012-10-17",
     "Statement": [

@@ -13,20 +13,11 @@ from pathlib import Path
 from sfnlab.aws import client
 from sfnlab.config import Settings, load_settings
 from sfnlab.functions import wait_until_ready
+from sfnlab.iam import LAMBDA_TRUST, WRITE_LOGS, ensure_role
 
 FUNCTION_NAME = "sfnlab-smoke"
 ROLE_NAME = "sfnlab-smoke-role"
 HANDLER_SOURCE = Path(__file__).with_name("smoke_handler.py")
-LAMBDA_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 
 
 @dataclass(frozen=True)
@@ -43,16 +34,6 @@ def zip_handler() -> bytes:
     return buffer.getvalue()
 
 
-def ensure_role(settings: Settings) -> str:
-    iam = client("iam", settings)
-    try:
-        return iam.get_role(RoleName=ROLE_NAME)["Role"]["Arn"]
-    except iam.exceptions.NoSuchEntityException:
-        return iam.create_role(
-            RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
-        )["Role"]["Arn"]
-
-
 def smoke(settings: Settings | None = None, event: dict | None = None) -> SmokeResult:
     """Create (or refresh) the smoke Lambda and invoke it once."""
     settings = settings or load_settings()
@@ -64,7 +45,9 @@ def smoke(settings: Settings | None = None, event: dict | None = None) -> SmokeR
         lam.create_function(
             FunctionName=FUNCTION_NAME,
             Runtime="python3.12",
-            Role=ensure_role(settings),
+            Role=ensure_role(
+                client("iam", settings), ROLE_NAME, LAMBDA_TRUST, {"write-logs": WRITE_LOGS}
+            )[0],
             Handler="lambda_function.lambda_handler",
             Code={"ZipFile": code},
             Timeout=10,

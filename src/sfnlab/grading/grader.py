@@ -403,17 +403,11 @@ def check_merge(grading: Grading, calls: list[LambdaCall], branches: set[str]) -
     if merges[-1].error:
         grading.judge("merge_uses_branch", False, merges[-1].failure() + ".")
         return
-    sent = grading.requests(step_named("MergeToMaster"))
-    if any(branch in request.body for request in sent for branch in branches):
-        grading.judge("merge_uses_branch", True, "the merge request names the branch")
-    elif not sent:
-        grading.judge("merge_uses_branch", False, "Merge To Master sent nothing to the inbox.")
-    else:
-        grading.judge("merge_uses_branch", False, "its request does not name the branch.")
+    judge_message(grading, "merge_uses_branch", step_named("MergeToMaster"), branches, "branch")
 
 
 def check_release(grading: Grading, calls: list[LambdaCall]) -> set[str]:
-    releases = [c for c in calls_of(calls, step_named("CreateRelease"))]
+    releases = calls_of(calls, step_named("CreateRelease"))
     if not releases:
         grading.judge("release_created", False, "Create Release never ran.")
         return set()
@@ -432,13 +426,20 @@ def check_ops_message(grading: Grading, releases: set[str]) -> None:
     if not releases:
         grading.judge("ops_message", False, "there was no release to name.")
         return
-    sent = grading.requests(step_named("NotifyOps"))
-    if any(release in request.body for request in sent for release in releases):
-        grading.judge("ops_message", True, "the Ops message names the release")
+    judge_message(grading, "ops_message", step_named("NotifyOps"), releases, "release")
+
+
+def judge_message(
+    grading: Grading, requirement_id: str, step: Step, names: set[str], what: str
+) -> None:
+    """Met when the step told the inbox one of `names` (the branch, the release...)."""
+    sent = grading.requests(step)
+    if any(name in request.body for request in sent for name in names):
+        grading.judge(requirement_id, True, f"its message names the {what}")
     elif not sent:
-        grading.judge("ops_message", False, "Notify Ops sent nothing to the inbox.")
+        grading.judge(requirement_id, False, f"{step.title} sent nothing to the inbox.")
     else:
-        grading.judge("ops_message", False, f"{len(sent)} message(s), none naming the release.")
+        grading.judge(requirement_id, False, f"{len(sent)} message(s), none naming the {what}.")
 
 
 def reject_scenario(grading: Grading) -> None:

@@ -1,0 +1,31 @@
+"""The starter: the layout of a solution, with the work left to the learner."""
+
+from __future__ import annotations
+
+import ast
+
+from sfnlab.config import PROJECT_ROOT
+from sfnlab.deploy import APPROVE, STEPS
+
+STARTER = PROJECT_ROOT / "starter"
+
+
+def test_the_starters_inbox_helper_is_the_kits():
+    # The starter is a complete layout; its one finished file must not drift from the kit's.
+    kit = (PROJECT_ROOT / "lambdas" / "simulated_action.py").read_text()
+    assert (PROJECT_ROOT / "starter" / "lambdas" / "simulated_action.py").read_text() == kit
+
+
+def test_starter_has_a_todo_handler_for_every_step():
+    for step in [*STEPS, APPROVE]:
+        source = (STARTER / "lambdas" / f"{step.module}.py").read_text()
+        assert "TODO" in source, step.module
+        functions = {
+            node.name for node in ast.walk(ast.parse(source)) if isinstance(node, ast.FunctionDef)
+        }
+        assert functions == {"lambda_handler"}, step.module
+
+
+def test_starter_has_no_solution_in_it():
+    definition = (STARTER / "definitions" / "SolveIssueStepFunction.json").read_text()
+    assert "waitForTaskToken" not in definition and "Choice" not in definition
