@@ -186,12 +186,5 @@ class SparePool:
 
         threading.Thread(target=start_spares, name="lambda-spare-process", daemon=True).start()
 
-    def clear(self) -> None:
-        with self._lock:
-            spares = [spare for ready in self._spares.values() for spare in ready]
-            self._spares.clear()
-        for spare in spares:
-            spare.kill()
-
 
 SPARES = SparePool()

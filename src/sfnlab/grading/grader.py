@@ -71,6 +71,7 @@ class SolutionReport:
     path: str
     verdicts: list[Verdict]
     seconds: float = 0.0
+    account: str = ""  # the LocalStack account it ran in (emptied again afterwards)
 
     @property
     def score(self) -> int:
@@ -202,6 +203,7 @@ def grade_solution(
         path=str(folder),
         verdicts=list(grading.verdicts.values()),
         seconds=time.monotonic() - started,
+        account=settings.account_id,
     )
 
 

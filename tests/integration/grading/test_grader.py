@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ElementTree
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
 
+from sfnlab.aws import client
 from sfnlab.cli import main
 from sfnlab.config import PROJECT_ROOT
 from sfnlab.grading import REQUIREMENTS, grade, grade_solution
 from sfnlab.grading.reports import junit_xml, summary_csv, summary_markdown, write_reports
+from sfnlab.inbox import InboxClient
 from tests.integration.grading.broken_solutions import BREAKS, make
 
 
@@ -119,3 +122,15 @@ def test_grade_command_writes_every_report_and_fails_when_points_are_missing(
         "summary.csv",
         "summary.md",
     }
+
+
+def test_a_graded_solution_leaves_nothing_behind(localstack):
+    report = grade_solution(PROJECT_ROOT, localstack)
+    assert report.score == report.total
+    account = replace(localstack, account_id=report.account)
+    assert client("lambda", account).list_functions()["Functions"] == []
+    assert client("stepfunctions", account).list_state_machines()["stateMachines"] == []
+    roles = client("iam", account).list_roles()["Roles"]
+    assert not [role["RoleName"] for role in roles if role["RoleName"].startswith("sfnlab-")]
+    channels = {r.channel for r in InboxClient(localstack.inbox_url).requests(limit=1000)}
+    assert not [channel for channel in channels if channel.startswith("grading-")]
