@@ -268,9 +268,9 @@ def step_named(key: str) -> Step:
 
 def run_until_review(grading: Grading) -> tuple[executions.Execution, list[LambdaCall], str | None]:
     """Start an execution and wait until it waits for a task token (or ends)."""
+    deadline = time.monotonic() + grading.remaining()  # no time left: nothing is started
     started = executions.start(grading.settings, machine=STATE_MACHINE_NAME)
     sfn = client("stepfunctions", grading.settings)
-    deadline = time.monotonic() + grading.remaining()
     delay = 0.02
     # The history alone shows both: an end, or a Lambda handed its task token.
     while True:
@@ -491,10 +491,12 @@ def check_payloads(grading: Grading) -> None:
 
 
 def clean_up(grading: Grading) -> None:
-    """Remove the solution's executions, state machine, functions, roles and messages."""
+    """Remove the solution's executions, state machine, functions, roles and messages.
+
+    Executions stop first and functions go next, so that nothing posts to the inbox
+    after its messages are cleared, last.
+    """
     settings = grading.settings
-    with contextlib.suppress(Exception):
-        InboxClient(settings.inbox_url).clear(channel=grading.namespace)
     sfn = client("stepfunctions", settings)
     with contextlib.suppress(Exception):
         for machine in sfn.list_state_machines()["stateMachines"]:
@@ -514,3 +516,5 @@ def clean_up(grading: Grading) -> None:
             for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
                 iam.delete_role_policy(RoleName=name, PolicyName=policy)
             iam.delete_role(RoleName=name)
+    with contextlib.suppress(Exception):
+        InboxClient(settings.inbox_url).clear(channel=grading.namespace)
