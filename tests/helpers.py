@@ -8,7 +8,6 @@ import os
 import socket
 import textwrap
 import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from sfnlab.config import Settings, load_settings
+from sfnlab.polling import poll
 
 
 def free_port() -> int:
@@ -53,15 +53,9 @@ def invoke(lambda_client, name: str, event: object = None, **kwargs) -> dict:
     return response
 
 
-def wait_for(condition, timeout: float = 10.0, interval: float = 0.05) -> bool:
-    """Poll `condition` until it is true or `timeout` seconds pass; return its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if condition():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
+def wait_for(condition, timeout: float = 10.0):
+    """Poll `condition` until it is true or `timeout` seconds pass (the kit's own poll)."""
+    return poll(condition, timeout, max_delay=0.1)
 
 
 @contextmanager

@@ -9,7 +9,6 @@ execution over?) and says so.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 
 from sfnlab import execution as executions
@@ -18,6 +17,7 @@ from sfnlab.config import PROJECT_ROOT, Settings, load_settings
 from sfnlab.deploy import APPROVE, DEFAULT_PREFIX
 from sfnlab.errors import KitError
 from sfnlab.inbox import InboxClient
+from sfnlab.polling import poll
 
 APPROVE_EVENT = PROJECT_ROOT / "test-events" / "approveTaskTest.json"
 REJECT_EVENT = PROJECT_ROOT / "test-events" / "rejectTaskTest.json"
@@ -68,18 +68,27 @@ def find_review(
 ) -> ReviewRequest:
     """The review request of `execution`, or of the newest execution still waiting for one."""
     settings = settings or load_settings()
-    deadline = time.monotonic() + timeout
-    while True:
+    sfn = client("stepfunctions", settings)
+
+    def waiting(review: ReviewRequest) -> bool:
+        # The status first (one cheap call): the history only of executions still running.
+        running = sfn.describe_execution(executionArn=review.execution_arn)["status"] == "RUNNING"
+        return (
+            running and executions.describe(settings, review.execution_arn).waiting_at is not None
+        )
+
+    def found() -> ReviewRequest | None:
         for review in review_requests(settings):
             if execution is not None:
-                if execution in (review.execution, review.execution.rsplit(":", 1)[-1]):
+                if execution in (review.execution, review.execution_arn):
                     return review
-                continue
-            if executions.describe(settings, review.execution_arn).waiting_at is not None:
+            elif waiting(review):
                 return review
-        if not wait or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+        return None
+
+    review = poll(found, timeout if wait else 0)
+    if review is not None:
+        return review
     if execution is not None:
         raise KitError(
             f"The reviewers got no notification for execution {execution} (yet).",

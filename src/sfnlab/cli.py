@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from botocore.exceptions import EndpointConnectionError
 from rich.console import Console
 from rich.table import Table
 
@@ -20,7 +19,7 @@ from sfnlab import approval, lifecycle
 from sfnlab import execution as executions
 from sfnlab.config import PROJECT_ROOT, load_settings
 from sfnlab.deploy import DEFAULT_REVIEW_HEARTBEAT, DEFAULT_REVIEW_TIMEOUT, deploy
-from sfnlab.errors import KitError
+from sfnlab.errors import KitError, kit_error
 from sfnlab.exercise import ExerciseResult, run_exercise
 from sfnlab.progress import console, step
 
@@ -32,15 +31,11 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except KitError as e:
-            console.print(f"[bold red]Error:[/bold red] {e}")
-            sys.exit(1)
-        except EndpointConnectionError:
-            endpoint = load_settings().endpoint
-            console.print(
-                f"[bold red]Error:[/bold red] LocalStack is not reachable at {endpoint}. "
-                "Start it with `sfnlab up` (or `docker compose up -d`), then try again."
-            )
+        except Exception as e:
+            friendly = kit_error(e)
+            if friendly is None:
+                raise
+            console.print(f"[bold red]Error:[/bold red] {friendly}", markup=True, highlight=False)
             sys.exit(1)
 
     return wrapper

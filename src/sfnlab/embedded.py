@@ -21,6 +21,7 @@ from sfnlab.background import ServiceRecord
 from sfnlab.config import Settings
 from sfnlab.endpoint import NotLocalStack, accepts_connections, probe
 from sfnlab.errors import StartupFailed
+from sfnlab.polling import poll
 from sfnlab.progress import step
 
 EXECUTOR_NAME = "process"
@@ -82,8 +83,7 @@ def start(settings: Settings, python: Path) -> ServiceRecord:
 
 
 def wait_until_ready(settings: Settings, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + settings.startup_timeout
-    while time.monotonic() < deadline:
+    def ready() -> bool:
         if process.poll() is not None:
             raise StartupFailed(
                 f"LocalStack exited during start-up (exit code {process.returncode}). "
@@ -92,9 +92,11 @@ def wait_until_ready(settings: Settings, process: subprocess.Popen) -> None:
                 log_file=settings.log_file,
             )
         with contextlib.suppress(NotLocalStack):
-            if probe(settings.endpoint, timeout=1.0) is not None:
-                return
-        time.sleep(0.1)
+            return probe(settings.endpoint, timeout=1.0) is not None
+        return False
+
+    if poll(ready, settings.startup_timeout, max_delay=0.1):
+        return
     raise StartupFailed(
         f"LocalStack did not become ready within {settings.startup_timeout:.0f} s.",
         hint="The machine may be busy: raise SFNLAB_STARTUP_TIMEOUT, or look at the log.",

@@ -7,6 +7,7 @@ one paragraph, never as a traceback.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class KitError(Exception):
@@ -45,3 +46,21 @@ class InstallFailed(KitError):
 
 class StartupFailed(KitError):
     """The embedded LocalStack exited or did not become ready."""
+
+
+def kit_error(error: BaseException) -> KitError | None:
+    """The kit's own error for `error` when a learner can cause and fix it; else None.
+
+    The one place that turns such errors into the message the CLI and the notebooks show.
+    """
+    if isinstance(error, KitError):
+        return error
+    from botocore.exceptions import EndpointConnectionError
+
+    if isinstance(error, EndpointConnectionError):
+        url = urlsplit(str(error.kwargs.get("endpoint_url", "")))
+        return LocalStackNotReachable(
+            f"LocalStack is not reachable at {url.scheme}://{url.netloc}.",
+            hint="Start it with `sfnlab up` (or `docker compose up -d`), then try again.",
+        )
+    return None

@@ -18,6 +18,7 @@ from typing import Any
 from sfnlab.aws import client
 from sfnlab.config import PROJECT_ROOT, Settings, load_settings
 from sfnlab.errors import KitError
+from sfnlab.polling import poll
 
 STATE_MACHINE_NAME = "SolveIssue"
 INITIAL_EVENT = PROJECT_ROOT / "test-events" / "initialEventTest.json"
@@ -218,19 +219,19 @@ def wait(
     what: str = "the expected state",
 ) -> Execution:
     """Poll the execution until `until(execution)` holds; KitError after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    delay = 0.02
-    while True:
-        current = describe(settings, execution)
-        if until(current):
-            return current
-        if time.monotonic() > deadline:
-            raise KitError(
-                f"Execution {current.name} did not reach {what} within {timeout:.0f} s; it is "
-                f"{current.status}: {current.path_text() or 'no state entered'}."
-            )
-        time.sleep(delay)
-        delay = min(delay * 2, 0.25)
+    last: list[Execution] = []
+
+    def reached() -> bool:
+        last[:] = [describe(settings, execution)]
+        return until(last[0])
+
+    if not poll(reached, timeout):
+        current = last[0]
+        raise KitError(
+            f"Execution {current.name} did not reach {what} within {timeout:.0f} s; it is "
+            f"{current.status}: {current.path_text() or 'no state entered'}."
+        )
+    return last[0]
 
 
 def wait_for_end(settings: Settings | None, execution: str, timeout: float = 30.0) -> Execution:
@@ -238,18 +239,14 @@ def wait_for_end(settings: Settings | None, execution: str, timeout: float = 30.
     settings = settings or load_settings()
     sfn = client("stepfunctions", settings)
     arn = execution_arn(settings, execution)
-    deadline = time.monotonic() + timeout
-    delay = 0.02
-    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
-        if time.monotonic() > deadline:
-            current = describe(settings, arn)
-            raise KitError(
-                f"Execution {current.name} did not end within {timeout:.0f} s; it is at "
-                f"{current.path_text() or 'no state yet'}."
-            )
-        time.sleep(delay)
-        delay = min(delay * 2, 0.2)
-    return describe(settings, arn)
+    ended = poll(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", timeout)
+    current = describe(settings, arn)
+    if not ended:
+        raise KitError(
+            f"Execution {current.name} did not end within {timeout:.0f} s; it is at "
+            f"{current.path_text() or 'no state yet'}."
+        )
+    return current
 
 
 def task_token_in_history(settings: Settings | None, execution: str) -> str | None:

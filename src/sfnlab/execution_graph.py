@@ -469,11 +469,11 @@ def graph(
     if execution is None:
         latest = executions.latest(settings, count=1, machine=machine)
         if not latest:
-            definition = sfn.describe_state_machine(
-                stateMachineArn=executions.state_machine_arn(settings, machine)
-            )["definition"]
+            arn = executions.state_machine_arn(settings, machine)
+            definition = sfn.describe_state_machine(stateMachineArn=arn)["definition"]
             return draw(machine, json.loads(definition))
         execution = latest[0]["executionArn"]
-    found = executions.describe(settings, execution)
+    # A name is resolved within `machine`: execution names are unique per state machine.
+    found = executions.describe(settings, executions.execution_arn(settings, execution, machine))
     described = sfn.describe_state_machine_for_execution(executionArn=found.arn)
     return draw(described["name"], json.loads(described["definition"]), found)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from sfnlab.errors import KitError
+from sfnlab.polling import poll
 
 
 def wait_until_ready(lambda_client: Any, name: str, timeout: float = 60.0) -> dict:
@@ -13,20 +13,20 @@ def wait_until_ready(lambda_client: Any, name: str, timeout: float = 60.0) -> di
 
     boto3's waiters poll once a second at best; LocalStack is usually ready in a few ms.
     """
-    deadline = time.monotonic() + timeout
-    delay = 0.02
-    while True:
-        config = lambda_client.get_function_configuration(FunctionName=name)
-        state, update = config.get("State"), config.get("LastUpdateStatus")
+    seen: dict = {}
+
+    def ready() -> bool:
+        seen.update(lambda_client.get_function_configuration(FunctionName=name))
+        state, update = seen.get("State"), seen.get("LastUpdateStatus")
         if state == "Failed" or update == "Failed":
-            reason = config.get("StateReason") or config.get("LastUpdateStatusReason") or "unknown"
+            reason = seen.get("StateReason") or seen.get("LastUpdateStatusReason") or "unknown"
             raise KitError(f"Lambda function {name} could not be created: {reason}")
-        if state == "Active" and update in (None, "Successful"):
-            return config
-        if time.monotonic() > deadline:
-            raise KitError(
-                f"Lambda function {name} was still {state}/{update} after {timeout:.0f} s.",
-                hint="Look at `sfnlab logs` for what LocalStack reports.",
-            )
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
+        return state == "Active" and update in (None, "Successful")
+
+    if not poll(ready, timeout, max_delay=0.5):
+        raise KitError(
+            f"Lambda function {name} was still {seen.get('State')}/"
+            f"{seen.get('LastUpdateStatus')} after {timeout:.0f} s.",
+            hint="Look at `sfnlab logs` for what LocalStack reports.",
+        )
+    return seen

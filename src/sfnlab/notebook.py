@@ -14,16 +14,11 @@ from botocore.exceptions import EndpointConnectionError
 
 from sfnlab import lifecycle
 from sfnlab.config import Settings, load_settings
-from sfnlab.errors import KitError
+from sfnlab.errors import KitError, kit_error
 
 
-def _show_kit_error(shell: Any, kind: type, error: BaseException, traceback: Any, tb_offset=None):
-    print(f"Error: {error}")  # one paragraph: what happened and what to do
-
-
-def _show_unreachable(shell: Any, kind: type, error: BaseException, traceback: Any, tb_offset=None):
-    endpoint = load_settings().endpoint
-    print(f"Error: LocalStack is not reachable at {endpoint}. Run the set-up notebook first.")
+def _show_briefly(shell: Any, kind: type, error: BaseException, traceback: Any, tb_offset=None):
+    print(f"Error: {kit_error(error)}")  # one paragraph: what happened and what to do
 
 
 def setup(start: bool = True, deploy: bool = True) -> Settings:
@@ -36,7 +31,7 @@ def setup(start: bool = True, deploy: bool = True) -> Settings:
     except ImportError:
         shell = None
     if shell is not None:
-        shell.set_custom_exc((KitError, EndpointConnectionError), _dispatch)
+        shell.set_custom_exc((KitError, EndpointConnectionError), _show_briefly)
     settings = load_settings()
     status = lifecycle.up(settings) if start else lifecycle.status(settings)
     print(status.describe())
@@ -48,16 +43,10 @@ def setup(start: bool = True, deploy: bool = True) -> Settings:
     return settings
 
 
-def _dispatch(shell: Any, kind: type, error: BaseException, traceback: Any, tb_offset=None):
-    if isinstance(error, EndpointConnectionError):
-        return _show_unreachable(shell, kind, error, traceback, tb_offset)
-    return _show_kit_error(shell, kind, error, traceback, tb_offset)
-
-
 def try_it(step: Callable[[], Any]) -> Any:
     """Run `step`; if the kit refuses it, print why instead of stopping the notebook."""
     try:
         return step()
-    except KitError as error:
-        print(f"Refused: {error}")
+    except (KitError, EndpointConnectionError) as error:
+        print(f"Refused: {kit_error(error)}")
         return None

@@ -46,6 +46,7 @@ from sfnlab.grading.evidence import (
 )
 from sfnlab.grading.requirements import REQUIREMENTS, TOTAL_POINTS, Requirement
 from sfnlab.inbox import CapturedRequest, InboxClient
+from sfnlab.polling import poll
 
 DEFAULT_TIME_LIMIT = 90.0
 EXECUTION_WAIT = 20.0  # seconds an execution may take to reach the review, or its end
@@ -268,22 +269,20 @@ def step_named(key: str) -> Step:
 
 def run_until_review(grading: Grading) -> tuple[executions.Execution, list[LambdaCall], str | None]:
     """Start an execution and wait until it waits for a task token (or ends)."""
-    deadline = time.monotonic() + grading.remaining()  # no time left: nothing is started
+    timeout = grading.remaining()  # no time left: nothing is started
     started = executions.start(grading.settings, machine=STATE_MACHINE_NAME)
     sfn = client("stepfunctions", grading.settings)
-    delay = 0.02
-    # The history alone shows both: an end, or a Lambda handed its task token.
-    while True:
+
+    def ended_or_waiting() -> bool:
+        # The history alone shows both: an end, or a Lambda handed its task token.
         events = executions.history(sfn, started.arn)
         ended = any(
             event["type"].startswith("Execution") and event["type"] != "ExecutionStarted"
             for event in events
         )
-        waiting = any(call.waits_for_token and call.returned for call in lambda_calls(events))
-        if ended or waiting or time.monotonic() > deadline:
-            break
-        time.sleep(delay)
-        delay = min(delay * 2, 0.2)
+        return ended or any(call.waits_for_token and call.returned for call in lambda_calls(events))
+
+    poll(ended_or_waiting, timeout, max_delay=0.2)
     current = executions.describe(grading.settings, started.arn)
     calls = lambda_calls(executions.history(sfn, current.arn))
     grading.calls.extend(calls)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import requests
 
 from sfnlab.errors import KitError
@@ -55,23 +52,3 @@ class InboxClient:
 
     def clear(self, channel: str | None = None) -> int:
         return self._call("DELETE", "/api/requests", channel=channel)["deleted"]
-
-    def wait_for(
-        self,
-        channel: str,
-        matches: Callable[[CapturedRequest], bool] = lambda request: True,
-        timeout: float = 30.0,
-    ) -> CapturedRequest:
-        """The newest request on `channel` that `matches`, waiting up to `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        delay = 0.02
-        while True:
-            for request in self.requests(channel=channel, limit=20):
-                if matches(request):
-                    return request
-            if time.monotonic() > deadline:
-                raise KitError(
-                    f"Nothing arrived on the inbox's {channel!r} channel in {timeout:.0f} s."
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 0.25)

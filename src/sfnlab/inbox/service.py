@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from urllib.parse import urlsplit
 
 from sfnlab import background
@@ -13,6 +12,7 @@ from sfnlab.config import Settings
 from sfnlab.endpoint import is_loopback, port_is_free
 from sfnlab.errors import KitError, PortInUse, StartupFailed
 from sfnlab.inbox.client import InboxClient
+from sfnlab.polling import poll
 
 
 def inbox_address(settings: Settings) -> tuple[str, int]:
@@ -66,16 +66,14 @@ def ensure_inbox(settings: Settings, timeout: float = 15.0) -> ServiceRecord | N
         log_file=settings.inbox_log,
         pid_file=settings.inbox_pid_file,
     )
-    deadline = time.monotonic() + timeout
-    while client.health() is None:
-        if process.poll() is not None or time.monotonic() > deadline:
-            background.stop(record, settings.inbox_pid_file)
-            raise StartupFailed(
-                f"The inbox did not start. Its last lines:\n"
-                f"{background.log_tail(settings.inbox_log)}\n",
-                log_file=settings.inbox_log,
-            )
-        time.sleep(0.05)
+    started = poll(lambda: process.poll() is not None or client.health() is not None, timeout)
+    if not started or process.poll() is not None:
+        background.stop(record, settings.inbox_pid_file)
+        raise StartupFailed(
+            f"The inbox did not start. Its last lines:\n"
+            f"{background.log_tail(settings.inbox_log)}\n",
+            log_file=settings.inbox_log,
+        )
     return record
 
 
