@@ -86,7 +86,7 @@ def find_review(
                 return review
         return None
 
-    review = poll(found, timeout if wait else 0)
+    review = poll(found, timeout if wait else 0, max_delay=0.1)
     if review is not None:
         return review
     if execution is not None:

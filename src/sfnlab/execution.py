@@ -239,7 +239,9 @@ def wait_for_end(settings: Settings | None, execution: str, timeout: float = 30.
     settings = settings or load_settings()
     sfn = client("stepfunctions", settings)
     arn = execution_arn(settings, execution)
-    ended = poll(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", timeout)
+    ended = poll(
+        lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", timeout, 0.1
+    )
     current = describe(settings, arn)
     if not ended:
         raise KitError(
