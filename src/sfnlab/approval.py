@@ -13,14 +13,11 @@ from dataclasses import dataclass
 
 from sfnlab import execution as executions
 from sfnlab.aws import client
-from sfnlab.config import PROJECT_ROOT, Settings, load_settings
-from sfnlab.deploy import APPROVE, DEFAULT_PREFIX
+from sfnlab.config import Settings, load_settings
 from sfnlab.errors import KitError
 from sfnlab.inbox import InboxClient
 from sfnlab.polling import poll
-
-APPROVE_EVENT = PROJECT_ROOT / "test-events" / "approveTaskTest.json"
-REJECT_EVENT = PROJECT_ROOT / "test-events" / "rejectTaskTest.json"
+from sfnlab.solve_issue import APPROVE, APPROVE_EVENT, DEFAULT_PREFIX, REJECT_EVENT
 
 
 @dataclass(frozen=True)

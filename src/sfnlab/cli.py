@@ -15,13 +15,14 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from sfnlab import approval, lifecycle
+from sfnlab import approval, lifecycle, solve_issue
 from sfnlab import execution as executions
 from sfnlab.config import PROJECT_ROOT, load_settings
-from sfnlab.deploy import DEFAULT_REVIEW_HEARTBEAT, DEFAULT_REVIEW_TIMEOUT, deploy
+from sfnlab.deploy import deploy
 from sfnlab.errors import KitError, kit_error
 from sfnlab.exercise import ExerciseResult, run_exercise
 from sfnlab.progress import console, step
+from sfnlab.solve_issue import DEFAULT_REVIEW_HEARTBEAT, DEFAULT_REVIEW_TIMEOUT
 
 
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -184,7 +185,7 @@ def deploy_command(
     "--event",
     "event_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=executions.INITIAL_EVENT,
+    default=solve_issue.INITIAL_EVENT,
     show_default="test-events/initialEventTest.json",
     help="The execution's input.",
 )
@@ -332,7 +333,7 @@ def grade_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the picture to this file (.svg or .html).",
 )
-@click.option("--machine", default=executions.STATE_MACHINE_NAME, show_default=True)
+@click.option("--machine", default=solve_issue.STATE_MACHINE_NAME, show_default=True)
 @friendly_errors
 def graph(execution: str | None, output: Path | None, machine: str) -> None:
     """Draw the workflow: each state marked by what happened in EXECUTION (default: latest).

@@ -9,7 +9,6 @@ and then only after the account is confirmed (see `guard_real_aws`).
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -33,49 +32,23 @@ from sfnlab.iam import (
     invoke_functions_policy,
 )
 from sfnlab.packaging import build_zip, code_sha256
+from sfnlab.solve_issue import (
+    APPROVE,
+    DEFAULT_PREFIX,
+    DEFAULT_REVIEW_HEARTBEAT,
+    DEFAULT_REVIEW_TIMEOUT,
+    DEFINITION_FILE,
+    LAMBDAS_FOLDER,
+    RUNTIME,
+    STATE_MACHINE_NAME,
+    STEPS,
+    Step,
+    role_name,
+)
 
-DEFINITION_FILE = Path("definitions") / "SolveIssueStepFunction.json"
-LAMBDAS_FOLDER = Path("lambdas")
-RUNTIME = "python3.12"
-DEFAULT_PREFIX = "sfnlab-"
-STATE_MACHINE_NAME = "SolveIssue"
-DEFAULT_REVIEW_TIMEOUT = 24 * 3600
-DEFAULT_REVIEW_HEARTBEAT = 3600
 # Set by docker/localstack/ready.d/sfnlab-inbox.sh: where Lambdas in containers find the
 # inbox (by its service name), which the host cannot tell from its side.
 LAMBDA_INBOX_PARAMETER = "/sfnlab/lambda-inbox-url"
-
-
-@dataclass(frozen=True)
-class Step:
-    """One Lambda of the exercise: its placeholder in the definition, and its file."""
-
-    key: str
-    module: str
-    description: str
-
-    def function_name(self, prefix: str) -> str:
-        return prefix + self.module.replace("_", "-")
-
-    @property
-    def title(self) -> str:
-        """`MergeToMaster` as a learner reads it: Merge To Master."""
-        return re.sub(r"(?<!^)(?=[A-Z])", " ", self.key)
-
-
-STEPS = [
-    Step("CreateCode", "create_code", "Step 1: write the code that solves the issue"),
-    Step("CreateBranch", "create_branch", "Step 2: put the code on a branch"),
-    Step("NotifyReviewers", "notify_reviewers", "Step 3: ask for a review (task token)"),
-    Step("MergeToMaster", "merge_to_master", "Step 4: merge the branch into master"),
-    Step("CreateRelease", "create_release", "Step 5: cut a release"),
-    Step("NotifyOps", "notify_ops", "Step 6: ask Ops to deploy the release"),
-]
-APPROVE = Step(
-    "ApproveStepWithToken",
-    "approve_step_with_token",
-    "Manual: approve or reject a review with its task token",
-)
 
 
 @dataclass
@@ -153,12 +126,12 @@ def deploy(
 
     iam = client("iam", settings)
     lambda_role, role_changes = ensure_role(
-        iam, f"{prefix}lambda-role", LAMBDA_TRUST, {"write-logs": WRITE_LOGS}
+        iam, role_name(prefix, "lambda"), LAMBDA_TRUST, {"write-logs": WRITE_LOGS}
     )
     changes += role_changes
     approve_role, role_changes = ensure_role(
         iam,
-        f"{prefix}approve-role",
+        role_name(prefix, "approve"),
         LAMBDA_TRUST,
         {"write-logs": WRITE_LOGS, "send-review-decision": SEND_REVIEW_DECISION},
     )
@@ -181,7 +154,7 @@ def deploy(
     step_arns = [arns[step.key] for step in STEPS]
     states_role, role_changes = ensure_role(
         iam,
-        f"{prefix}states-role",
+        role_name(prefix, "states"),
         STATES_TRUST,
         {"invoke-steps": invoke_functions_policy(step_arns)},
     )
@@ -336,6 +309,6 @@ def deploy_state_machine(
         settings, prefix=prefix, review_timeout=review_timeout, review_heartbeat=review_heartbeat
     )
     definition = render(load_template(definition_file), values, definition_file.name)
-    role = client("iam", settings).get_role(RoleName=f"{prefix}states-role")["Role"]["Arn"]
+    role = client("iam", settings).get_role(RoleName=role_name(prefix, "states"))["Role"]["Arn"]
     arn, _ = ensure_state_machine(client("stepfunctions", settings), name, definition, role)
     return arn

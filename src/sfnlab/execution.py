@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from sfnlab.aws import client
-from sfnlab.config import PROJECT_ROOT, Settings, load_settings
+from sfnlab.config import Settings, load_settings
 from sfnlab.errors import KitError
 from sfnlab.polling import poll
+from sfnlab.solve_issue import INITIAL_EVENT, STATE_MACHINE_NAME
 
-STATE_MACHINE_NAME = "SolveIssue"
-INITIAL_EVENT = PROJECT_ROOT / "test-events" / "initialEventTest.json"
 ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 FAILURE_EVENTS = (
     "TaskFailed",

@@ -23,6 +23,7 @@ from sfnlab import execution as executions
 from sfnlab.aws import client
 from sfnlab.config import Settings, load_settings
 from sfnlab.execution import Execution, VisitedState
+from sfnlab.solve_issue import STATE_MACHINE_NAME
 
 NOT_REACHED = "not reached"
 STATUS_STYLE = {  # fill, stroke, marker for the terminal
@@ -461,7 +462,7 @@ def draw(machine: str, definition: dict, execution: Execution | None = None) -> 
 def graph(
     settings: Settings | None = None,
     execution: str | None = None,
-    machine: str = executions.STATE_MACHINE_NAME,
+    machine: str = STATE_MACHINE_NAME,
 ) -> ExecutionGraph:
     """The picture of `execution` (a name or ARN), or of the machine's latest execution."""
     settings = settings or load_settings()

@@ -1,4 +1,4 @@
-"""The embedded LocalStack's own virtualenv: localstack-core 4.14.0 and the process executor.
+"""The embedded LocalStack's own virtualenv: localstack-core 4.14.0 and the kit's plugins.
 
 LocalStack 4.14 needs Python >= 3.12, which the kit itself does not, so it gets its own
 environment, created on first use from the committed lock file
@@ -21,6 +21,9 @@ from sfnlab.progress import step
 
 REQUIREMENTS = PROJECT_ROOT / "requirements" / "localstack-runtime.txt"
 EXECUTOR_PROJECT = PROJECT_ROOT / "localstack-process-executor"
+PATCHES_PROJECT = PROJECT_ROOT / "localstack-patches"
+# The kit's own LocalStack plugins, installed editable beside localstack-core.
+PLUGIN_PROJECTS = (EXECUTOR_PROJECT, PATCHES_PROJECT)
 # LocalStack 4.14 is built on 3.13 and runs on 3.12; its pinned dependencies do not
 # install on 3.14 (see requirements/README.md).
 SUPPORTED_PYTHONS = [(3, 13), (3, 12)]
@@ -58,7 +61,8 @@ def find_runtime_python(settings: Settings) -> Interpreter:
 def fingerprint(interpreter: Interpreter) -> str:
     digest = hashlib.sha256()
     digest.update(REQUIREMENTS.read_bytes())
-    digest.update((EXECUTOR_PROJECT / "pyproject.toml").read_bytes())
+    for project in PLUGIN_PROJECTS:
+        digest.update((project / "pyproject.toml").read_bytes())
     digest.update(f"{interpreter.path}|{interpreter.version_text}".encode())
     return digest.hexdigest()
 
@@ -124,8 +128,7 @@ def install_runtime_env(settings: Settings, interpreter: Interpreter) -> None:
             str(venv_python(venv)),
             "-r",
             str(REQUIREMENTS),
-            "-e",
-            str(EXECUTOR_PROJECT),
+            *(argument for project in PLUGIN_PROJECTS for argument in ("-e", str(project))),
         ],
     ]
     with (

@@ -8,8 +8,8 @@ import pytest
 
 from sfnlab.config import PROJECT_ROOT
 from sfnlab.definition import DefinitionError, load_template, placeholders, render
-from sfnlab.deploy import DEFINITION_FILE, STEPS
 from sfnlab.packaging import build_zip, code_sha256
+from sfnlab.solve_issue import DEFINITION_FILE, STEPS
 
 
 def test_whole_placeholder_takes_the_type_of_its_value():

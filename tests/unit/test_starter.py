@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from sfnlab.config import PROJECT_ROOT
-from sfnlab.deploy import APPROVE, STEPS
+from sfnlab.solve_issue import APPROVE, STEPS
 
 STARTER = PROJECT_ROOT / "starter"
 

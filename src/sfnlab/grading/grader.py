@@ -22,20 +22,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sfnlab import execution as executions
-from sfnlab.approval import APPROVE_EVENT, REJECT_EVENT
 from sfnlab.aws import client
 from sfnlab.config import Settings, load_settings
 from sfnlab.definition import DefinitionError, load_template, render, structural_problems
-from sfnlab.deploy import (
-    APPROVE,
-    DEFAULT_PREFIX,
-    DEFINITION_FILE,
-    STATE_MACHINE_NAME,
-    STEPS,
-    Step,
-    deploy,
-    lambda_inbox_url,
-)
+from sfnlab.deploy import deploy, lambda_inbox_url
 from sfnlab.errors import KitError
 from sfnlab.grading.evidence import (
     LambdaCall,
@@ -47,6 +37,16 @@ from sfnlab.grading.evidence import (
 from sfnlab.grading.requirements import REQUIREMENTS, TOTAL_POINTS, Requirement
 from sfnlab.inbox import CapturedRequest, InboxClient
 from sfnlab.polling import poll
+from sfnlab.solve_issue import (
+    APPROVE,
+    APPROVE_EVENT,
+    DEFAULT_PREFIX,
+    DEFINITION_FILE,
+    REJECT_EVENT,
+    STATE_MACHINE_NAME,
+    STEPS,
+    Step,
+)
 
 DEFAULT_TIME_LIMIT = 90.0
 EXECUTION_WAIT = 20.0  # seconds an execution may take to reach the review, or its end

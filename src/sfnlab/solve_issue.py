@@ -1,0 +1,66 @@
+"""The SolveIssue exercise's vocabulary: its files, its steps, and the names it deploys under.
+
+Deploying, approving, grading, the template test and the notebooks all speak of the same
+state machine, Lambdas and roles; they take the words from here, so one change renames
+a thing everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sfnlab.config import PROJECT_ROOT
+
+DEFINITION_FILE = Path("definitions") / "SolveIssueStepFunction.json"
+LAMBDAS_FOLDER = Path("lambdas")
+TEST_EVENTS = PROJECT_ROOT / "test-events"
+INITIAL_EVENT = TEST_EVENTS / "initialEventTest.json"
+APPROVE_EVENT = TEST_EVENTS / "approveTaskTest.json"
+REJECT_EVENT = TEST_EVENTS / "rejectTaskTest.json"
+
+STATE_MACHINE_NAME = "SolveIssue"
+RUNTIME = "python3.12"
+DEFAULT_PREFIX = "sfnlab-"
+DEFAULT_REVIEW_TIMEOUT = 24 * 3600  # seconds the reviewers have to decide
+DEFAULT_REVIEW_HEARTBEAT = 3600  # seconds between heartbeats of a review in progress
+REVIEWERS_CHANNEL = "reviewers"
+OPS_CHANNEL = "ops"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One Lambda of the exercise: its placeholder in the definition, and its file."""
+
+    key: str
+    module: str
+    description: str
+
+    def function_name(self, prefix: str = DEFAULT_PREFIX) -> str:
+        return prefix + self.module.replace("_", "-")
+
+    @property
+    def title(self) -> str:
+        """`MergeToMaster` as a learner reads it: Merge To Master."""
+        return re.sub(r"(?<!^)(?=[A-Z])", " ", self.key)
+
+
+STEPS = [
+    Step("CreateCode", "create_code", "Step 1: write the code that solves the issue"),
+    Step("CreateBranch", "create_branch", "Step 2: put the code on a branch"),
+    Step("NotifyReviewers", "notify_reviewers", "Step 3: ask for a review (task token)"),
+    Step("MergeToMaster", "merge_to_master", "Step 4: merge the branch into master"),
+    Step("CreateRelease", "create_release", "Step 5: cut a release"),
+    Step("NotifyOps", "notify_ops", "Step 6: ask Ops to deploy the release"),
+]
+APPROVE = Step(
+    "ApproveStepWithToken",
+    "approve_step_with_token",
+    "Manual: approve or reject a review with its task token",
+)
+
+
+def role_name(prefix: str, purpose: str) -> str:
+    """The exercise's roles: `lambda` (the steps), `approve` (the approve Lambda), `states`."""
+    return f"{prefix}{purpose}-role"
