@@ -78,6 +78,40 @@ def test_arguments_and_output_give_the_guides_converted_example(sfn_client, crea
     }
 
 
+def test_a_jsonpath_state_reads_variables_without_a_jvm_too(sfn_client, create_function):
+    # The same example's JSONPath side: "name.$": "$customerName" reads the variable.
+    echo = create_function(ECHO)
+    definition = {
+        "StartAt": "Remember",
+        "States": {
+            "Remember": {"Type": "Pass", "Assign": {"customerName": "María"}, "Next": "Call"},
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {
+                    "FunctionName": echo,
+                    "Payload": {
+                        "static": "Hello",
+                        "title.$": "$.title",
+                        "name.$": "$customerName",
+                        "not-evaluated": "$customerName",
+                    },
+                },
+                "OutputPath": "$.Payload",
+                "End": True,
+            },
+        },
+    }
+    result = run(sfn_client, definition, {"title": "Doctor"})
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output == {
+        "static": "Hello",
+        "title": "Doctor",
+        "name": "María",
+        "not-evaluated": "$customerName",
+    }
+
+
 def test_states_holds_input_result_and_context(sfn_client, create_function):
     echo = create_function(ECHO)
     definition = jsonata(
