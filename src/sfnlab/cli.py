@@ -146,6 +146,12 @@ def logs(lines: int) -> None:
     help="A folder laid out like the kit (definitions/, lambdas/): a solution to deploy.",
 )
 @click.option(
+    "--definition",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Another definition of SolveIssue to deploy, e.g. "
+    "definitions/SolveIssueStepFunctionJSONata.json (default: the source's JSONPath one).",
+)
+@click.option(
     "--review-timeout",
     default=DEFAULT_REVIEW_TIMEOUT,
     show_default=True,
@@ -160,7 +166,11 @@ def logs(lines: int) -> None:
 @click.option("--aws-account", help="With SFNLAB_TARGET=aws: the account you mean to change.")
 @friendly_errors
 def deploy_command(
-    source: Path, review_timeout: int, review_heartbeat: int, aws_account: str | None
+    source: Path,
+    definition: Path | None,
+    review_timeout: int,
+    review_heartbeat: int,
+    aws_account: str | None,
 ) -> None:
     """Create or update the roles, the Lambdas and the SolveIssue state machine.
 
@@ -169,6 +179,7 @@ def deploy_command(
     """
     result = deploy(
         source=source,
+        definition=definition,
         review_timeout=review_timeout,
         review_heartbeat=review_heartbeat or None,
         confirm_account=aws_account,

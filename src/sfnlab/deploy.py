@@ -106,12 +106,15 @@ def deploy(
     confirm_account: str | None = None,
     function_timeout: int = 30,
     inbox_url_for: Callable[[Step], str] | None = None,
+    definition: Path | None = None,
 ) -> Deployment:
     """Create or update the roles, the Lambdas and the state machine from `source`.
 
     `source` is a folder laid out like the kit (`definitions/`, `lambdas/`): the kit itself
-    by default, or a learner's solution. `inbox_url_for(step)` gives each function its own
-    INBOX_URL (the grader tells the steps' requests apart that way).
+    by default, or a learner's solution. `definition` is another definition file for the
+    same state machine and Lambdas (the JSONata one, say) instead of `source`'s
+    `definitions/SolveIssueStepFunction.json`. `inbox_url_for(step)` gives each function its
+    own INBOX_URL (the grader tells the steps' requests apart that way).
     """
     settings = settings or load_settings()
     guard_real_aws(settings, confirm_account)
@@ -120,7 +123,9 @@ def deploy(
             f"The review heartbeat ({review_heartbeat} s) must be shorter than the review "
             f"timeout ({review_timeout} s)."
         )
-    template = load_template(source / DEFINITION_FILE)
+    definition_file = definition or source / DEFINITION_FILE
+    shown = str(definition or DEFINITION_FILE)
+    template = load_template(definition_file)
     code = build_zip(source / LAMBDAS_FOLDER)
     changes: list[Change] = []
 
@@ -163,9 +168,11 @@ def deploy(
     values: dict[str, Any] = {f"{step.key}FunctionArn": arns[step.key] for step in STEPS}
     values["ReviewTimeoutSeconds"] = review_timeout
     values["ReviewHeartbeatSeconds"] = review_heartbeat
-    definition = render(template, values, str(DEFINITION_FILE))
+    rendered = render(template, values, shown)
     sfn = client("stepfunctions", settings)
-    machine_arn, change = ensure_state_machine(sfn, state_machine_name, definition, states_role)
+    machine_arn, change = ensure_state_machine(
+        sfn, state_machine_name, rendered, states_role, shown
+    )
     changes.append(change)
     return Deployment(
         state_machine_arn=machine_arn,
@@ -233,9 +240,11 @@ def retry_until_role_usable(call: Callable[[], Any], timeout: float = 30.0) -> A
             time.sleep(2)
 
 
-def ensure_state_machine(sfn: Any, name: str, definition: Any, role: str) -> tuple[str, Change]:
+def ensure_state_machine(
+    sfn: Any, name: str, definition: Any, role: str, source: str = str(DEFINITION_FILE)
+) -> tuple[str, Change]:
     text = json.dumps(definition, indent=2)
-    validate(sfn, text)
+    validate(sfn, text, source)
     existing = next(
         (
             machine
@@ -256,7 +265,7 @@ def ensure_state_machine(sfn: Any, name: str, definition: Any, role: str) -> tup
     return arn, Change("state machine", name, "updated")
 
 
-def validate(sfn: Any, text: str) -> None:
+def validate(sfn: Any, text: str, source: str = str(DEFINITION_FILE)) -> None:
     result = sfn.validate_state_machine_definition(definition=text, type="STANDARD")
     problems = "; ".join(
         [d["message"] for d in result.get("diagnostics", [])]
@@ -264,7 +273,7 @@ def validate(sfn: Any, text: str) -> None:
     )
     if problems:
         raise DefinitionError(
-            f"Step Functions rejects {DEFINITION_FILE}: {problems}",
+            f"Step Functions rejects {source}: {problems}",
             hint="Fix the definition, then deploy again.",
         )
 
@@ -310,5 +319,6 @@ def deploy_state_machine(
     )
     definition = render(load_template(definition_file), values, definition_file.name)
     role = client("iam", settings).get_role(RoleName=role_name(prefix, "states"))["Role"]["Arn"]
-    arn, _ = ensure_state_machine(client("stepfunctions", settings), name, definition, role)
+    sfn = client("stepfunctions", settings)
+    arn, _ = ensure_state_machine(sfn, name, definition, role, definition_file.name)
     return arn

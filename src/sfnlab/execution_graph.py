@@ -94,8 +94,8 @@ COMPARISONS = [  # the longest suffix first: GreaterThanEquals before Equals
 
 def choice_label(rule: dict) -> str:
     """A short reading of a Choice rule: `$.review.approved == true`."""
-    if "Condition" in rule:  # JSONata
-        return str(rule["Condition"])
+    if "Condition" in rule:  # JSONata: the expression, without its {% %}
+        return jsonata_text(rule["Condition"])
     for key in ("And", "Or"):
         if key in rule:
             return f" {key.lower()} ".join(choice_label(r) for r in rule[key])
@@ -115,10 +115,22 @@ def choice_label(rule: dict) -> str:
     return variable or "rule"
 
 
+def jsonata_text(value: Any) -> str:
+    """`{% $review.approved %}` as `$review.approved`; anything else as it is."""
+    text = str(value).strip()
+    if text.startswith("{%") and text.endswith("%}"):
+        return text[2:-2].strip()
+    return text
+
+
 def task_detail(state: dict) -> str:
     """What a Task does, briefly: the function it invokes, and whether it waits for a token."""
     resource = str(state.get("Resource", ""))
-    function = str((state.get("Parameters") or {}).get("FunctionName", ""))
+    # JSONPath states pass Parameters, JSONata states Arguments (possibly one expression).
+    arguments = state.get("Parameters") or state.get("Arguments")
+    function = (
+        jsonata_text(arguments.get("FunctionName", "")) if isinstance(arguments, dict) else ""
+    )
     function = function.split(":function:")[-1] if function else ""
     if ":function:" in resource:
         function = resource.split(":function:")[-1]

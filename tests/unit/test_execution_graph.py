@@ -151,3 +151,15 @@ def test_the_kits_definition_reads_in_order_of_its_main_path():
     order = [line.split()[1] for _, line in draw("SolveIssue", definition).lines()]
     assert order[:4] == ["CreateCode", "CreateBranch", "NotifyReviewers", "ReviewDecision"]
     assert order[-2:] == ["ReviewRejected", "ReviewTimedOut"]
+
+
+def test_the_jsonata_definition_is_drawn_like_the_jsonpath_one():
+    folder = PROJECT_ROOT / "definitions"
+    jsonpath = json.loads((folder / "SolveIssueStepFunction.json").read_text())
+    jsonata = json.loads((folder / "SolveIssueStepFunctionJSONata.json").read_text())
+    lines = {line.split()[1]: line for _, line in draw("SolveIssue", jsonata).lines()}
+    assert list(lines) == [line.split()[1] for _, line in draw("SolveIssue", jsonpath).lines()]
+    # Arguments name the function as Parameters do; a Condition reads without its {% %}.
+    assert "[waits for a task token · ${NotifyReviewersFunctionArn}]" in lines["NotifyReviewers"]
+    assert "[${CreateCodeFunctionArn}]" in lines["CreateCode"]
+    assert "MergeToMaster if $review.approved = true;" in lines["ReviewDecision"]
