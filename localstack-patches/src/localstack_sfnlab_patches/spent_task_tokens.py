@@ -31,6 +31,7 @@ _closed: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def is_spent(endpoint: Any) -> bool:
+    """Whether the endpoint's task is over (call with `_lock` held)."""
     if endpoint in _closed:
         return True
     frame = waiting_tasks.frame_of(endpoint)
@@ -55,6 +56,7 @@ def patch_step_functions(provider_module: ModuleType) -> None:
             _closed.add(self)
 
     def decide_once(original, self, callback_id, outcome):
+        # Checked and closed in one step: of two decisions at once, only one gets through.
         with _lock:
             endpoint = self.get(callback_id)
             if endpoint is None:
@@ -66,7 +68,9 @@ def patch_step_functions(provider_module: ModuleType) -> None:
 
     def heartbeat_while_open(original, self, callback_id):
         endpoint = self.get(callback_id)
-        if endpoint is not None and is_spent(endpoint):
+        with _lock:
+            spent = endpoint is not None and is_spent(endpoint)
+        if spent:
             raise TaskTimedOut(SPENT_MESSAGE)
         return original(self, callback_id)
 
