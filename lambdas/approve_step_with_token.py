@@ -7,6 +7,10 @@ then merges (approved) or ends in its Fail state (rejected). It returns the even
 with the `decision` it sent. With "heartbeat": true
 instead of "approve", it only tells Step Functions the review is still going on.
 
+When Step Functions refuses, the error says what happened and what to do:
+TokenNotWaiting (the review is over: token already used, review timed out, execution
+stopped or ended; or a token Step Functions never issued), TokenMalformed, CommentTooLong.
+
 Its role may call states:SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat only.
 """
 
@@ -31,11 +35,15 @@ class TokenMalformed(Exception):
 
 
 class TokenNotWaiting(Exception):
-    """Step Functions has no task waiting for this token (any more)."""
+    """Step Functions has no task waiting for this token (any more, or ever)."""
 
 
 class DecisionMissing(Exception):
     """Neither approve: true/false nor heartbeat: true."""
+
+
+class CommentTooLong(Exception):
+    """The decision is larger than Step Functions takes from a task."""
 
 
 def read_token(event):
@@ -78,16 +86,62 @@ def read_decision(event):
     }
 
 
+# The most a task's result may hold, in UTF-8 bytes (SendTaskSuccess `output`).
+MAX_DECISION_BYTES = 262144
+
+# What Step Functions' refusals mean for the reviewer, and what to do (by error code).
+SPENT = (
+    "Step Functions no longer waits for this token ({code}): the review it belongs to is "
+    "over. Either the token was already used (a token approves or rejects once; with two "
+    "reviewers, each has a token of their own), or the review timed out, or its execution "
+    "was stopped or has ended. Look at the execution (`sfnlab status`); to review again, "
+    "start a new execution and use the token from its notification."
+)
+UNKNOWN = (
+    "Step Functions does not know this token ({code}): it never issued it. It may be "
+    "mistyped, cut short or padded when copied, or come from a LocalStack that has since "
+    "been restarted. Copy the whole taskToken from the newest reviewers' notification "
+    "(`sfnlab token` prints it)."
+)
+MALFORMED = (
+    "Step Functions refuses this token as malformed ({code}: {message}). A task token is "
+    "one unbroken string of at most 2,048 characters: copy just the taskToken value from "
+    "the reviewers' notification."
+)
+
+
 def explain(error):
-    """Turn Step Functions' refusal into the likely cause, in the reviewer's words."""
+    """Turn Step Functions' refusal into what happened and what to do, in the reviewer's words."""
     code = error.response.get("Error", {}).get("Code", "")
-    if code in ("InvalidToken", "TaskDoesNotExist", "TaskTimedOut"):
-        return TokenNotWaiting(
-            f"Step Functions has no task waiting for this token ({code}). Most likely it was "
-            "already used (a token approves or rejects once), or its execution has ended or "
-            "timed out. Start a new execution and use the token from its notification."
-        )
+    message = error.response.get("Error", {}).get("Message", "")
+    if code == "TaskTimedOut":
+        return TokenNotWaiting(SPENT.format(code=code))
+    if code in ("InvalidToken", "TaskDoesNotExist"):
+        return TokenNotWaiting(UNKNOWN.format(code=code))
+    if code == "ValidationException" and "'taskToken'" in message:
+        return TokenMalformed(MALFORMED.format(code=code, message=shorten(message)))
+    if code == "ValidationException" and "'output'" in message:
+        return too_long()
     return error
+
+
+def shorten(text, limit=300):
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def too_long():
+    return CommentTooLong(
+        "The decision is too large: Step Functions takes at most 256 KiB from a task "
+        "(SendTaskSuccess output). Shorten the comment and send the decision again; the "
+        "token still works."
+    )
+
+
+def decision_output(decision):
+    output = json.dumps(decision)
+    if len(output.encode()) > MAX_DECISION_BYTES:
+        raise too_long()
+    return output
 
 
 def lambda_handler(event, context):
@@ -98,7 +152,8 @@ def lambda_handler(event, context):
             print(json.dumps({"message": "heartbeat sent", "requestId": context.aws_request_id}))
             return event
         decision = read_decision(event)
-        stepfunctions.send_task_success(taskToken=token, output=json.dumps(decision))
+        output = decision_output(decision)
+        stepfunctions.send_task_success(taskToken=token, output=output)
     except ClientError as error:
         raise explain(error) from None
     print(json.dumps({"message": decision["summary"], "requestId": context.aws_request_id}))

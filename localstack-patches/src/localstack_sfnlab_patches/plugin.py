@@ -22,7 +22,17 @@ SUPPORTED_VERSION = "4.14.0"
 
 # One module per patch, named for what it fixes; each has `apply() -> None` and a
 # docstring whose first line says which AWS behaviour it restores (README.md lists them).
-PATCHES: tuple[str, ...] = ("jsonata_in_python", "assign_strings")
+PATCHES: tuple[str, ...] = (
+    "gateway_listen_host",
+    "spent_task_tokens",
+    "stop_interrupts_token_waits",
+    "heartbeat_without_heartbeat_seconds",
+    "early_task_decisions",
+    "definition_transition_checks",
+    "send_task_length_limits",
+    "jsonata_in_python",
+    "assign_strings",
+)
 
 
 def localstack_version() -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from botocore.exceptions import ClientError
 
 TOKEN = "1234abcd-5678-4f00-9abc-def012345678"
 
@@ -38,3 +41,68 @@ def test_approve_accepts_booleans_and_their_spellings(handlers, value, approved)
     assert (
         handlers.approve_step_with_token.read_decision({"approve": value})["approved"] is approved
     )
+
+
+def refused(code: str, message: str = "") -> ClientError:
+    """Step Functions' refusal as botocore raises it (the codes its API reference lists)."""
+    return ClientError({"Error": {"Code": code, "Message": message}}, "SendTaskSuccess")
+
+
+SPENT_MESSAGE = "Task Timed Out: 'Provided task does not exist anymore'"
+
+
+def test_a_spent_token_says_the_review_is_over_and_what_to_do(handlers):
+    error = handlers.approve_step_with_token.explain(refused("TaskTimedOut", SPENT_MESSAGE))
+    assert type(error).__name__ == "TokenNotWaiting"
+    message = str(error)
+    # Each way a review ends on AWS answers TaskTimedOut: all are named, and the way out.
+    for cause in ("already used", "timed out", "stopped", "ended", "start a new execution"):
+        assert cause in message, cause
+
+
+@pytest.mark.parametrize("code", ["InvalidToken", "TaskDoesNotExist"])
+def test_an_unknown_token_says_it_was_never_issued(handlers, code):
+    error = handlers.approve_step_with_token.explain(refused(code, "Invalid Token"))
+    assert type(error).__name__ == "TokenNotWaiting"
+    assert "never issued" in str(error) and "sfnlab token" in str(error)
+    assert "already used" not in str(error)
+
+
+def test_a_token_step_functions_calls_malformed_is_named_so(handlers):
+    message = (
+        "1 validation error detected: Value '" + "t" * 3000 + "' at 'taskToken' failed to "
+        "satisfy constraint: Member must have length less than or equal to 2048"
+    )
+    error = handlers.approve_step_with_token.explain(refused("ValidationException", message))
+    assert type(error).__name__ == "TokenMalformed"
+    assert "2,048 characters" in str(error) and len(str(error)) < 800
+
+
+def test_an_output_refused_as_too_long_asks_for_a_shorter_comment(handlers):
+    message = (
+        "1 validation error detected: Value at 'output' failed to satisfy constraint: "
+        "Member must have length less than or equal to 262144"
+    )
+    error = handlers.approve_step_with_token.explain(refused("ValidationException", message))
+    assert type(error).__name__ == "CommentTooLong"
+    assert "Shorten the comment" in str(error)
+
+
+def test_any_other_refusal_is_passed_on_unchanged(handlers):
+    original = refused("AccessDeniedException", "not allowed")
+    assert handlers.approve_step_with_token.explain(original) is original
+
+
+def test_a_comment_too_large_for_step_functions_is_refused_before_sending(handlers, context):
+    # 256 KiB is SendTaskSuccess's output limit; nothing is sent (no LocalStack here).
+    event = {"token": TOKEN, "approve": False, "comment": "x" * 262144}
+    with pytest.raises(handlers.approve_step_with_token.CommentTooLong, match="256 KiB"):
+        handlers.approve_step_with_token.lambda_handler(event, context)
+
+
+def test_a_long_comment_within_the_limit_is_kept_whole(handlers):
+    decision = handlers.approve_step_with_token.read_decision(
+        {"approve": True, "comment": "y" * 100_000}
+    )
+    output = handlers.approve_step_with_token.decision_output(decision)
+    assert len(output.encode()) <= 262144 and json.loads(output)["comment"] == "y" * 100_000
