@@ -30,9 +30,11 @@ PATCHES: tuple[str, ...] = (
     "early_task_decisions",
     "definition_transition_checks",
     "send_task_length_limits",
-    "jsonata_in_python",
-    "assign_strings",
 )
+# Patches whose own modules import Step Functions' internals: imported and applied only
+# once LocalStack loads Step Functions (on its first request), so no start-up pays for them.
+STEP_FUNCTIONS_PATCHES: tuple[str, ...] = ("jsonata_in_python", "assign_strings")
+STEP_FUNCTIONS_PROVIDER = "localstack.services.stepfunctions.provider"
 
 
 def localstack_version() -> str:
@@ -52,6 +54,14 @@ def apply_sfnlab_patches() -> None:
         )
         return
     for name in PATCHES:
-        module = importlib.import_module(f"{__package__}.{name}")
-        module.apply()
-        LOG.debug("sfnlab patch applied: %s", name)
+        apply_patch(name)
+    from localstack_sfnlab_patches.import_hooks import when_imported
+
+    for name in STEP_FUNCTIONS_PATCHES:
+        when_imported(STEP_FUNCTIONS_PROVIDER, lambda _module, name=name: apply_patch(name))
+
+
+def apply_patch(name: str) -> None:
+    module = importlib.import_module(f"{__package__}.{name}")
+    module.apply()
+    LOG.debug("sfnlab patch applied: %s", name)
