@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -12,13 +11,19 @@ from sfnlab.config import load_settings
 from sfnlab.progress import console, step
 from sfnlab.stack import build, deploy_stack
 
+KIND_ORDER = ["stack", "role", "function", "log group", "state machine", "bucket"]
+
 
 def shown(path: Path) -> str:
     """`path` relative to where the command runs, when it is below it."""
     try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive (Windows)
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
         return str(path)
+
+
+def order(kind: str) -> int:
+    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
 
 
 def deploy_stack_command(
@@ -39,7 +44,7 @@ def deploy_stack_command(
             review_heartbeat=review_heartbeat or None,
         )
     table = Table("resource", "name", "done", box=None)
-    for change in result.changes:
+    for change in sorted(result.changes, key=lambda c: (order(c.kind), c.name)):
         table.add_row(change.kind, change.name, change.action)
     console.print(table)
     click.echo(
