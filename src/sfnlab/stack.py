@@ -5,10 +5,8 @@ stack describes the same resources once, in the AWS SAM template at the top of t
 project, and CloudFormation makes them, as AWS users do in their own accounts. It takes
 the steps AWS's own tools take:
 
-- build: copy the template, the Lambdas' code and the definition into one folder, the
-  definition prepared for CloudFormation (see `prepare_definition`), as `sam build` does;
-- package: zip each function's `CodeUri` folder, upload it and the `DefinitionUri` file
-  to S3 and point the template at them, as `aws cloudformation package` does;
+- build and package (`sfnlab.stack_package`), as `sam build` and `aws cloudformation
+  package` do;
 - deploy: make a change set (CloudFormation runs the SAM transform) and execute it, or
   drop it when it changes nothing, as `aws cloudformation deploy` does.
 
@@ -18,10 +16,8 @@ Only LocalStack is deployed to from here; on AWS, `sam deploy` takes the build.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import re
-import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -29,16 +25,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
 from botocore.exceptions import ClientError
 
 from sfnlab.aws import client
 from sfnlab.changes import Change
 from sfnlab.config import PROJECT_ROOT, Settings, load_settings
-from sfnlab.definition import DefinitionError, load_template, placeholders, render
+from sfnlab.definition import load_template, render
 from sfnlab.deploy import lambda_inbox_url, validate
 from sfnlab.errors import KitError
-from sfnlab.packaging import build_zip
 from sfnlab.polling import poll
 from sfnlab.solve_issue import (
     APPROVE,
@@ -51,10 +45,9 @@ from sfnlab.solve_issue import (
     STEPS,
     TEMPLATE_FILE,
 )
+from sfnlab.stack_package import artifact_bucket, build, ensure_bucket, package
 
-# The definition's placeholders that stand for numbers (TimeoutSeconds, HeartbeatSeconds).
-NUMERIC_PLACEHOLDERS = ("ReviewTimeoutSeconds", "ReviewHeartbeatSeconds")
-# The template names IAM roles by none of their names, and its macros are SAM's.
+# It makes IAM roles (unnamed: no CAPABILITY_NAMED_IAM), through SAM's transform.
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 RESOURCE_KINDS = {
     "AWS::IAM::Role": "role",
@@ -86,167 +79,6 @@ class StackDeployment:
     @property
     def changed(self) -> list[Change]:
         return [change for change in self.changes if change.changed]
-
-
-# --- build ------------------------------------------------------------------------------
-
-
-class _TemplateLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short forms (`!Ref X`, `!GetAtt A.B`, `!Sub ...`)."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}": value}
-
-
-_TemplateLoader.add_multi_constructor("!", _intrinsic)
-
-
-def load_cloudformation_template(path: Path) -> dict:
-    """A CloudFormation template (YAML or JSON) as a dict, short forms made long."""
-    try:
-        template = yaml.load(path.read_text(), Loader=_TemplateLoader)
-    except OSError as e:
-        raise KitError(f"Cannot read the template {path}: {e.strerror}.") from None
-    except yaml.YAMLError as e:
-        raise KitError(f"{path} is not a valid template: {e}") from None
-    if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
-        raise KitError(f"{path} is not a CloudFormation template: it has no Resources.")
-    return template
-
-
-def prepare_definition(text: str, numeric: tuple[str, ...] = NUMERIC_PLACEHOLDERS) -> str:
-    """The definition as CloudFormation must get it: numeric placeholders unquoted.
-
-    CloudFormation fills DefinitionSubstitutions in as text, so `"${ReviewTimeoutSeconds}"`
-    would reach Step Functions as the string "86400", which it refuses: TimeoutSeconds
-    must be a number. The kit's own deploy keeps the value's type (`definition.render`);
-    here the quotes around these placeholders go, so that the text they become is a
-    number. The file in definitions/ stays as it is, valid JSON.
-    """
-    for name in numeric:
-        text = text.replace(f'"${{{name}}}"', f"${{{name}}}")
-    return text
-
-
-def _state_machine(template: dict) -> dict:
-    machines = [
-        resource.get("Properties") or {}
-        for resource in template["Resources"].values()
-        if resource.get("Type") == "AWS::Serverless::StateMachine"
-    ]
-    if len(machines) != 1:
-        raise KitError(f"The template has {len(machines)} state machines; the kit expects one.")
-    return machines[0]
-
-
-def build(
-    build_dir: Path, source: Path = PROJECT_ROOT, template_file: Path = TEMPLATE_FILE
-) -> Path:
-    """Copy the template and the files it names, from `source`, into `build_dir`.
-
-    The functions' `CodeUri` folders get their `.py` files (what `sfnlab deploy` zips);
-    the state machine's `DefinitionUri` file is prepared for CloudFormation. Returns the
-    built template's path: `sam deploy --template-file <it>` deploys it on AWS.
-    """
-    template = load_cloudformation_template(template_file)
-    machine = _state_machine(template)
-    definition_path = source / machine.get("DefinitionUri", DEFINITION_FILE)
-    definition = load_template(definition_path)  # clear errors for a file that is not JSON
-    unknown = placeholders(definition) - set(machine.get("DefinitionSubstitutions") or {})
-    if unknown:
-        raise DefinitionError(
-            f"{definition_path} uses {', '.join('${' + n + '}' for n in sorted(unknown))}, "
-            "which the template's DefinitionSubstitutions do not fill in.",
-            hint=f"The template fills in: {', '.join(sorted(machine['DefinitionSubstitutions']))}.",
-        )
-    code_folders = {
-        resource["Properties"]["CodeUri"]
-        for resource in template["Resources"].values()
-        if resource.get("Type") == "AWS::Serverless::Function"
-        and isinstance((resource.get("Properties") or {}).get("CodeUri"), str)
-    }
-    if build_dir.exists():
-        shutil.rmtree(build_dir)
-    build_dir.mkdir(parents=True)
-    for folder in code_folders:
-        files = sorted((source / folder).glob("*.py"))
-        if not files:
-            raise KitError(f"No Python files in {source / folder}: no Lambda code to deploy.")
-        (build_dir / folder).mkdir(parents=True, exist_ok=True)
-        for path in files:
-            shutil.copyfile(path, build_dir / folder / path.name)
-    built_definition = build_dir / machine["DefinitionUri"]
-    built_definition.parent.mkdir(parents=True, exist_ok=True)
-    built_definition.write_text(prepare_definition(definition_path.read_text()))
-    built_template = build_dir / "template.yaml"
-    shutil.copyfile(template_file, built_template)
-    return built_template
-
-
-# --- package ----------------------------------------------------------------------------
-
-
-def artifact_bucket(settings: Settings) -> str:
-    """The S3 bucket for the stack's code and definition (bucket names are global)."""
-    return f"sfnlab-stack-{settings.account_id}-{settings.region}"
-
-
-def ensure_bucket(settings: Settings, name: str) -> None:
-    s3 = client("s3", settings)
-    try:
-        s3.head_bucket(Bucket=name)
-    except ClientError:
-        if settings.region == "us-east-1":
-            s3.create_bucket(Bucket=name)
-        else:
-            s3.create_bucket(
-                Bucket=name, CreateBucketConfiguration={"LocationConstraint": settings.region}
-            )
-
-
-def upload_artifact(settings: Settings, bucket: str, data: bytes, suffix: str) -> dict:
-    """Upload `data` under its SHA-256 (once: the same bytes keep their key)."""
-    s3 = client("s3", settings)
-    key = f"{hashlib.sha256(data).hexdigest()}{suffix}"
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError:
-        s3.put_object(Bucket=bucket, Key=key, Body=data)
-    return {"Bucket": bucket, "Key": key}
-
-
-def package(settings: Settings, template_file: Path, bucket: str) -> dict:
-    """The template with its local `CodeUri` folders and `DefinitionUri` file in S3.
-
-    Folders are zipped, files uploaded as they are; paths are relative to the template.
-    """
-    template = load_cloudformation_template(template_file)
-    base = template_file.parent
-    for resource in template["Resources"].values():
-        properties = resource.get("Properties") or {}
-        kind = resource.get("Type")
-        if kind == "AWS::Serverless::Function" and isinstance(properties.get("CodeUri"), str):
-            code = build_zip(base / properties["CodeUri"])
-            properties["CodeUri"] = upload_artifact(settings, bucket, code, ".zip")
-        elif kind == "AWS::Serverless::StateMachine" and isinstance(
-            properties.get("DefinitionUri"), str
-        ):
-            path = base / properties["DefinitionUri"]
-            try:
-                data = path.read_bytes()
-            except OSError as e:
-                raise KitError(f"Cannot read the definition {path}: {e.strerror}.") from None
-            properties["DefinitionUri"] = upload_artifact(settings, bucket, data, ".json")
-    return template
 
 
 # --- deploy -----------------------------------------------------------------------------

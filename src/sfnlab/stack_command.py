@@ -9,7 +9,8 @@ from rich.table import Table
 
 from sfnlab.config import load_settings
 from sfnlab.progress import console, step
-from sfnlab.stack import build, deploy_stack
+from sfnlab.stack import deploy_stack
+from sfnlab.stack_package import build
 
 KIND_ORDER = ["stack", "role", "function", "log group", "state machine", "bucket"]
 

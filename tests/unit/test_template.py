@@ -14,13 +14,8 @@ from sfnlab.config import PROJECT_ROOT, load_settings
 from sfnlab.definition import DefinitionError, load_template, render
 from sfnlab.errors import KitError
 from sfnlab.solve_issue import DEFINITION_FILE, TEMPLATE_FILE
-from sfnlab.stack import (
-    build,
-    check_review_times,
-    deploy_stack,
-    load_cloudformation_template,
-    prepare_definition,
-)
+from sfnlab.stack import check_review_times, deploy_stack
+from sfnlab.stack_package import build, load_cloudformation_template, prepare_definition
 
 # I4010 asks for an architecture note (Metadata com.aws.cloudformation.Context): a
 # convention of its own, not a check of the template.
@@ -118,6 +113,14 @@ def test_build_again_replaces_the_last_build(tmp_path):
     stale.write_text("x = 1\n")
     build(tmp_path / "build")
     assert not stale.exists()
+
+
+def test_build_never_empties_a_folder_that_is_not_a_build(tmp_path):
+    keep = tmp_path / "notes.txt"
+    keep.write_text("mine")
+    with pytest.raises(KitError, match="holds other files than a build"):
+        build(tmp_path)
+    assert keep.read_text() == "mine"
 
 
 def solution(tmp_path, definition: str):

@@ -21,7 +21,8 @@ from sfnlab.errors import KitError
 from sfnlab.inbox import InboxClient
 from sfnlab.packaging import build_zip, code_sha256
 from sfnlab.solve_issue import APPROVE, DEFINITION_FILE, INITIAL_EVENT, STEPS, TEMPLATE_FILE
-from sfnlab.stack import artifact_bucket, delete_stack, deploy_stack, describe_stack
+from sfnlab.stack import delete_stack, deploy_stack, describe_stack
+from sfnlab.stack_package import artifact_bucket
 from tests.helpers import wait_for
 from tests.integration.stack import what_runs
 
