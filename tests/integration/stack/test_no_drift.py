@@ -11,7 +11,9 @@ from dataclasses import replace
 
 import pytest
 
+from sfnlab.aws import client
 from sfnlab.deploy import deploy
+from sfnlab.solve_issue import APPROVE, STEPS, role_name
 from sfnlab.stack import delete_stack, deploy_stack
 from tests.integration.stack import what_runs
 
@@ -27,6 +29,20 @@ def both(localstack, tmp_path_factory):
     stack = deploy_stack(by_stack, build_dir=tmp_path_factory.mktemp("stack-build"))
     yield (by_boto3, boto3_deployment.state_machine_arn), (by_stack, stack.state_machine_arn)
     delete_stack(by_stack, stack.stack_name)
+    remove_boto3_deployment(by_boto3, boto3_deployment.state_machine_arn)
+
+
+def remove_boto3_deployment(settings, state_machine_arn: str) -> None:
+    client("stepfunctions", settings).delete_state_machine(stateMachineArn=state_machine_arn)
+    lam = client("lambda", settings)
+    for step in [*STEPS, APPROVE]:
+        lam.delete_function(FunctionName=step.function_name())
+    iam = client("iam", settings)
+    for purpose in ("lambda", "approve", "states"):
+        name = role_name("sfnlab-", purpose)
+        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)
+        iam.delete_role(RoleName=name)
 
 
 def test_the_same_functions_with_the_same_code_environment_and_permissions(both):
