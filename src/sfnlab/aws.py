@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 from sfnlab.config import Settings, load_settings
 
 RETRIES = Config(retries={"max_attempts": 2, "mode": "standard"})
+# botocore's (config name, environment variables, default, converter) of the settings that
+# lead to ~/.aws: no profile, and no files (not even AWS_CONFIG_FILE's) for LocalStack.
+NO_AWS_FILES = {
+    "profile": (None, None, None, None),
+    "config_file": (None, None, os.devnull, None),
+    "credentials_file": (None, None, os.devnull, None),
+}
 
 
 def client(service: str, settings: Settings | None = None) -> Any:
@@ -24,9 +33,12 @@ def _client(service: str, settings: Settings) -> Any:
     if settings.on_aws:
         return boto3.session.Session(region_name=settings.region).client(service, config=RETRIES)
     # LocalStack accepts any credentials; a 12-digit access key id names the account.
+    # The learner's ~/.aws files are never read: no profile there may change the target.
+    core = botocore.session.Session(session_vars=NO_AWS_FILES)
     session = boto3.session.Session(
         region_name=settings.region,
         aws_access_key_id=settings.account_id,
         aws_secret_access_key="test",
+        botocore_session=core,
     )
     return session.client(service, endpoint_url=settings.endpoint, config=RETRIES)

@@ -164,6 +164,18 @@ def logs(lines: int) -> None:
     help="Seconds between heartbeats a review needs (0: none).",
 )
 @click.option("--aws-account", help="With SFNLAB_TARGET=aws: the account you mean to change.")
+@click.option(
+    "--stack",
+    is_flag=True,
+    help="Deploy through template.yaml instead: a CloudFormation stack (LocalStack only).",
+)
+@click.option("--stack-name", default=solve_issue.STACK_NAME, show_default=True)
+@click.option(
+    "--build-only",
+    is_flag=True,
+    help="With --stack: only write the template and what it names to .sfnlab/stack/, "
+    "for `sam deploy` on AWS.",
+)
 @friendly_errors
 def deploy_command(
     source: Path,
@@ -171,12 +183,21 @@ def deploy_command(
     review_timeout: int,
     review_heartbeat: int,
     aws_account: str | None,
+    stack: bool,
+    stack_name: str,
+    build_only: bool,
 ) -> None:
     """Create or update the roles, the Lambdas and the SolveIssue state machine.
 
     Safe to run again: what already matches is left alone, and it prints what it
-    created, updated or left unchanged.
+    created, updated or left unchanged. With --stack, CloudFormation does it from
+    template.yaml, the same exercise as an AWS SAM template.
     """
+    if stack or build_only:
+        from sfnlab.stack_command import deploy_stack_command
+
+        deploy_stack_command(source, stack_name, review_timeout, review_heartbeat, build_only)
+        return
     result = deploy(
         source=source,
         definition=definition,

@@ -40,6 +40,7 @@ from sfnlab.solve_issue import (
     DEFINITION_FILE,
     LAMBDAS_FOLDER,
     RUNTIME,
+    STACK_NAME,
     STATE_MACHINE_NAME,
     STEPS,
     Step,
@@ -128,6 +129,8 @@ def deploy(
     template = load_template(definition_file)
     code = build_zip(source / LAMBDAS_FOLDER)
     changes: list[Change] = []
+    lam = client("lambda", settings)
+    refuse_stack_made(lam, STEPS[0].function_name(prefix))
 
     iam = client("iam", settings)
     lambda_role, role_changes = ensure_role(
@@ -142,7 +145,6 @@ def deploy(
     )
     changes += role_changes
 
-    lam = client("lambda", settings)
     approve_name = APPROVE.function_name(prefix)
     arns: dict[str, str] = {}
     default_inbox_url = lambda_inbox_url(settings)
@@ -180,6 +182,25 @@ def deploy(
         approve_function=approve_name,
         changes=changes,
     )
+
+
+def refuse_stack_made(lam: Any, function_name: str) -> None:
+    """Leave what a CloudFormation stack made to the stack (`sfnlab deploy --stack`).
+
+    Changed behind its back, the stack would no longer describe what runs.
+    """
+    try:
+        tags = lam.get_function(FunctionName=function_name).get("Tags") or {}
+    except lam.exceptions.ResourceNotFoundException:
+        return
+    stack = tags.get("aws:cloudformation:stack-name")
+    if stack or tags.get("lambda:createdBy") == "SAM":
+        owner = f"the CloudFormation stack {stack}" if stack else "a CloudFormation stack"
+        raise KitError(
+            f"{function_name} was made by {owner}, so `sfnlab deploy` leaves it alone.",
+            hint="Update it with `sfnlab deploy --stack`, or delete the stack first "
+            f"(`awslocal cloudformation delete-stack --stack-name {stack or STACK_NAME}`).",
+        )
 
 
 def ensure_function(

@@ -15,12 +15,14 @@ from sfnlab.config import PROJECT_ROOT
 
 DEFINITION_FILE = Path("definitions") / "SolveIssueStepFunction.json"
 LAMBDAS_FOLDER = Path("lambdas")
+TEMPLATE_FILE = PROJECT_ROOT / "template.yaml"  # the same, as an AWS SAM template
 TEST_EVENTS = PROJECT_ROOT / "test-events"
 INITIAL_EVENT = TEST_EVENTS / "initialEventTest.json"
 APPROVE_EVENT = TEST_EVENTS / "approveTaskTest.json"
 REJECT_EVENT = TEST_EVENTS / "rejectTaskTest.json"
 
 STATE_MACHINE_NAME = "SolveIssue"
+STACK_NAME = "sfnlab-solve-issue"  # `sfnlab deploy --stack`
 RUNTIME = "python3.12"
 DEFAULT_PREFIX = "sfnlab-"
 DEFAULT_REVIEW_TIMEOUT = 24 * 3600  # seconds the reviewers have to decide

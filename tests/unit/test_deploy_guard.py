@@ -31,3 +31,21 @@ def test_localstack_clients_never_use_the_learners_credentials():
     sfn = client("stepfunctions", settings)
     assert sfn.meta.endpoint_url == "http://127.0.0.1:4566"
     assert sfn._request_signer._credentials.access_key == "000000000000"
+
+
+def test_localstack_clients_read_nothing_under_dot_aws(tmp_path, monkeypatch):
+    aws = tmp_path / ".aws"
+    aws.mkdir()
+    # Read, either file would fail to parse; and the profile named exists nowhere.
+    (aws / "config").write_text("[default\nnot a config file\n")
+    (aws / "credentials").write_text("[default\nnot a credentials file\n")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(aws / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(aws / "credentials"))
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    settings = replace(
+        load_settings({"SFNLAB_ENDPOINT": "http://127.0.0.1:4566"}), region="eu-west-3"
+    )
+    sfn = client("stepfunctions", settings)  # a region of its own: not a cached client
+    assert sfn.meta.region_name == "eu-west-3"
+    assert sfn._request_signer._credentials.access_key == "000000000000"
