@@ -14,7 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -79,8 +79,14 @@ def check_sandbox() -> str:
 
 
 @contextlib.contextmanager
-def grading_stack(sandbox: bool = True, state_dir: Path | None = None) -> Iterator[Settings]:
-    """Start a dedicated embedded LocalStack for grading; stop it and its files afterwards."""
+def grading_stack(
+    sandbox: bool = True,
+    state_dir: Path | None = None,
+    environment: Mapping[str, str] | None = None,
+) -> Iterator[Settings]:
+    """Start a dedicated embedded LocalStack for grading; stop it and its files afterwards.
+
+    `environment` adds to LocalStack's (a test gives it a fake home, say)."""
     if sandbox:
         check_sandbox()
     owned = state_dir is None
@@ -88,7 +94,7 @@ def grading_stack(sandbox: bool = True, state_dir: Path | None = None) -> Iterat
     settings = stack_settings(folder / "state")
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     python = ensure_runtime_env(settings)
-    extra = {SANDBOX_VARIABLE: "bwrap" if sandbox else ""}
+    extra = {**(environment or {}), SANDBOX_VARIABLE: "bwrap" if sandbox else ""}
     try:
         embedded.start(settings, python, extra_environment=extra)
         yield settings
