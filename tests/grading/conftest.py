@@ -2,8 +2,9 @@
 
 Each solution is graded once, on a sandboxed grading LocalStack of its own (as `sfnlab
 grade` does); every requirement is then a test whose failure message is the learner's
-feedback. Without bubblewrap, the kit's own solution is skipped and a learner's refused. `--junitxml` gives the CI
-or LMS report; the summary at the end gives each solution's points.
+feedback. Without bubblewrap, the kit's own solution is skipped and a learner's refused.
+`--junitxml` gives the CI or LMS report; the summary at the end gives each solution's
+points.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from sfnlab.config import PROJECT_ROOT
 from localstack_process_executor.sandbox import find_bwrap
+from sfnlab.config import PROJECT_ROOT
 from sfnlab.grading import REQUIREMENTS, SolutionReport, grade
 from sfnlab.grading.stack import INSTALL_HINT, grading_stack
 
