@@ -171,6 +171,9 @@ def grade_solution(
 ) -> SolutionReport:
     """Grade one solution folder, however broken; never raises for the solution's faults."""
     settings = settings or load_settings()
+    if new_mailbox is None:
+        with mailboxes(settings) as own_mailbox:
+            return grade_solution(folder, settings, time_limit=time_limit, new_mailbox=own_mailbox)
     started = time.monotonic()
     report = SolutionReport(folder.resolve().name, str(folder), [])
     for attempt_number in range(1, ATTEMPTS + 1):
@@ -203,12 +206,12 @@ def run_attempt(
     folder: Path,
     base: Settings,
     time_limit: float,
-    new_mailbox: Callable[[], Mailbox] | None,
+    new_mailbox: Callable[[], Mailbox],
 ) -> Attempt:
     """One try; raises for the kit's faults, after cleaning up."""
     started = time.monotonic()
     settings = replace(base, account_id=fresh_account(base))
-    mailbox = new_mailbox() if new_mailbox else InboxMailbox(base.inbox_url, base.inbox_url)
+    mailbox = new_mailbox()
     attempt = Attempt(folder, settings, mailbox, started + max(1.0, time_limit - CLEAN_UP_TIME))
     try:
         judge(attempt, time_limit)

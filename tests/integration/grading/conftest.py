@@ -75,7 +75,7 @@ def graded_class(
     folders[PROJECT_ROOT.name] = PROJECT_ROOT
     watched = [
         folders[CLASSMATE] / "lambdas" / "merge_to_master.py",
-        PROJECT_ROOT / "README.md",
+        PROJECT_ROOT / "LICENSE",
         fake_home / ".aws" / "credentials",
     ]
     before = {path: digest(path) for path in watched}

@@ -58,7 +58,7 @@ def test_submission_fails_exactly_what_it_breaks(graded_class, submission):
     feedback = failed(report)
     if submission.name == "jsonata" and feedback and "definition_valid" not in feedback:
         problems = " ".join(feedback.values())
-        if "JSONata" in problems or "jsonata" in problems or "QueryLanguage" in problems:
+        if any(word in problems for word in ("JSONata", "jsonata", "java")):
             pytest.xfail(f"this LocalStack does not evaluate JSONata yet: {problems[:300]}")
     assert report.graded, report.kit_error
     assert set(feedback) == submission.fails, json.dumps(feedback, indent=1)

@@ -1,6 +1,6 @@
-"""Hostile: overwrite a classmate's handler and the kit's README, else fail."""
+"""Hostile: overwrite a classmate's handler and the kit's LICENSE, else fail."""
 
-TARGETS = ["@@CLASSMATE@@/lambdas/merge_to_master.py", "@@KIT@@/README.md"]
+TARGETS = ["@@CLASSMATE@@/lambdas/merge_to_master.py", "@@KIT@@/LICENSE"]
 
 
 def lambda_handler(event, context):
