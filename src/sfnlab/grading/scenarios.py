@@ -21,6 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from sfnlab import execution as executions
 from sfnlab.aws import client
 from sfnlab.config import Settings
 from sfnlab.grading.contract import RunData, random_run, step_inputs
@@ -91,10 +92,7 @@ class Outcome:
 
 
 def history(context: Context, arn: str) -> Run:
-    events: list[dict] = []
-    for page in context.sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
-        events.extend(page["events"])
-    run = read_run(arn, events)
+    run = read_run(arn, executions.history(context.sfn, arn))
     for number, call in enumerate(run.calls):
         retried = any(
             later.state == call.state and later.function == call.function
