@@ -2,7 +2,7 @@
 
 Install and LocalStack start-up, Lambda invoke latency (cold, warm, and the floor), then
 the exercise: start -> token visible, approve -> SUCCEEDED, and the whole
-`scripts/run_exercise.sh`, warm and cold; then grading a class of 30 solutions. Run it
+`scripts/run_exercise.sh`, warm and cold (grading: `benchmarks/grading.py`). Run it
 from the kit's environment:
 
     .sfnlab/venv/bin/python benchmarks/embedded_runtime.py [--runs 20] [--skip-install]
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -303,55 +302,18 @@ def report_exercise(args: argparse.Namespace) -> None:
     row("scripts/run_exercise.sh, cold (fresh state)", f"{exercise['script_cold'][0]:.1f} s")
 
 
-def report_grading(args: argparse.Namespace) -> None:
-    """Grade a class of 30: twenty correct solutions and ten broken ones."""
-    from sfnlab.grading import grade
-    from tests.integration.grading.broken_solutions import BREAKS, make
-
-    with tempfile.TemporaryDirectory() as workdir:
-        work = Path(workdir)
-        settings = settings_for(work / "grading-state")
-        folders = []
-        for number in range(args.class_size):
-            if number % 3 == 2:
-                breaking = BREAKS[number // 3 % len(BREAKS)]
-                folder = make(breaking, work / f"learner-{number:02d}")
-            else:
-                folder = work / f"learner-{number:02d}" / "solution"
-                shutil.copytree(PROJECT_ROOT / "definitions", folder / "definitions")
-                shutil.copytree(PROJECT_ROOT / "lambdas", folder / "lambdas")
-            folders.append(folder)
-        lifecycle.up(settings)
-        try:
-            seconds = timed(lambda: grade(folders, settings, jobs=args.jobs)) / 1000
-        finally:
-            lifecycle.down(settings)
-    row(
-        f"grading {args.class_size} solutions ({args.jobs} at a time)",
-        f"{seconds:.1f} s",
-        "<= 90 s",
-        seconds <= 90,
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="samples per latency figure")
     parser.add_argument("--startups", type=int, default=3, help="samples per start-up figure")
     parser.add_argument("--skip-install", action="store_true", help="skip the install figure")
-    parser.add_argument(
-        "--only", choices=["runtime", "exercise", "grading"], help="measure one part only"
-    )
-    parser.add_argument("--class-size", type=int, default=30, help="solutions to grade")
-    parser.add_argument("--jobs", type=int, default=4, help="solutions graded at a time")
+    parser.add_argument("--only", choices=["runtime", "exercise"], help="measure one part only")
     args = parser.parse_args()
     print(f"{'measure':<48} {'value':>24}   target")
     if args.only in (None, "runtime"):
         report_runtime(args)
     if args.only in (None, "exercise"):
         report_exercise(args)
-    if args.only in (None, "grading"):
-        report_grading(args)
     print(f"({args.runs} samples per latency figure)")
 
 

@@ -12,4 +12,10 @@ if ! command -v chromium >/dev/null 2>&1 && [ -z "${SFNLAB_CHROMIUM:-}" ] \
   echo "Installing Debian's chromium for the browser tests (first run only) ..." >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+# The grader runs learners' code inside bubblewrap; installed the same way, its tests
+# skip, saying so, where it is missing.
+if ! command -v bwrap >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing Debian's bubblewrap for the grader's tests (first run only) ..." >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
+fi
 exec pytest "$@"

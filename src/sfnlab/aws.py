@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from typing import Any
 
 import boto3
@@ -32,13 +33,26 @@ def _client(service: str, settings: Settings) -> Any:
     # Making a client loads the service's model: tens of milliseconds, worth doing once.
     if settings.on_aws:
         return boto3.session.Session(region_name=settings.region).client(service, config=RETRIES)
-    # LocalStack accepts any credentials; a 12-digit access key id names the account.
+    # LocalStack accepts any credentials; a 12-digit access key id names the account. One
+    # session for all of them: it loads each service's model once (the grader makes
+    # clients for a new account per solution; a session of their own costs 0.4 s each).
     # The learner's ~/.aws files are never read: no profile there may change the target.
-    core = botocore.session.Session(session_vars=NO_AWS_FILES)
-    session = boto3.session.Session(
-        region_name=settings.region,
-        aws_access_key_id=settings.account_id,
-        aws_secret_access_key="test",
-        botocore_session=core,
+    with _session_lock:
+        return _local_session().client(
+            service,
+            region_name=settings.region,
+            aws_access_key_id=settings.account_id,
+            aws_secret_access_key="test",
+            endpoint_url=settings.endpoint,
+            config=RETRIES,
+        )
+
+
+_session_lock = threading.Lock()  # a session is not thread-safe; its clients are
+
+
+@functools.cache
+def _local_session() -> boto3.session.Session:
+    return boto3.session.Session(
+        botocore_session=botocore.session.Session(session_vars=NO_AWS_FILES)
     )
-    return session.client(service, endpoint_url=settings.endpoint, config=RETRIES)

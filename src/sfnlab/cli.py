@@ -330,31 +330,52 @@ def report_exercise(result: ExerciseResult) -> None:
 )
 @click.option("--jobs", default=4, show_default=True, help="Solutions graded at the same time.")
 @click.option(
-    "--time-limit", default=90.0, show_default=True, help="Seconds each solution may take."
+    "--time-limit",
+    default=90.0,
+    show_default=True,
+    help="Seconds each solution may take, from deploy to clean-up.",
+)
+@click.option(
+    "--no-sandbox",
+    is_flag=True,
+    help="Run the learners' Lambdas without bubblewrap, as you (only for code you trust).",
 )
 @friendly_errors
 def grade_command(
-    solutions: tuple[Path, ...], report_dir: Path, jobs: int, time_limit: float
+    solutions: tuple[Path, ...], report_dir: Path, jobs: int, time_limit: float, no_sandbox: bool
 ) -> None:
     """Grade learners' solutions: each folder laid out like the kit (definitions/, lambdas/).
 
-    Each solution is deployed into a LocalStack account of its own, run through the
-    approve and the reject path, judged requirement by requirement, and removed again.
-    Exits 0 when every solution meets every requirement.
+    Grading starts a LocalStack of its own (yours is never touched) whose Lambdas run
+    inside bubblewrap. Each solution is deployed into a fresh account, run through the
+    approve path, the reject path and each step on its own, judged requirement by
+    requirement, and removed again. Exits 0 when every solution meets every requirement,
+    1 when points are missing, 2 when the kit failed to grade a solution (run it again).
     """
     from sfnlab.grading import grade
     from sfnlab.grading.reports import print_report, summary_markdown, write_reports
+    from sfnlab.grading.stack import grading_stack
 
-    lifecycle.up()
     out = Console(highlight=False)
-    with step(f"Grading {len(solutions)} solution(s), {jobs} at a time"):
-        reports = grade(list(solutions), jobs=jobs, time_limit=time_limit)
+    with (
+        grading_stack(sandbox=not no_sandbox) as settings,
+        step(f"Grading {len(solutions)} solution(s), {jobs} at a time"),
+    ):
+        reports = grade(list(solutions), settings, jobs=jobs, time_limit=time_limit)
     for report in reports:
         print_report(report, out)
     if len(reports) > 1:
         click.echo(summary_markdown(reports))
     written = write_reports(reports, report_dir)
     out.print(f"Reports: {', '.join(str(path) for path in written[-3:])} and one JSON each.")
+    failed = [report.solution for report in reports if not report.graded]
+    if failed:
+        out.print(
+            f"Could not grade {', '.join(failed)}: the kit failed, not the learner "
+            "(see above). Run `sfnlab grade` again for them.",
+            style="red",
+        )
+        sys.exit(2)
     sys.exit(0 if all(r.score == r.total for r in reports) else 1)
 
 

@@ -25,9 +25,15 @@ class DefinitionError(KitError):
 
 def load_template(path: Path) -> Any:
     try:
-        text = path.read_text()
+        text = path.read_bytes().decode("utf-8-sig")
     except OSError as e:
         raise DefinitionError(f"Cannot read the state machine definition {path}: {e}.") from None
+    except UnicodeDecodeError as e:
+        raise DefinitionError(
+            f"{path} is not UTF-8 text (byte {e.start} cannot be read as UTF-8; a file saved "
+            "as UTF-16 looks like this).",
+            hint="Save it as UTF-8, then try again.",
+        ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:

@@ -11,6 +11,7 @@ import contextlib
 import os
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import psutil
@@ -60,15 +61,19 @@ def running_embedded(settings: Settings) -> ServiceRecord | None:
     return background.running(settings.pid_file)
 
 
-def start(settings: Settings, python: Path) -> ServiceRecord:
-    """Start LocalStack in the background and return once it answers."""
+def start(
+    settings: Settings, python: Path, extra_environment: Mapping[str, str] | None = None
+) -> ServiceRecord:
+    """Start LocalStack in the background and return once it answers.
+
+    `extra_environment` adds settings of its own (the grader's sandbox, say)."""
     for folder in ("filesystem", "tmp", "cache"):
         (settings.state_dir / folder).mkdir(parents=True, exist_ok=True)
     process, record = background.start(
         "LocalStack",
         [str(python), "-m", "localstack.runtime.main"],
         url=settings.endpoint,
-        env=localstack_environment(settings),
+        env={**localstack_environment(settings), **(extra_environment or {})},
         cwd=settings.state_dir,
         log_file=settings.log_file,
         pid_file=settings.pid_file,

@@ -1,8 +1,10 @@
 """`pytest tests/grading --solution DIR [--solution DIR ...]`: one test per requirement.
 
-Each solution is graded once, on the session's embedded LocalStack; every requirement is
-then a test whose failure message is the learner's feedback. `--junitxml` gives the CI
-or LMS report; the summary at the end gives each solution's points.
+Each solution is graded once, on a sandboxed grading LocalStack of its own (as `sfnlab
+grade` does); every requirement is then a test whose failure message is the learner's
+feedback. Without bubblewrap, the kit's own solution is skipped and a learner's refused.
+`--junitxml` gives the CI or LMS report; the summary at the end gives each solution's
+points.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from localstack_process_executor.sandbox import find_bwrap
 from sfnlab.config import PROJECT_ROOT
 from sfnlab.grading import REQUIREMENTS, SolutionReport, grade
+from sfnlab.grading.stack import INSTALL_HINT, grading_stack
 
 
 def solutions(config: pytest.Config) -> list[Path]:
@@ -31,9 +35,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def graded(request: pytest.FixtureRequest, localstack) -> dict[Path, SolutionReport]:
+def graded(request: pytest.FixtureRequest) -> dict[Path, SolutionReport]:
     folders = solutions(request.config)
-    reports = grade(folders, localstack)
+    if find_bwrap() is None:
+        message = f"Learners' code runs inside bubblewrap, which is missing. {INSTALL_HINT}"
+        if request.config.getoption("solution"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    with grading_stack() as settings:
+        reports = grade(folders, settings)
     request.config.stash[GRADED] = reports
     return dict(zip(folders, reports, strict=True))
 

@@ -27,6 +27,10 @@ PROCESS_EXECUTOR_PATH = os.environ.get(
 # (0: none, each cold start then starts its process on demand).
 PROCESS_EXECUTOR_SPARES = max(0, int(os.environ.get("PROCESS_EXECUTOR_SPARES") or 1))
 
+# "bwrap": every runtime process runs inside bubblewrap (see sandbox.py); for code nobody
+# has reviewed, such as the solutions a grader runs. Empty: plain processes.
+PROCESS_EXECUTOR_SANDBOX = os.environ.get("PROCESS_EXECUTOR_SANDBOX", "").strip().lower()
+
 # The packages AWS's Python runtimes provide besides the standard library: the AWS SDK
 # and what it needs. Nothing else the LocalStack environment has installed is visible.
 AWS_SDK_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")

@@ -10,6 +10,7 @@ it runs with `-I`, no `PYTHON*` variable could have changed how the interpreter 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from localstack_process_executor import bootstrap, config
+from localstack_process_executor import bootstrap, config, sandbox
 from localstack_process_executor.interpreters import Interpreter
 
 LOG = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ class RuntimeProcess:
     def assign(self, environment: dict[str, str], task_root: str) -> None:
         if self.assignment is None:
             raise RuntimeError(f"Process {self.pid} was already assigned")
+        if config.PROCESS_EXECUTOR_SANDBOX:  # the sandbox sees only its own copy of the code
+            task_root = sandbox.stage_code(task_root, self.folder)
+            environment = {**environment, "LAMBDA_TASK_ROOT": task_root}
         message = json.dumps({"environment": environment, "task_root": task_root}).encode()
         try:
             with os.fdopen(self.assignment, "wb") as pipe:
@@ -119,8 +123,8 @@ def spawn(interpreter: Interpreter, root: Path, sdk_dir: Path) -> RuntimeProcess
     }
     try:
         # -I -S: no site-packages and no PYTHON* variables, as in AWS's runtime.
-        process = subprocess.Popen(
-            [interpreter.path, "-I", "-S", "-u", str(BOOTSTRAP)],
+        popen = functools.partial(
+            subprocess.Popen,
             env=environment,
             cwd=folder,
             stdin=subprocess.DEVNULL,
@@ -129,6 +133,12 @@ def spawn(interpreter: Interpreter, root: Path, sdk_dir: Path) -> RuntimeProcess
             pass_fds=(listener.fileno(), lifeline_read, assignment_read),
             start_new_session=True,
         )
+        argv = [interpreter.path, "-I", "-S", "-u", str(BOOTSTRAP)]
+        if config.PROCESS_EXECUTOR_SANDBOX:
+            where = {"runtime_dir": BOOTSTRAP.parent, "sdk_dir": sdk_dir, "folder": folder}
+            process = sandbox.start(argv, popen, interpreter=interpreter.path, **where)
+        else:
+            process = popen(argv)
     except OSError:
         os.close(lifeline_write)
         os.close(assignment_write)

@@ -1,69 +1,55 @@
-"""Grade solutions by running them: deploy, approve once, reject once, judge each requirement.
+"""Grade solutions: each in a fresh account, through three runs, judged requirement by requirement.
 
-Each solution is deployed into a LocalStack account of its own, so names never clash and
-the kit's own deployment is never touched; each of its Lambdas posts to the inbox under a
-path of its own, so every request can be traced to the step that made it. A solution gets
-a time limit, and is removed again once graded, whatever happened.
+For each solution: a random account nobody used (checked empty first), the definition
+checked as AWS would, the solution deployed with an unguessable inbox address per Lambda,
+the approve run, the reject run and the steps on their own (`scenarios.py`), one check per
+requirement (`checks.py`), and everything removed again (checked). Nothing a solution does
+stops the class: whatever goes wrong marks that solution's unjudged requirements "not
+checked: <why>". A fault of the kit (LocalStack, the executor, the grader) is retried once
+in a new account, and if it persists the solution is reported "could not grade (kit
+error)", never charged to the learner.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
+import secrets
 import threading
 import time
-import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-from botocore.exceptions import ClientError
-
-from sfnlab import execution as executions
+from sfnlab import embedded
 from sfnlab.aws import client
 from sfnlab.config import Settings, load_settings
-from sfnlab.definition import DefinitionError, load_template, render, structural_problems
-from sfnlab.deploy import deploy, lambda_inbox_url
+from sfnlab.definition import DefinitionError, load_template, render
+from sfnlab.deploy import deploy, lambda_inbox_url, validate
 from sfnlab.errors import KitError
-from sfnlab.grading.evidence import (
-    LambdaCall,
-    added_strings,
-    contains,
-    lambda_calls,
-    missing_keys,
-)
-from sfnlab.grading.requirements import REQUIREMENTS, TOTAL_POINTS, Requirement
-from sfnlab.inbox import CapturedRequest, InboxClient
-from sfnlab.polling import poll
+from sfnlab.grading import faults
+from sfnlab.grading.checks import CHECKS, Evidence, Verdict, met, not_checked, not_met
+from sfnlab.grading.faults import KitFault, LearnerFault
+from sfnlab.grading.mailbox import CaptureServer, InboxMailbox, Mailbox
+from sfnlab.grading.requirements import BY_ID, DEFINITION_VALID, REQUIREMENTS, TOTAL_POINTS
+from sfnlab.grading.scenarios import Context, OutOfTime, end_to_end, steps_on_their_own
+from sfnlab.grading.workflow import Workflow
 from sfnlab.solve_issue import (
-    APPROVE,
-    APPROVE_EVENT,
     DEFAULT_PREFIX,
     DEFINITION_FILE,
-    REJECT_EVENT,
-    STATE_MACHINE_NAME,
+    LAMBDAS_FOLDER,
     STEPS,
-    Step,
+    role_name,
 )
 
 DEFAULT_TIME_LIMIT = 90.0
-EXECUTION_WAIT = 20.0  # seconds an execution may take to reach the review, or its end
 FUNCTION_TIMEOUT = 5  # seconds a graded Lambda may run: a handler that never returns stops
-_accounts = itertools.count(1)
+REVIEW_TIMEOUT = 300
+CLEAN_UP_TIME = 10.0  # seconds of the time limit kept for removing the solution
+ATTEMPTS = 2  # a kit fault is retried once
+_used_accounts: set[str] = set()
 _accounts_lock = threading.Lock()
-
-
-@dataclass
-class Verdict:
-    requirement: Requirement
-    passed: bool
-    feedback: str
-
-    @property
-    def points(self) -> int:
-        return self.requirement.points if self.passed else 0
 
 
 @dataclass
@@ -72,7 +58,10 @@ class SolutionReport:
     path: str
     verdicts: list[Verdict]
     seconds: float = 0.0
-    account: str = ""  # the LocalStack account it ran in (emptied again afterwards)
+    account: str = ""  # the last LocalStack account it ran in (emptied again afterwards)
+    kit_error: str | None = None  # set when the kit, not the solution, failed
+    clean_up: str | None = None  # what could not be removed, if anything (not the learner's)
+    attempts: int = 1
 
     @property
     def score(self) -> int:
@@ -82,65 +71,35 @@ class SolutionReport:
     def total(self) -> int:
         return TOTAL_POINTS
 
+    @property
+    def graded(self) -> bool:
+        return self.kit_error is None
+
     def verdict(self, requirement_id: str) -> Verdict:
         return next(v for v in self.verdicts if v.requirement.id == requirement_id)
 
-
-def next_account() -> str:
-    """A LocalStack account of its own (12 digits, never the default 000000000000)."""
-    with _accounts_lock:
-        return f"{900000000000 + next(_accounts):012d}"
+    @property
+    def failed(self) -> set[str]:
+        return {v.requirement.id for v in self.verdicts if not v.passed}
 
 
 @dataclass
-class Grading:
-    """The state of grading one solution."""
+class Attempt:
+    """One try at grading one solution, in one fresh account."""
 
-    settings: Settings
     folder: Path
-    namespace: str
-    deadline: float
+    settings: Settings
+    mailbox: Mailbox
+    deadline: float  # for the runs; clean-up has until `deadline + CLEAN_UP_TIME`
+    prefix: str = DEFAULT_PREFIX
     verdicts: dict[str, Verdict] = field(default_factory=dict)
-    calls: list[LambdaCall] = field(default_factory=list)
-    approve_results: list[tuple[dict, Any]] = field(default_factory=list)
+    grader_failed: str | None = None
+    clean_up_problem: str | None = None
 
-    def __post_init__(self) -> None:
+    def fill(self, make: Callable[[str], Verdict]) -> None:
+        """Every requirement not judged yet gets `make(id)`."""
         for requirement in REQUIREMENTS:
-            self.verdicts[requirement.id] = Verdict(requirement, False, "Not checked.")
-
-    def judge(self, requirement_id: str, passed: bool, seen: str = "") -> None:
-        requirement = self.verdicts[requirement_id].requirement
-        if passed:
-            feedback = f"Met: {seen}" if seen else "Met."
-        else:
-            feedback = f"Expected: {requirement.hint} Seen: {seen}"
-        self.verdicts[requirement_id] = Verdict(requirement, passed, feedback)
-
-    def not_checked(self, reason: str) -> None:
-        """Every requirement not judged yet fails, with why it could not be checked."""
-        for requirement_id, verdict in self.verdicts.items():
-            if verdict.feedback == "Not checked.":
-                self.judge(requirement_id, False, f"not checked: {reason}")
-
-    def remaining(self, limit: float = EXECUTION_WAIT) -> float:
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise OutOfTime
-        return min(limit, left)
-
-    def requests(self, step: Step) -> list[CapturedRequest]:
-        """What one step of the solution POSTed to the inbox."""
-        inbox = InboxClient(self.settings.inbox_url)
-        prefix = f"/{self.namespace}/{step.key}"
-        return [
-            request
-            for request in inbox.requests(channel=self.namespace, limit=1000)
-            if request.path == prefix or request.path.startswith(prefix + "/")
-        ]
-
-
-class OutOfTime(Exception):
-    """The solution used up its time limit."""
+            self.verdicts.setdefault(requirement.id, make(requirement.id))
 
 
 def grade(
@@ -149,371 +108,271 @@ def grade(
     *,
     jobs: int = 4,
     time_limit: float = DEFAULT_TIME_LIMIT,
-    on_done: Any = None,
+    on_done: Callable[[SolutionReport], None] | None = None,
 ) -> list[SolutionReport]:
-    """Grade every solution folder (`jobs` at a time); reports in the order given."""
+    """Grade every solution folder on the LocalStack of `settings` (`jobs` at a time).
+
+    Reports come back in the order given, one per folder, whatever happened.
+    """
     settings = settings or load_settings()
-    run = uuid.uuid4().hex[:8]
     names = display_names(folders)
+    with mailboxes(settings) as new_mailbox:
 
-    def one(indexed: tuple[int, Path]) -> SolutionReport:
-        index, folder = indexed
-        report = grade_solution(folder, settings, f"grading-{run}-{index}", time_limit)
-        report.solution = names[index]
-        if on_done:
-            on_done(report)
-        return report
+        def one(index: int) -> SolutionReport:
+            report = grade_solution(
+                folders[index], settings, time_limit=time_limit, new_mailbox=new_mailbox
+            )
+            report.solution = names[index]
+            if on_done:
+                on_done(report)
+            return report
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(one, enumerate(folders)))
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return list(pool.map(one, range(len(folders))))
+
+
+@contextlib.contextmanager
+def mailboxes(settings: Settings) -> Iterator[Callable[[], Mailbox]]:
+    """Where graded Lambdas send messages: this process, when they run on this machine."""
+    if embedded.running_embedded(settings) is not None:
+        server = CaptureServer()
+        try:
+            yield server.mailbox
+        finally:
+            server.close()
+        return
+    inbox_url = lambda_inbox_url(settings)
+    yield lambda: InboxMailbox(settings.inbox_url, inbox_url)
 
 
 def display_names(folders: list[Path]) -> list[str]:
-    """Each folder's name, with its parent's where names repeat (alice/solution, bob/solution)."""
+    """Each folder's name; with its parent's where names repeat; numbered if still alike."""
     names = [folder.resolve().name for folder in folders]
-    return [
+    names = [
         f"{folder.resolve().parent.name}/{name}" if names.count(name) > 1 else name
         for folder, name in zip(folders, names, strict=True)
     ]
+    unique: list[str] = []
+    for name in names:
+        candidate, number = name, 1
+        while candidate in unique:
+            number += 1
+            candidate = f"{name} ({number})"
+        unique.append(candidate)
+    return unique
 
 
 def grade_solution(
     folder: Path,
     settings: Settings | None = None,
-    namespace: str | None = None,
+    *,
     time_limit: float = DEFAULT_TIME_LIMIT,
+    new_mailbox: Callable[[], Mailbox] | None = None,
 ) -> SolutionReport:
     """Grade one solution folder, however broken; never raises for the solution's faults."""
-    settings = replace(settings or load_settings(), account_id=next_account())
-    namespace = namespace or f"grading-{uuid.uuid4().hex[:8]}"
+    settings = settings or load_settings()
+    if new_mailbox is None:
+        with mailboxes(settings) as own_mailbox:
+            return grade_solution(folder, settings, time_limit=time_limit, new_mailbox=own_mailbox)
     started = time.monotonic()
-    grading = Grading(settings, folder, namespace, started + time_limit)
+    report = SolutionReport(folder.resolve().name, str(folder), [])
+    for attempt_number in range(1, ATTEMPTS + 1):
+        report.attempts = attempt_number
+        try:
+            attempt = run_attempt(folder, settings, time_limit, new_mailbox)
+        except Exception as e:  # the kit's fault, whatever it is: try again, then say so
+            report.kit_error = f"could not grade (kit error): {faults.describe(e)}"
+            excerpt = faults.log_excerpt(settings.log_file if settings.log_file.exists() else None)
+            if excerpt:
+                report.kit_error += f"\nLocalStack's log:\n{excerpt}"
+            continue
+        report.verdicts = [attempt.verdicts[r.id] for r in REQUIREMENTS]
+        report.account = attempt.settings.account_id
+        report.clean_up = attempt.clean_up_problem
+        report.kit_error = (
+            f"could not grade (kit error): the grader failed: {attempt.grader_failed}"
+            if attempt.grader_failed
+            else None
+        )
+        break
+    else:
+        reason = (report.kit_error or "").split("\n", 1)[0]
+        report.verdicts = [not_checked(r, reason) for r in REQUIREMENTS]
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def run_attempt(
+    folder: Path,
+    base: Settings,
+    time_limit: float,
+    new_mailbox: Callable[[], Mailbox],
+) -> Attempt:
+    """One try; raises for the kit's faults, after cleaning up."""
+    started = time.monotonic()
+    settings = replace(base, account_id=fresh_account(base))
+    mailbox = new_mailbox()
+    attempt = Attempt(folder, settings, mailbox, started + max(1.0, time_limit - CLEAN_UP_TIME))
     try:
-        run_checks(grading)
+        judge(attempt, time_limit)
+    finally:
+        mailbox.close()
+        attempt.clean_up_problem = clean_up(settings, attempt.prefix)
+    return attempt
+
+
+def judge(attempt: Attempt, time_limit: float) -> None:
+    try:
+        workflow = check_definition(attempt)
+        if workflow is None:
+            attempt.fill(
+                lambda _: not_checked(
+                    BY_ID[_], "nothing could run, because the definition is not valid"
+                )
+            )
+            return
+        context = deploy_solution(attempt, workflow)
+        approve = end_to_end(context, approve=True)
+        reject = end_to_end(context, approve=False)
+        own = steps_on_their_own(context)
     except OutOfTime:
-        grading.not_checked(
+        reason = (
             f"the solution used up its time limit of {time_limit:.0f} s (an execution that "
             "never ends, or a Lambda that never returns?)"
         )
-    except KitError as e:
-        grading.not_checked(str(e))
-    finally:
-        clean_up(grading)
-    return SolutionReport(
-        solution=folder.resolve().name,
-        path=str(folder),
-        verdicts=list(grading.verdicts.values()),
-        seconds=time.monotonic() - started,
-        account=settings.account_id,
-    )
-
-
-def run_checks(grading: Grading) -> None:
-    if not check_definition(grading):
-        grading.not_checked("nothing could run, because the definition is not valid (see above)")
+        attempt.fill(lambda requirement_id: not_checked(BY_ID[requirement_id], reason))
         return
-    inbox_url = lambda_inbox_url(grading.settings)
+    except LearnerFault as e:
+        why = str(e)
+        attempt.fill(lambda requirement_id: not_checked(BY_ID[requirement_id], why))
+        return
+    evidence = Evidence(workflow, approve, reject, own, attempt.prefix)
+    for check, requirement in zip(CHECKS, REQUIREMENTS[1:], strict=True):
+        try:
+            attempt.verdicts[requirement.id] = check(evidence)
+        except Exception as e:  # a fault of the grader: not the learner's
+            attempt.grader_failed = f"{requirement.id}: {faults.describe(e)}"
+            attempt.verdicts[requirement.id] = not_checked(
+                requirement, f"could not grade (kit error): {faults.describe(e)}"
+            )
+
+
+def function_arn(settings: Settings, name: str) -> str:
+    return f"arn:aws:lambda:{settings.region}:{settings.account_id}:function:{name}"
+
+
+def check_definition(attempt: Attempt) -> Workflow | None:
+    """Judge the definition as AWS would; the workflow it describes, if valid."""
+    settings, prefix = attempt.settings, attempt.prefix
     try:
-        deploy(
-            grading.settings,
-            source=grading.folder,
-            review_timeout=300,
+        template = load_template(attempt.folder / DEFINITION_FILE)
+        values: dict = {
+            f"{step.key}FunctionArn": function_arn(settings, step.function_name(prefix))
+            for step in STEPS
+        }
+        values.update(ReviewTimeoutSeconds=REVIEW_TIMEOUT, ReviewHeartbeatSeconds=None)
+        definition = render(template, values, str(DEFINITION_FILE))
+        validate(client("stepfunctions", settings), json.dumps(definition))
+    except DefinitionError as e:
+        attempt.verdicts[DEFINITION_VALID.id] = not_met(DEFINITION_VALID, str(e))
+        return None
+    states = len(definition.get("States", {}))
+    attempt.verdicts[DEFINITION_VALID.id] = met(DEFINITION_VALID, f"{states} states.")
+    return Workflow.read(definition, prefix)
+
+
+def deploy_solution(attempt: Attempt, workflow: Workflow) -> Context:
+    lambdas = attempt.folder / LAMBDAS_FOLDER
+    if not lambdas.is_dir() or not any(lambdas.glob("*.py")):
+        raise LearnerFault(f"the solution has no Lambda code: no .py files in {LAMBDAS_FOLDER}/")
+    context = Context(attempt.settings, workflow, attempt.mailbox, attempt.deadline)
+    context.remaining()
+    try:
+        deployment = deploy(
+            attempt.settings,
+            source=attempt.folder,
+            prefix=attempt.prefix,
+            review_timeout=REVIEW_TIMEOUT,
             review_heartbeat=None,
             function_timeout=FUNCTION_TIMEOUT,
-            inbox_url_for=lambda step: f"{inbox_url}/{grading.namespace}/{step.key}",
+            inbox_url_for=lambda step: attempt.mailbox.address(step.key),
         )
+    except DefinitionError as e:  # checked already; the same problem, seen by deploy
+        raise LearnerFault(str(e)) from None
     except KitError as e:
-        grading.not_checked(f"the solution could not be deployed: {e}")
-        return
-    approve_scenario(grading)
-    reject_scenario(grading)
-    check_payloads(grading)
+        raise KitFault(f"deploying the solution failed: {e}") from e
+    context.machine_arn = deployment.state_machine_arn
+    iam = client("iam", attempt.settings)
+    context.states_role = iam.get_role(RoleName=role_name(attempt.prefix, "states"))["Role"]["Arn"]
+    return context
 
 
-def check_definition(grading: Grading) -> bool:
-    try:
-        template = load_template(grading.folder / DEFINITION_FILE)
-        # Any function ARNs will do: only the definition's shape is checked here.
-        arn = "arn:aws:lambda:us-east-1:000000000000:function:"
-        values: dict[str, Any] = {f"{s.key}FunctionArn": arn + s.module for s in STEPS}
-        values.update(ReviewTimeoutSeconds=300, ReviewHeartbeatSeconds=None)
-        definition = render(template, values, str(DEFINITION_FILE))
-        result = client("stepfunctions", grading.settings).validate_state_machine_definition(
-            definition=json.dumps(definition), type="STANDARD"
-        )
-    except DefinitionError as e:
-        grading.judge("definition_valid", False, str(e))
-        return False
-    problems = [d["message"] for d in result.get("diagnostics", [])]
-    problems += structural_problems(definition)
-    if problems:
-        grading.judge(
-            "definition_valid", False, f"Step Functions rejects it: {'; '.join(problems)}."
-        )
-        return False
-    grading.judge("definition_valid", True, f"{len(definition.get('States', {}))} states")
-    return True
+# Accounts ------------------------------------------------------------------------------
 
 
-def function_name(step: Step) -> str:
-    return step.function_name(DEFAULT_PREFIX)
+def fresh_account(settings: Settings) -> str:
+    """A random 12-digit account, never used in this process and found empty."""
+    for _ in range(10):
+        account = f"{10**11 + secrets.randbelow(9 * 10**11):012d}"
+        with _accounts_lock:
+            if account in _used_accounts:
+                continue
+            _used_accounts.add(account)
+        if not leftovers(replace(settings, account_id=account)):
+            return account
+    raise KitFault("found no empty LocalStack account to grade in")
 
 
-def calls_of(calls: list[LambdaCall], step: Step) -> list[LambdaCall]:
-    return [call for call in calls if call.function == function_name(step)]
-
-
-def step_named(key: str) -> Step:
-    return next(step for step in STEPS if step.key == key)
-
-
-def run_until_review(grading: Grading) -> tuple[executions.Execution, list[LambdaCall], str | None]:
-    """Start an execution and wait until it waits for a task token (or ends)."""
-    timeout = grading.remaining()  # no time left: nothing is started
-    started = executions.start(grading.settings, machine=STATE_MACHINE_NAME)
-    sfn = client("stepfunctions", grading.settings)
-
-    def ended_or_waiting() -> bool:
-        # The history alone shows both: an end, or a Lambda handed its task token.
-        events = executions.history(sfn, started.arn)
-        ended = any(
-            event["type"].startswith("Execution") and event["type"] != "ExecutionStarted"
-            for event in events
-        )
-        return ended or any(call.waits_for_token and call.returned for call in lambda_calls(events))
-
-    poll(ended_or_waiting, timeout, max_delay=0.2)
-    current = executions.describe(grading.settings, started.arn)
-    calls = lambda_calls(executions.history(sfn, current.arn))
-    grading.calls.extend(calls)
-    return current, calls, None if current.ended else find_task_token(current, calls)
-
-
-def find_task_token(current: executions.Execution, calls: list[LambdaCall]) -> str | None:
-    """The waiting task's token, found in the payload the reviewers' Lambda received.
-
-    The grader cannot know what the solution named it: it is the string the Task added to
-    the payload that is not another value of the context object (the execution's name or
-    ARN, say). Step Functions' tokens are long (a UUID on LocalStack), which settles ties.
-    """
-    for call in calls:
-        if not call.waits_for_token:
-            continue
-        context = {current.name, current.arn, current.arn.rsplit(":", 1)[0], call.state}
-        candidates = added_strings(call.state_input, call.payload) - context
-        if candidates:
-            return max(sorted(candidates), key=len)
-    return None
-
-
-def why_not_waiting(current: executions.Execution, calls: list[LambdaCall]) -> str:
-    failed = next((call for call in calls if call.error), None)
-    if failed:
-        return failed.failure() + "."
-    if not any(call.waits_for_token for call in calls):
-        visited = ", ".join(state.name for state in current.path) or "nothing"
-        return f"no Task used lambda:invoke.waitForTaskToken (states entered: {visited})."
-    if current.ended:
-        return f"the execution ended {current.status} ({current.error}: {current.cause})."
-    return f"after {EXECUTION_WAIT:.0f} s it was still at {current.path_text()}."
-
-
-def invoke_approve(grading: Grading, event_file: Path, token: str) -> str | None:
-    """Invoke the solution's approve Lambda with a test event; its error, if it failed."""
-    event = executions.read_event(event_file)
-    event["token"] = token
-    lam = client("lambda", grading.settings)
-    try:
-        response = lam.invoke(
-            FunctionName=function_name(APPROVE), Payload=json.dumps(event).encode()
-        )
-    except ClientError as e:
-        return f"the approve Lambda could not be invoked ({e})"
-    result = json.loads(response["Payload"].read() or b"null")
-    if response.get("FunctionError"):
-        return (
-            f"the approve Lambda failed ({result.get('errorType')}: {result.get('errorMessage')})"
-        )
-    grading.approve_results.append((event, result))
-    return None
-
-
-def approve_scenario(grading: Grading) -> None:
-    current, calls, token = run_until_review(grading)
-    if token is None:
-        grading.judge("reaches_review", False, why_not_waiting(current, calls))
-        grading.not_checked("the execution never waited for a review")
-        return
-    grading.judge("reaches_review", True, f"it waited at {current.waiting_at}")
-
-    branch_calls = [c for c in calls_of(calls, step_named("CreateBranch")) if c.returned]
-    branches = (
-        added_strings(branch_calls[0].payload, branch_calls[0].result) if branch_calls else set()
-    )
-    check_reviewers_message(grading, token, branches)
-
-    approve_error = invoke_approve(grading, APPROVE_EVENT, token)
-    try:
-        ended = executions.wait_for_end(grading.settings, current.arn, grading.remaining())
-    except KitError:
-        ended = executions.describe(grading.settings, current.arn)
-    events = executions.history(client("stepfunctions", grading.settings), ended.arn)
-    after = lambda_calls(events)
-    grading.calls[len(grading.calls) - len(calls) :] = after
-    if ended.status == "SUCCEEDED":
-        grading.judge("approve_succeeds", True, "SUCCEEDED")
-    else:
-        reason = approve_error or why_not_succeeded(ended, after)
-        grading.judge("approve_succeeds", False, reason)
-    check_merge(grading, after, branches)
-    releases = check_release(grading, after)
-    check_ops_message(grading, releases)
-
-
-def why_not_succeeded(ended: executions.Execution, calls: list[LambdaCall]) -> str:
-    failed = next((call for call in calls if call.error), None)
-    if failed:
-        return failed.failure() + "."
-    if not ended.ended:
-        return f"still {ended.status} after {EXECUTION_WAIT:.0f} s, at {ended.path_text()}."
-    return f"it ended {ended.status} ({ended.error}: {ended.cause}), at {ended.path_text()}."
-
-
-def check_reviewers_message(grading: Grading, token: str, branches: set[str]) -> None:
-    sent = grading.requests(step_named("NotifyReviewers"))
-    with_token = [r for r in sent if token in r.body]
-    named = [r for r in with_token if any(branch in r.body for branch in branches)]
-    if named:
-        grading.judge("reviewers_message", True, f"the token and branch {sorted(branches)[0]}")
-    elif not branches:
-        grading.judge("reviewers_message", False, "Create Branch added no branch name.")
-    elif not sent:
-        grading.judge("reviewers_message", False, "Notify Reviewers sent nothing to the inbox.")
-    elif not with_token:
-        grading.judge("reviewers_message", False, f"{len(sent)} message(s), none with the token.")
-    else:
-        names = ", ".join(sorted(branches))
-        grading.judge("reviewers_message", False, f"the token, but not the branch name ({names}).")
-
-
-def check_merge(grading: Grading, calls: list[LambdaCall], branches: set[str]) -> None:
-    merges = calls_of(calls, step_named("MergeToMaster"))
-    if not merges:
-        grading.judge("merge_uses_branch", False, "Merge To Master never ran.")
-        return
-    if merges[-1].error:
-        grading.judge("merge_uses_branch", False, merges[-1].failure() + ".")
-        return
-    judge_message(grading, "merge_uses_branch", step_named("MergeToMaster"), branches, "branch")
-
-
-def check_release(grading: Grading, calls: list[LambdaCall]) -> set[str]:
-    releases = calls_of(calls, step_named("CreateRelease"))
-    if not releases:
-        grading.judge("release_created", False, "Create Release never ran.")
-        return set()
-    if not releases[-1].returned:
-        grading.judge("release_created", False, releases[-1].failure() + ".")
-        return set()
-    names = added_strings(releases[-1].payload, releases[-1].result)
-    if names:
-        grading.judge("release_created", True, f"it added {', '.join(sorted(names))}")
-    else:
-        grading.judge("release_created", False, "it returned no new data (no release name).")
-    return names
-
-
-def check_ops_message(grading: Grading, releases: set[str]) -> None:
-    if not releases:
-        grading.judge("ops_message", False, "there was no release to name.")
-        return
-    judge_message(grading, "ops_message", step_named("NotifyOps"), releases, "release")
-
-
-def judge_message(
-    grading: Grading, requirement_id: str, step: Step, names: set[str], what: str
-) -> None:
-    """Met when the step told the inbox one of `names` (the branch, the release...)."""
-    sent = grading.requests(step)
-    if any(name in request.body for request in sent for name in names):
-        grading.judge(requirement_id, True, f"its message names the {what}")
-    elif not sent:
-        grading.judge(requirement_id, False, f"{step.title} sent nothing to the inbox.")
-    else:
-        grading.judge(requirement_id, False, f"{len(sent)} message(s), none naming the {what}.")
-
-
-def reject_scenario(grading: Grading) -> None:
-    current, calls, token = run_until_review(grading)
-    if token is None:
-        grading.judge(
-            "reject_fails", False, "never reached the review: " + why_not_waiting(current, calls)
-        )
-        return
-    reject_error = invoke_approve(grading, REJECT_EVENT, token)
-    try:
-        ended = executions.wait_for_end(grading.settings, current.arn, grading.remaining())
-    except KitError:
-        ended = executions.describe(grading.settings, current.arn)
-    last = ended.path[-1] if ended.path else None
-    if ended.status == "FAILED" and last is not None and last.type == "Fail":
-        grading.judge("reject_fails", True, f"FAILED in {last.name} ({ended.error})")
-    elif reject_error:
-        grading.judge("reject_fails", False, reject_error)
-    elif ended.status == "FAILED":
-        where = last.name if last else "no state"
-        grading.judge(
-            "reject_fails", False, f"FAILED, but not in a Fail state ({where}: {ended.error})."
-        )
-    else:
-        grading.judge("reject_fails", False, f"rejected, yet the execution is {ended.status}.")
-
-
-def check_payloads(grading: Grading) -> None:
-    returned = [(call.state, call.payload, call.result) for call in grading.calls if call.returned]
-    returned += [
-        ("approve_step_with_token", event, result) for event, result in grading.approve_results
+def leftovers(settings: Settings, prefix: str = DEFAULT_PREFIX) -> list[str]:
+    """What the account still holds: functions, state machines, the exercise's roles."""
+    found = [
+        f"function {f['FunctionName']}"
+        for f in client("lambda", settings).list_functions()["Functions"]
     ]
-    if not returned:
-        grading.judge("returns_payload", False, "no Lambda returned anything to compare.")
-        return
-    dropped = {
-        state: missing_keys(result, payload)
-        for state, payload, result in returned
-        if not contains(result, payload)
-    }
-    if dropped:
-        details = "; ".join(f"{state} dropped {', '.join(keys)}" for state, keys in dropped.items())
-        grading.judge("returns_payload", False, details + ".")
-    else:
-        grading.judge("returns_payload", True, f"{len(returned)} results checked")
+    found += [
+        f"state machine {m['name']}"
+        for m in client("stepfunctions", settings).list_state_machines()["stateMachines"]
+    ]
+    found += [
+        f"role {r['RoleName']}"
+        for r in client("iam", settings).list_roles()["Roles"]
+        if r["RoleName"].startswith(prefix)
+    ]
+    return found
 
 
-def clean_up(grading: Grading) -> None:
-    """Remove the solution's executions, state machine, functions, roles and messages.
+def clean_up(settings: Settings, prefix: str = DEFAULT_PREFIX) -> str | None:
+    """Remove the solution's executions, state machines, functions and roles; what is left.
 
-    Executions stop first and functions go next, so that nothing posts to the inbox
-    after its messages are cleared, last.
+    Executions stop first and functions go next, so nothing runs on while the rest goes.
     """
-    settings = grading.settings
     sfn = client("stepfunctions", settings)
     with contextlib.suppress(Exception):
         for machine in sfn.list_state_machines()["stateMachines"]:
-            for running in sfn.list_executions(
-                stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
-            )["executions"]:
-                sfn.stop_execution(executionArn=running["executionArn"])
-            sfn.delete_state_machine(stateMachineArn=machine["stateMachineArn"])
+            arn = machine["stateMachineArn"]
+            for running in sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")[
+                "executions"
+            ]:
+                with contextlib.suppress(Exception):
+                    sfn.stop_execution(executionArn=running["executionArn"])
+            with contextlib.suppress(Exception):
+                sfn.delete_state_machine(stateMachineArn=arn)
     lam = client("lambda", settings)
-    for step in [*STEPS, APPROVE]:
-        with contextlib.suppress(Exception):
-            lam.delete_function(FunctionName=function_name(step))
+    with contextlib.suppress(Exception):
+        for function in lam.list_functions()["Functions"]:
+            with contextlib.suppress(Exception):
+                lam.delete_function(FunctionName=function["FunctionName"])
     iam = client("iam", settings)
-    for role in ("lambda-role", "approve-role", "states-role"):
-        name = f"{DEFAULT_PREFIX}{role}"
+    for purpose in ("lambda", "approve", "states"):
+        name = role_name(prefix, purpose)
         with contextlib.suppress(Exception):
             for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
                 iam.delete_role_policy(RoleName=name, PolicyName=policy)
             iam.delete_role(RoleName=name)
-    with contextlib.suppress(Exception):
-        InboxClient(settings.inbox_url).clear(channel=grading.namespace)
+    try:
+        left = leftovers(settings, prefix)
+    except Exception as e:
+        return f"could not check account {settings.account_id} after clean-up: {e}"
+    if left:
+        return f"account {settings.account_id} still holds {', '.join(left)} (never used again)"
+    return None

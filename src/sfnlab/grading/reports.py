@@ -23,11 +23,14 @@ def as_dict(report: SolutionReport) -> dict:
         "score": report.score,
         "total": report.total,
         "seconds": round(report.seconds, 1),
+        "graded": report.graded,
+        "kit_error": report.kit_error,
         "requirements": [
             {
                 "id": v.requirement.id,
                 "title": v.requirement.title,
                 "passed": v.passed,
+                "checked": v.checked,
                 "points": v.points,
                 "max_points": v.requirement.points,
                 "feedback": v.feedback,
@@ -38,7 +41,10 @@ def as_dict(report: SolutionReport) -> dict:
 
 
 def print_report(report: SolutionReport, console: Console) -> None:
-    table = Table(title=f"{report.solution}: {report.score}/{report.total}", title_justify="left")
+    title = f"{report.solution}: {report.score}/{report.total}"
+    if not report.graded:
+        title += " (could not grade: a kit error, not the learner's)"
+    table = Table(title=title, title_justify="left")
     table.add_column("requirement")
     table.add_column("points", justify="right")
     table.add_column("feedback")
@@ -50,6 +56,10 @@ def print_report(report: SolutionReport, console: Console) -> None:
             verdict.feedback,
         )
     console.print(table)
+    if report.kit_error:
+        console.print(report.kit_error, style="red", markup=False)
+    if report.clean_up:
+        console.print(f"Clean-up: {report.clean_up}", style="yellow", markup=False)
 
 
 def junit_xml(reports: list[SolutionReport]) -> str:
@@ -97,10 +107,11 @@ def summary_csv(reports: list[SolutionReport]) -> str:
     """A row per learner, a column per requirement (points), then the total."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["solution", *(r.id for r in REQUIREMENTS), "score", "total"])
+    writer.writerow(["solution", *(r.id for r in REQUIREMENTS), "score", "total", "graded"])
     for report in reports:
         points = [report.verdict(r.id).points for r in REQUIREMENTS]
-        writer.writerow([report.solution, *points, report.score, report.total])
+        graded = "yes" if report.graded else "no (kit error)"
+        writer.writerow([report.solution, *points, report.score, report.total, graded])
     return buffer.getvalue()
 
 
@@ -110,7 +121,8 @@ def summary_markdown(reports: list[SolutionReport]) -> str:
     for report in reports:
         cells = ["✓" if report.verdict(r.id).passed else "✗" for r in REQUIREMENTS]
         name = report.solution.replace("|", "\\|")
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {report.score}/{report.total} |")
+        score = f"{report.score}/{report.total}" if report.graded else "could not grade"
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {score} |")
     return "\n".join(lines) + "\n"
 
 
@@ -122,8 +134,14 @@ def write_reports(reports: list[SolutionReport], folder: Path) -> list[Path]:
     """JSON per solution, JUnit XML for all, and the class summary as CSV and Markdown."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    taken: set[str] = set()
     for report in reports:
-        path = folder / f"{safe_name(report.solution)}.json"
+        stem, number = safe_name(report.solution), 1
+        while stem.lower() in taken:  # two learners' folders may share a name
+            number += 1
+            stem = f"{safe_name(report.solution)}-{number}"
+        taken.add(stem.lower())
+        path = folder / f"{stem}.json"
         path.write_text(json.dumps(as_dict(report), indent=2) + "\n")
         written.append(path)
     for name, text in (

@@ -1,140 +1,208 @@
-"""The grader on the reference solution, the starter, and deliberately broken solutions."""
+"""The grader on the reference, the starter and 38 submissions: correct, wrong and hostile."""
 
 from __future__ import annotations
 
+import json
 import time
 import xml.etree.ElementTree as ElementTree
 from dataclasses import replace
 
 import pytest
+from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
 from sfnlab.aws import client
 from sfnlab.cli import main
 from sfnlab.config import PROJECT_ROOT
-from sfnlab.grading import REQUIREMENTS, grade, grade_solution
+from sfnlab.grading import REQUIREMENTS, grade_solution
+from sfnlab.grading import grader as grader_module
 from sfnlab.grading.reports import junit_xml, summary_csv, summary_markdown, write_reports
-from sfnlab.inbox import InboxClient
-from tests.integration.grading.broken_solutions import BREAKS, make
+from tests.integration.grading.conftest import SECRET, digest, left_behind
+from tests.integration.grading.submissions import CLASSMATE, assemble, load_all
+
+SUBMISSIONS = load_all()
+IDS = {requirement.id for requirement in REQUIREMENTS}
 
 
-@pytest.fixture(scope="session")
-def reports(localstack, tmp_path_factory):
-    """Every broken solution, the starter and the reference, graded in one run."""
-    root = tmp_path_factory.mktemp("solutions")
-    folders = [make(breaking, root) for breaking in BREAKS]
-    folders += [PROJECT_ROOT / "starter", PROJECT_ROOT]
-    started = time.monotonic()
-    graded = grade(folders, localstack, jobs=3)
-    print(f"graded {len(folders)} solutions in {time.monotonic() - started:.1f} s")
-    return {report.solution: report for report in graded}
+def failed(report) -> dict[str, str]:
+    return {v.requirement.id: v.feedback for v in report.verdicts if not v.passed}
 
 
-def test_reference_solution_scores_full_marks(reports):
-    reference = reports[PROJECT_ROOT.name]
-    failed = {v.requirement.id: v.feedback for v in reference.verdicts if not v.passed}
-    assert failed == {}
-    assert reference.score == reference.total == 100
+def test_the_class_is_big_and_varied_enough():
+    correct = [s for s in SUBMISSIONS if not s.fails]
+    assert len(SUBMISSIONS) >= 30 and len(correct) >= 8
+    for submission in SUBMISSIONS:
+        assert submission.fails <= IDS, submission.name
+        assert set(submission.feedback) <= submission.fails | IDS, submission.name
 
 
-def test_starter_scores_zero_with_a_helpful_message_on_every_requirement(reports):
-    starter = reports["starter"]
-    assert starter.score == 0
+def test_reference_solution_scores_full_marks(graded_class):
+    reference = graded_class.reports[PROJECT_ROOT.name]
+    assert failed(reference) == {}
+    assert reference.score == reference.total == 100 and reference.graded
+
+
+def test_starter_scores_zero_with_a_helpful_message_on_every_requirement(graded_class):
+    starter = graded_class.reports["starter"]
+    assert starter.score == 0 and starter.graded
     for verdict in starter.verdicts:
-        assert verdict.feedback.startswith("Expected: "), verdict.feedback
-        assert "Seen: " in verdict.feedback
-    definition = starter.verdict("definition_valid").feedback
-    assert "'TODO_CreateBranch', which is not a state" in definition
-
-
-@pytest.mark.parametrize("breaking", BREAKS, ids=[b.name for b in BREAKS])
-def test_broken_solution_fails_exactly_what_it_breaks(reports, breaking):
-    report = reports[breaking.name]
-    failed = {v.requirement.id for v in report.verdicts if not v.passed}
-    feedback = {v.requirement.id: v.feedback for v in report.verdicts}
-    assert failed == breaking.fails, feedback
-
-
-def test_failures_name_their_cause(reports):
-    assert "not valid JSON" in reports["invalid-json"].verdict("definition_valid").feedback
+        assert verdict.feedback.startswith("Expected: ") and "Seen: " in verdict.feedback
     assert (
-        "Runtime.ImportModuleError" in reports["missing-lambda"].verdict("release_created").feedback
+        "'TODO_CreateBranch', which is not a state" in starter.verdict("definition_valid").feedback
     )
-    assert (
-        "Runtime.UserCodeSyntaxError"
-        in reports["syntax-error"].verdict("approve_succeeds").feedback
-    )
-    assert (
-        "No module named 'requests'" in reports["import-error"].verdict("reaches_review").feedback
-    )
-    assert "Sandbox.Timedout" in reports["never-returns"].verdict("merge_uses_branch").feedback
-    assert "no branches today" in reports["raises"].verdict("reaches_review").feedback
-    assert (
-        "waitForTaskToken" in reports["never-waits-for-review"].verdict("reaches_review").feedback
-    )
-    assert "SUCCEEDED" in reports["reject-succeeds"].verdict("reject_fails").feedback
-    assert "CreateRelease dropped" in reports["drops-payload"].verdict("returns_payload").feedback
 
 
-def test_a_solution_gets_its_time_limit(localstack, tmp_path):
-    slow = make(next(b for b in BREAKS if b.name == "never-returns"), tmp_path)
+@pytest.mark.parametrize("submission", SUBMISSIONS, ids=[s.name for s in SUBMISSIONS])
+def test_submission_fails_exactly_what_it_breaks(graded_class, submission):
+    report = graded_class.reports[submission.name]
+    feedback = failed(report)
+    if submission.name == "jsonata" and feedback and "definition_valid" not in feedback:
+        problems = " ".join(feedback.values())
+        if any(word in problems for word in ("JSONata", "jsonata", "java")):
+            pytest.xfail(f"this LocalStack does not evaluate JSONata yet: {problems[:300]}")
+    assert report.graded, report.kit_error
+    assert set(feedback) == submission.fails, json.dumps(feedback, indent=1)
+    for requirement_id, text in submission.feedback.items():
+        assert text in report.verdict(requirement_id).feedback, report.verdict(requirement_id)
+
+
+def test_hostile_submissions_cost_only_their_own_points(graded_class):
+    reports = graded_class.reports
+    assert reports[CLASSMATE].score == 100
+    everything = json.dumps([[v.feedback for v in r.verdicts] for r in reports.values()])
+    assert SECRET.split(" = ")[1] not in everything
+    for path, before in graded_class.digests_before.items():
+        assert digest(path) == before, f"{path} was changed"
+    assert left_behind() == []
+
+
+def test_every_solution_ran_in_an_account_of_its_own_left_empty(graded_class, grading_localstack):
+    accounts = [r.account for r in graded_class.reports.values() if r.account]
+    assert len(accounts) == len(set(accounts)) and all(len(a) == 12 for a in accounts)
+    assert not {"000000000000", "900000000001"} & set(accounts)
+    assert all(r.clean_up is None for r in graded_class.reports.values())
+    reference = replace(
+        grading_localstack, account_id=graded_class.reports["never-returns"].account
+    )
+    assert client("lambda", reference).list_functions()["Functions"] == []
+    assert client("stepfunctions", reference).list_state_machines()["stateMachines"] == []
+
+
+def test_a_solution_gets_its_time_limit_from_deploy_to_clean_up(graded_class, grading_localstack):
+    slow = graded_class.folders["never-returns"]
     started = time.monotonic()
-    report = grade_solution(slow, localstack, time_limit=4)
-    assert time.monotonic() - started < 20
-    assert "time limit of 4 s" in report.verdict("reject_fails").feedback
+    report = grade_solution(slow, grading_localstack, time_limit=15)
+    assert time.monotonic() - started < 15 + 5
+    assert "time limit of 15 s" in report.verdict("reject_fails").feedback
+    assert report.verdict("definition_valid").passed
 
 
-def test_reports_have_a_row_per_learner_and_a_column_per_requirement(reports, tmp_path):
-    chosen = [reports["starter"], reports[PROJECT_ROOT.name]]
+def server_error() -> ClientError:
+    return ClientError(
+        {
+            "Error": {"Code": "InternalError", "Message": "Error while creating lambda: [Errno 9]"},
+            "ResponseMetadata": {"HTTPStatusCode": 500},
+        },
+        "CreateFunction",
+    )
+
+
+def test_a_kit_fault_is_retried_once_in_a_fresh_account(grading_localstack, monkeypatch):
+    real_deploy, calls = grader_module.deploy, []
+
+    def flaky(*args, **kwargs):
+        calls.append(args[0].account_id)
+        if len(calls) == 1:
+            raise server_error()
+        return real_deploy(*args, **kwargs)
+
+    monkeypatch.setattr(grader_module, "deploy", flaky)
+    report = grade_solution(PROJECT_ROOT, grading_localstack)
+    assert report.graded and report.score == 100 and report.attempts == 2
+    assert len(set(calls)) == 2  # the second try ran in another account
+
+
+def test_a_persistent_kit_fault_is_reported_as_the_kits_never_the_learners(
+    grading_localstack, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise server_error()
+
+    monkeypatch.setattr(grader_module, "deploy", broken)
+    report = grade_solution(PROJECT_ROOT, grading_localstack)
+    assert not report.graded and report.attempts == 2
+    assert report.kit_error.startswith("could not grade (kit error): ")
+    assert "Errno 9" in report.kit_error
+    for verdict in report.verdicts:
+        assert not verdict.checked and "could not grade (kit error)" in verdict.feedback
+
+
+def test_a_crash_inside_the_grader_marks_only_what_it_could_not_check(
+    grading_localstack, monkeypatch
+):
+    def crash(evidence):
+        raise KeyError("a bug of the grader")
+
+    checks = list(grader_module.CHECKS)
+    checks[3] = crash  # the merge check
+    monkeypatch.setattr(grader_module, "CHECKS", checks)
+    report = grade_solution(PROJECT_ROOT, grading_localstack)
+    merge = report.verdict("merge_uses_branch")
+    assert not merge.checked and "a bug of the grader" in merge.feedback
+    assert report.score == 90 and not report.graded
+
+
+def test_reports_have_a_row_per_learner_and_unique_file_names(graded_class, tmp_path):
+    chosen = [graded_class.reports["starter"], graded_class.reports[PROJECT_ROOT.name]]
     csv_lines = summary_csv(chosen).splitlines()
-    assert csv_lines[0].split(",") == ["solution", *(r.id for r in REQUIREMENTS), "score", "total"]
-    assert csv_lines[1].startswith("starter,0,0,")
-    assert csv_lines[2].endswith(",100,100")
+    assert csv_lines[0].split(",")[: len(REQUIREMENTS) + 1] == [
+        "solution",
+        *sorted(IDS, key=[r.id for r in REQUIREMENTS].index),
+    ]
+    assert csv_lines[1].startswith("starter,0,0,") and csv_lines[2].endswith(",100,100,yes")
     assert summary_markdown(chosen).count("\n") == 4
     suites = ElementTree.fromstring(junit_xml(chosen).split("\n", 1)[1])
     assert suites.get("tests") == str(2 * len(REQUIREMENTS)) and suites.get("failures") == "9"
-    written = write_reports(chosen, tmp_path)
-    assert {p.name for p in written} == {
-        "starter.json",
-        f"{PROJECT_ROOT.name}.json",
-        "junit.xml",
-        "summary.csv",
-        "summary.md",
-    }
+    twins = [replace(chosen[0], solution="Alice"), replace(chosen[0], solution="alice")]
+    written = write_reports(twins, tmp_path)
+    assert {p.name for p in written if p.suffix == ".json"} == {"Alice.json", "alice-2.json"}
 
 
-def test_grade_command_writes_every_report_and_fails_when_points_are_missing(
-    localstack, tmp_path, monkeypatch
+def test_the_grade_command_grades_on_a_sandboxed_localstack_of_its_own(
+    grading_localstack, graded_class, tmp_path
 ):
-    monkeypatch.setenv("SFNLAB_ENDPOINT", localstack.endpoint)
-    monkeypatch.setenv("SFNLAB_INBOX_URL", localstack.inbox_url)
-    monkeypatch.setenv("SFNLAB_STATE_DIR", str(localstack.state_dir))
     reports = tmp_path / "reports"
     result = CliRunner().invoke(
-        main, ["grade", str(PROJECT_ROOT / "starter"), "--report-dir", str(reports)]
+        main,
+        [
+            "grade",
+            str(PROJECT_ROOT / "starter"),
+            str(graded_class.folders["utf16-definition"]),
+            "--report-dir",
+            str(reports),
+        ],
     )
     assert result.exit_code == 1, result.output
-    assert "starter: 0/100" in result.output
-    assert "Traceback" not in result.output
+    assert "starter: 0/100" in result.output and "Traceback" not in result.output
     assert {p.name for p in reports.iterdir()} == {
         "starter.json",
+        "utf16-definition.json",
         "junit.xml",
         "summary.csv",
         "summary.md",
     }
 
 
-def test_a_graded_solution_leaves_nothing_behind(localstack):
-    report = grade_solution(PROJECT_ROOT, localstack)
-    assert report.score == report.total
-    account = replace(localstack, account_id=report.account)
-    assert client("lambda", account).list_functions()["Functions"] == []
-    assert client("stepfunctions", account).list_state_machines()["stateMachines"] == []
-    roles = client("iam", account).list_roles()["Roles"]
-    assert not [role["RoleName"] for role in roles if role["RoleName"].startswith("sfnlab-")]
-    left = [
-        (r.path, r.received_at)
-        for r in InboxClient(localstack.inbox_url).requests(limit=1000)
-        if r.channel.startswith("grading-")
-    ]
-    assert not left
+def test_the_grade_command_refuses_to_run_unsandboxed_without_bubblewrap(monkeypatch, tmp_path):
+    monkeypatch.setattr("sfnlab.grading.stack.find_bwrap", lambda: None)
+    result = CliRunner().invoke(main, ["grade", str(PROJECT_ROOT / "starter")])
+    assert result.exit_code == 1
+    assert "bubblewrap" in result.output and "--no-sandbox" in result.output
+
+
+def test_a_folder_name_shared_by_two_learners_gets_two_reports(graded_class, tmp_path):
+    submission = next(s for s in SUBMISSIONS if s.name == "invalid-json")
+    a = assemble(submission, tmp_path / "alice", {})
+    b = assemble(submission, tmp_path / "bob", {})
+    assert grader_module.display_names([a, b]) == ["alice/invalid-json", "bob/invalid-json"]
+    assert grader_module.display_names([a, a]) == ["alice/invalid-json", "alice/invalid-json (2)"]

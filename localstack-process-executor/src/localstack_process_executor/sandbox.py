@@ -1,0 +1,271 @@
+"""Runtime processes inside bubblewrap, for code nobody has reviewed (learners' solutions).
+
+With ``PROCESS_EXECUTOR_SANDBOX=bwrap`` every runtime process starts inside ``bwrap``:
+
+- Files: an allow-list, read-only. The system's folders (``/usr`` and its links), a few
+  files of ``/etc``, the interpreter's installation, the runtime (``bootstrap.py``), the
+  AWS SDK and the function's own code. The one writable place is the process's own temp
+  folder (its ``HOME`` and ``TMPDIR``) and a private ``/tmp``. The home directory,
+  ``~/.aws``, the kit's folder, other functions' code, other submissions and any report
+  simply do not exist in there.
+- Processes: PID, IPC and UTS namespaces of its own and a new session, so it sees only
+  its own processes; whatever it starts dies with it, and all of it dies with LocalStack.
+- Limits: a ceiling on each process's address space. When LocalStack runs as root the
+  handler runs as a user id of its own (never root), with a ceiling on its processes and
+  threads (a fork bomb stops there).
+
+Not covered: the network. A sandboxed handler reaches what any local program reaches
+(LocalStack's endpoint and the inbox must stay reachable), so the grader keeps what it
+must keep secret out of reach by other means (random accounts, unguessable addresses).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import queue
+import secrets
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+BWRAP = "bwrap"
+# Per process: enough for Python, boto3 and a few threads (each thread reserves its stack
+# and a malloc arena of address space, not memory).
+MAX_ADDRESS_SPACE = 4 * 1024**3
+# Per sandbox, processes and threads together (enforced when running as root, see above).
+MAX_TASKS = 96
+SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_ENTRIES = ("hosts", "resolv.conf", "nsswitch.conf", "localtime", "ssl", "ca-certificates")
+NAMESPACES = ("--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try")
+TASK_FOLDER = "task"  # in a process's folder: the function's code, as the sandbox sees it
+
+# User ids for sandboxes, far above any real account's (when running as root).
+_user_ids = itertools.count(1_000_000_000 + secrets.randbelow(1_000_000_000))
+
+
+def find_bwrap() -> str | None:
+    return shutil.which(BWRAP)
+
+
+@cache
+def interpreter_folders(interpreter: str) -> tuple[str, ...]:
+    """What an interpreter needs to start: its folder, a virtualenv's pyvenv.cfg, its prefix."""
+    found = {os.path.dirname(interpreter)}
+    venv_config = Path(interpreter).parent.parent / "pyvenv.cfg"
+    if venv_config.is_file():
+        found.add(str(venv_config))
+    result = subprocess.run(
+        [interpreter, "-I", "-S", "-c", "import json, sys; print(json.dumps(sys.base_prefix))"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    if result.returncode == 0:
+        found.add(json.loads(result.stdout))
+    real = os.path.realpath(interpreter)
+    found.add(os.path.dirname(os.path.dirname(real)))
+    return tuple(sorted(path for path in found if path not in ("/", "") and os.path.exists(path)))
+
+
+def sdk_folders(sdk_dir: Path) -> list[str]:
+    """The SDK folder (links) and each package it links to."""
+    found = [str(sdk_dir)]
+    for entry in sorted(sdk_dir.iterdir()):
+        if entry.is_symlink():
+            found.append(os.path.realpath(entry))
+    return found
+
+
+def switches_user() -> bool:
+    """As root, a sandbox also gets a user id of its own (setpriv, prlimit: util-linux)."""
+    return os.geteuid() == 0 and all(shutil.which(tool) for tool in ("setpriv", "prlimit"))
+
+
+class Mounts:
+    """bwrap's mount arguments, with every parent folder created readable (bwrap would
+    otherwise copy the modes of the host's, such as a 0700 home)."""
+
+    def __init__(self) -> None:
+        self.arguments: list[str] = []
+        self._mounted: list[str] = []  # what lies below a mount exists already
+        self._made: set[str] = set()
+
+    def _parents(self, path: str) -> None:
+        parts = Path(path).parts[1:-1]
+        for depth in range(1, len(parts) + 1):
+            folder = "/" + "/".join(parts[:depth])
+            if folder not in self._made and not self._is_mounted(folder):
+                self.arguments += ["--perms", "0755", "--dir", folder]
+                self._made.add(folder)
+
+    def _is_mounted(self, path: str) -> bool:
+        return any(path == top or path.startswith(top.rstrip("/") + "/") for top in self._mounted)
+
+    def add(self, option: str, source: str, destination: str | None = None) -> None:
+        destination = destination or source
+        self._parents(destination)
+        self.arguments += [option, source, destination]
+        self._mounted.append(destination)
+
+    def special(self, option: str, path: str) -> None:
+        """--proc, --dev, --tmpfs: nothing below them exists until made."""
+        self._parents(path)
+        self.arguments += [option, path]
+        self._made.add(path)
+
+
+def command(
+    argv: list[str],
+    *,
+    interpreter: str,
+    runtime_dir: Path,
+    sdk_dir: Path,
+    folder: Path,
+    user_id: int | None,
+) -> list[str]:
+    """`argv` wrapped in bwrap, seeing only what a function's process needs."""
+    mounts = Mounts()
+    for system in SYSTEM_FOLDERS:
+        if os.path.islink(system):
+            mounts.arguments += ["--symlink", os.readlink(system), system]
+        elif os.path.isdir(system):
+            mounts.add("--ro-bind", system)
+    for entry in ETC_ENTRIES:
+        if os.path.exists(f"/etc/{entry}"):
+            mounts.add("--ro-bind", f"/etc/{entry}")
+    mounts.special("--proc", "/proc")
+    mounts.special("--dev", "/dev")
+    mounts.arguments += ["--perms", "1777"]  # for the next one: a /tmp anyone may write to
+    mounts.special("--tmpfs", "/tmp")
+    read_only = {*interpreter_folders(interpreter), str(runtime_dir), *sdk_folders(sdk_dir)}
+    read_only |= {str(folder / TASK_FOLDER), str(folder / "output.log")}
+    for path in sorted(read_only):
+        mounts.add("--ro-bind", path)
+    mounts.add("--bind", str(folder / "tmp"))
+    limits = ["prlimit", f"--as={MAX_ADDRESS_SPACE}"]
+    if user_id is None:
+        identity = ["--cap-drop", "ALL"] if os.geteuid() == 0 else []
+        inner = [*limits, "--"] if shutil.which("prlimit") else []
+    else:
+        identity = []
+        inner = [
+            *limits,
+            f"--nproc={MAX_TASKS}",
+            "--",
+            "setpriv",
+            f"--reuid={user_id}",
+            f"--regid={user_id}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+        ]
+    return [
+        find_bwrap() or BWRAP,
+        *mounts.arguments,
+        *NAMESPACES,
+        "--new-session",
+        "--die-with-parent",
+        *identity,
+        "--",
+        *inner,
+        *argv,
+    ]
+
+
+def start(
+    argv: list[str],
+    popen: Callable[[list[str]], subprocess.Popen],
+    *,
+    interpreter: str,
+    runtime_dir: Path,
+    sdk_dir: Path,
+    folder: Path,
+) -> subprocess.Popen:
+    """Start `argv` (a runtime process whose folder, temp and log exist) in its sandbox."""
+    (folder / TASK_FOLDER).mkdir()
+    os.chmod(folder / TASK_FOLDER, 0o755)  # whatever the umask: readable by the sandbox's user
+    user_id = next(_user_ids) if switches_user() else None
+    if user_id is not None:
+        for path in (folder / "tmp", folder / "output.log"):
+            os.chown(path, user_id, user_id)
+    wrapped = command(
+        argv,
+        interpreter=interpreter,
+        runtime_dir=runtime_dir,
+        sdk_dir=sdk_dir,
+        folder=folder,
+        user_id=user_id,
+    )
+    return SPAWNER.run(lambda: popen(wrapped))
+
+
+def stage_code(code_dir: str, folder: Path) -> str:
+    """Copy the function's code into the process's own task folder (bound read-only), readable
+    by its user; the task root the handler sees. A spare process is started before its
+    function is known, so its sandbox binds that folder, which is filled once it is assigned."""
+    target = folder / TASK_FOLDER
+    for root, folders, files in os.walk(code_dir):
+        here = target / os.path.relpath(root, code_dir)
+        for name in folders:
+            source = os.path.join(root, name)
+            if os.path.islink(source):
+                (here / name).symlink_to(os.readlink(source))
+            else:
+                (here / name).mkdir()
+                os.chmod(here / name, 0o755)
+        for name in files:
+            source = os.path.join(root, name)
+            if os.path.islink(source):
+                (here / name).symlink_to(os.readlink(source))
+                continue
+            shutil.copyfile(source, here / name)
+            executable = os.stat(source).st_mode & 0o100
+            os.chmod(here / name, 0o755 if executable else 0o644)
+    return str(target)
+
+
+class Spawner:
+    """Starts sandboxes from one thread that lives as long as LocalStack.
+
+    `--die-with-parent` ends a sandbox when the *thread* that started it ends; LocalStack
+    starts processes from short-lived threads, so they all start from this one instead.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[tuple[Callable[[], Any], queue.Queue]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def run(self, job: Callable[[], T]) -> T:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._serve, name="lambda-sandbox-spawner", daemon=True
+                )
+                self._thread.start()
+        answer: queue.Queue = queue.Queue(maxsize=1)
+        self._jobs.put((job, answer))
+        ok, value = answer.get()
+        if not ok:
+            raise value
+        return value
+
+    def _serve(self) -> None:
+        while True:
+            job, answer = self._jobs.get()
+            try:
+                answer.put((True, job()))
+            except BaseException as e:  # handed to the caller, raised in its thread
+                answer.put((False, e))
+
+
+SPAWNER = Spawner()

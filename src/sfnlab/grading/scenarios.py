@@ -1,0 +1,222 @@
+"""The runs a solution goes through, each kept as evidence for the checks.
+
+- the approve run: start, wait for the review, invoke the approve Lambda with
+  `approve: true` and the token, wait for the end;
+- the reject run: the same with `approve: false`;
+- the steps on their own: each step's state run by itself, one after the other, each
+  given a contract-shaped payload, so a broken step costs only its own points.
+
+Every run has data of its own (`contract.random_run`), every wait is bounded by the
+solution's time limit, and a Lambda service failure is the kit's fault, not the learner's.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from sfnlab import execution as executions
+from sfnlab.aws import client
+from sfnlab.config import Settings
+from sfnlab.grading.contract import RunData, random_run, step_inputs
+from sfnlab.grading.evidence import Run, read_run, readable_error
+from sfnlab.grading.faults import LAMBDA_SERVICE_ERRORS, KitFault
+from sfnlab.grading.mailbox import Mailbox, Message
+from sfnlab.grading.workflow import Workflow, value_at
+from sfnlab.polling import poll
+from sfnlab.solve_issue import APPROVE, STEPS, Step
+
+EXECUTION_WAIT = 20.0  # seconds a run may take to reach the review, or its end
+ANSWER_WAIT = 3.0  # seconds for a decision to show once the approve Lambda returned
+OWN_STEPS_MACHINE = "SolveIssueStepByStep"
+NOTIFY_REVIEWERS = next(step for step in STEPS if step.key == "NotifyReviewers")
+
+
+class OutOfTime(Exception):
+    """The solution used up its time limit."""
+
+
+@dataclass
+class Context:
+    """One solution being graded: its account, its workflow, its mailbox, its clock."""
+
+    settings: Settings
+    workflow: Workflow
+    mailbox: Mailbox
+    deadline: float
+    machine_arn: str = ""
+    states_role: str = ""
+    prefix: str = "sfnlab-"
+
+    def remaining(self, limit: float = EXECUTION_WAIT) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise OutOfTime
+        return min(limit, left)
+
+    def function(self, step: Step) -> str:
+        return step.function_name(self.prefix)
+
+    @property
+    def sfn(self) -> Any:
+        return client("stepfunctions", self.settings)
+
+    @property
+    def lam(self) -> Any:
+        return client("lambda", self.settings)
+
+
+@dataclass
+class Outcome:
+    """The evidence of one run."""
+
+    label: str  # "the approve run", ...
+    data: RunData
+    run: Run | None = None
+    messages: dict[str, list[Message]] = field(default_factory=dict)  # step key -> messages
+    token: str | None = None  # the task token the review waited for
+    reached_review: bool = False
+    approve_event: dict | None = None
+    approve_result: Any = None
+    approve_error: str | None = None  # the approve Lambda's error, if it failed
+    inputs: dict[str, dict] = field(default_factory=dict)  # steps on their own: their payloads
+
+    def sent(self, step: Step) -> list[Message]:
+        return self.messages.get(step.key, [])
+
+
+def history(context: Context, arn: str) -> Run:
+    run = read_run(arn, executions.history(context.sfn, arn))
+    for number, call in enumerate(run.calls):
+        retried = any(
+            later.state == call.state and later.function == call.function
+            for later in run.calls[number + 1 :]
+        )
+        if call.error in LAMBDA_SERVICE_ERRORS and not retried and run.waiting_call() is None:
+            raise KitFault(
+                f"LocalStack failed to run {call.function}: "
+                f"{readable_error(call.error, call.cause)}"
+            )
+    return run
+
+
+def wait_for(context: Context, arn: str, done: Callable[[Run], bool], limit: float) -> Run:
+    seen: list[Run] = []
+
+    def check() -> bool:
+        seen[:] = [history(context, arn)]
+        return seen[0].ended or done(seen[0])
+
+    poll(check, context.remaining(limit), max_delay=0.2)
+    return seen[0]
+
+
+def wait_for_end(context: Context, arn: str) -> Run:
+    poll(
+        lambda: context.sfn.describe_execution(executionArn=arn)["status"] != "RUNNING",
+        context.remaining(),
+        max_delay=0.2,
+    )
+    return history(context, arn)
+
+
+def start(context: Context, machine_arn: str, payload: Any, label: str) -> str:
+    return context.sfn.start_execution(
+        stateMachineArn=machine_arn,
+        name=f"{label}-{secrets.token_hex(4)}",
+        input=json.dumps(payload),
+    )["executionArn"]
+
+
+def collect(context: Context, outcome: Outcome, mark: int) -> None:
+    for step in [*STEPS, APPROVE]:
+        outcome.messages[step.key] = context.mailbox.messages(step.key, since=mark)
+
+
+def review_token(context: Context, run: Run) -> tuple[bool, str | None]:
+    """Whether the run waits at Notify Reviewers, and the token its definition passes it."""
+    waiting = run.waiting_call()
+    if waiting is None or waiting.function != context.function(NOTIFY_REVIEWERS):
+        return False, None
+    state = context.workflow.state_of(NOTIFY_REVIEWERS)
+    path = state.token_path if state else None
+    token = value_at(waiting.received, path) if path else None
+    return True, token if isinstance(token, str) and token else None
+
+
+def end_to_end(context: Context, approve: bool) -> Outcome:
+    """Start, wait for the review, decide with the approve Lambda, wait for the end."""
+    label = "the approve run" if approve else "the reject run"
+    outcome = Outcome(label, random_run())
+    mark = context.mailbox.mark()
+    arn = start(context, context.machine_arn, outcome.data.start_event, label.split()[1])
+    try:
+        run = wait_for(context, arn, lambda r: r.waiting_call() is not None, EXECUTION_WAIT)
+        outcome.reached_review, outcome.token = review_token(context, run)
+        if outcome.token:
+            invoke_approve(context, outcome, approve)
+            # SendTaskSuccess/Failure happen inside the invoke: a decision shows at once.
+            run = wait_for(context, arn, lambda r: r.waiting_call() is None, ANSWER_WAIT)
+            if run.waiting_call() is None and not run.ended:
+                run = wait_for_end(context, arn)
+        outcome.run = run
+    finally:
+        collect(context, outcome, mark)
+    return outcome
+
+
+def invoke_approve(context: Context, outcome: Outcome, approve: bool) -> None:
+    event = outcome.data.decision(approve, outcome.token or "")
+    outcome.approve_event = event
+    try:
+        response = context.lam.invoke(
+            FunctionName=context.function(APPROVE), Payload=json.dumps(event).encode()
+        )
+    except ClientError as e:
+        raise KitFault(f"invoking the approve Lambda failed: {e}") from e
+    result = json.loads(response["Payload"].read() or b"null")
+    if response.get("FunctionError"):
+        error = result if isinstance(result, dict) else {}
+        outcome.approve_error = (
+            f"{error.get('errorType', 'Error')}: {error.get('errorMessage', result)}"
+        )
+    else:
+        outcome.approve_result = result
+
+
+def steps_on_their_own(context: Context) -> Outcome:
+    """Each step's state run by itself, given a contract-shaped payload, one after another."""
+    outcome = Outcome("the step's own run", random_run())
+    outcome.inputs = step_inputs(outcome.data)
+    definition = context.workflow.steps_on_their_own(outcome.inputs)
+    waiting_state = context.workflow.state_of(NOTIFY_REVIEWERS)
+    if waiting_state and waiting_state.waits_for_token and not waiting_state.token_path:
+        # Nobody could hand its token back: let the review time out, and go on.
+        definition["States"][waiting_state.name]["TimeoutSeconds"] = 1
+        definition["States"][waiting_state.name].pop("HeartbeatSeconds", None)
+    # Made of the solution's own states, which the definition check validated already.
+    machine_arn = context.sfn.create_state_machine(
+        name=OWN_STEPS_MACHINE, definition=json.dumps(definition), roleArn=context.states_role
+    )["stateMachineArn"]
+    mark = context.mailbox.mark()
+    arn = start(context, machine_arn, outcome.inputs["CreateCode"], "steps")
+    try:
+        run = wait_for(context, arn, lambda r: r.waiting_call() is not None, EXECUTION_WAIT)
+        outcome.reached_review, outcome.token = review_token(context, run)
+        if outcome.token:
+            decision = {"approved": True, "reviewer": outcome.data.reviewer}
+            try:
+                context.sfn.send_task_success(taskToken=outcome.token, output=json.dumps(decision))
+            except ClientError as e:
+                if e.response["Error"]["Code"] not in ("TaskTimedOut", "InvalidToken"):
+                    raise
+        outcome.run = wait_for_end(context, arn) if not run.ended else run
+    finally:
+        collect(context, outcome, mark)
+    return outcome

@@ -1,0 +1,116 @@
+"""The LocalStack a class is graded on: embedded, of its own, with learners' code sandboxed.
+
+`sfnlab grade` never grades on the learner's or instructor's own LocalStack: it starts a
+dedicated embedded one on a free port with a state folder of its own, whose process
+executor runs every Lambda inside bubblewrap (`PROCESS_EXECUTOR_SANDBOX=bwrap`, see the
+executor's `sandbox.py`), and stops it afterwards. Ordinary `sfnlab up` runs a learner's
+own code without a sandbox.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from localstack_process_executor.sandbox import find_bwrap
+from sfnlab import embedded, lifecycle
+from sfnlab.config import Settings, load_settings
+from sfnlab.errors import KitError
+from sfnlab.runtime_env import ensure_runtime_env
+
+SANDBOX_VARIABLE = "PROCESS_EXECUTOR_SANDBOX"
+INSTALL_HINT = (
+    "Install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`; Fedora: "
+    "`sudo dnf install bubblewrap`; Arch: `sudo pacman -S bubblewrap`), or pass --no-sandbox "
+    "to run the learners' code unsandboxed, as you, with your files in reach."
+)
+
+
+class SandboxUnavailable(KitError):
+    """bubblewrap is missing or cannot create its namespaces here."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stack_settings(state_dir: Path, base: Settings | None = None) -> Settings:
+    """Settings of a LocalStack of its own: a free loopback port, its own state folder."""
+    base = base or load_settings()
+    return replace(
+        base,
+        endpoint=f"http://127.0.0.1:{free_port()}",
+        state_dir=state_dir,
+        inbox_url=f"http://127.0.0.1:{free_port()}",
+        lambda_inbox_url_given=False,
+        target="localstack",
+    )
+
+
+def check_sandbox() -> str:
+    """bwrap's path, once it has shown it can build a sandbox here."""
+    bwrap = find_bwrap()
+    if bwrap is None:
+        raise SandboxUnavailable(
+            "Grading runs learners' code inside bubblewrap (bwrap), which is not installed.",
+            hint=INSTALL_HINT,
+        )
+    result = subprocess.run(
+        [bwrap, "--ro-bind", "/", "/", "--unshare-pid", "--die-with-parent", "true"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    if result.returncode != 0:
+        raise SandboxUnavailable(
+            f"bubblewrap is installed but cannot build a sandbox here: {result.stderr.strip()}",
+            hint="It needs user namespaces (or root); see your distribution's notes on "
+            "bubblewrap. " + INSTALL_HINT,
+        )
+    return bwrap
+
+
+@contextlib.contextmanager
+def grading_stack(
+    sandbox: bool = True,
+    state_dir: Path | None = None,
+    environment: Mapping[str, str] | None = None,
+) -> Iterator[Settings]:
+    """Start a dedicated embedded LocalStack for grading; stop it and its files afterwards.
+
+    `environment` adds to LocalStack's (a test gives it a fake home, say)."""
+    if sandbox:
+        check_sandbox()
+    owned = state_dir is None
+    folder = Path(tempfile.mkdtemp(prefix="sfnlab-grading-")) if owned else state_dir
+    settings = stack_settings(folder / "state")
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    python = ensure_runtime_env(settings)
+    extra = {**(environment or {}), SANDBOX_VARIABLE: "bwrap" if sandbox else ""}
+    try:
+        embedded.start(settings, python, extra_environment=extra)
+        yield settings
+    finally:
+        lifecycle.down(settings)
+        if owned:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def sandboxed(settings: Settings) -> bool:
+    """Whether the embedded LocalStack of `settings` runs its Lambdas sandboxed."""
+    record = embedded.running_embedded(settings)
+    if record is None:
+        return False
+    with contextlib.suppress(Exception):
+        import psutil
+
+        return bool(psutil.Process(record.pid).environ().get(SANDBOX_VARIABLE))
+    return False

@@ -1,0 +1,67 @@
+"""The submissions the grader is tested on: folders under `submissions/`, each a change to
+the kit's own solution (its files replace the kit's, `expected.json` lists files to
+remove), with `expected.json` saying which requirements it must fail, and why.
+
+Hostile submissions name what they attack with placeholders, filled in when the class is
+assembled: @@HOME@@ (the instructor's home, a fake one), @@CLASSMATE@@ (another learner's
+folder) and @@KIT@@ (the kit itself).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from sfnlab.config import PROJECT_ROOT
+
+SUBMISSIONS = Path(__file__).parent / "submissions"
+CLASSMATE = "correct-classmate"
+
+
+@dataclass(frozen=True)
+class Submission:
+    name: str
+    about: str
+    fails: frozenset[str]
+    feedback: dict[str, str]  # requirement id -> text its feedback must contain
+    remove: tuple[str, ...]
+
+    @property
+    def source(self) -> Path:
+        return SUBMISSIONS / self.name
+
+
+def load_all() -> list[Submission]:
+    found = []
+    for folder in sorted(path for path in SUBMISSIONS.iterdir() if path.is_dir()):
+        expected = json.loads((folder / "expected.json").read_text())
+        found.append(
+            Submission(
+                folder.name,
+                expected["about"],
+                frozenset(expected["fails"]),
+                expected.get("feedback", {}),
+                tuple(expected.get("remove", [])),
+            )
+        )
+    return found
+
+
+def assemble(submission: Submission, root: Path, placeholders: dict[str, str]) -> Path:
+    """The learner's folder: the kit's solution with the submission's changes."""
+    folder = root / submission.name
+    shutil.copytree(PROJECT_ROOT / "definitions", folder / "definitions")
+    shutil.copytree(PROJECT_ROOT / "lambdas", folder / "lambdas")
+    for path in submission.source.rglob("*"):
+        if path.is_file() and path.name != "expected.json":
+            target = folder / path.relative_to(submission.source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            data = path.read_bytes()
+            for mark, value in placeholders.items():
+                data = data.replace(mark.encode(), value.encode())
+            target.write_bytes(data)
+    for relative in submission.remove:
+        (folder / relative).unlink()
+    return folder
