@@ -12,13 +12,14 @@ says little, the CPU time says what a quiet 2-core machine would need.
 from __future__ import annotations
 
 import argparse
-import contextlib
+import os
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))  # for the tests' submissions
@@ -48,38 +49,79 @@ def the_class(root: Path, size: int) -> list[Path]:
     return folders
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def processes() -> dict[int, tuple[int, float]]:
+    """Every process: its parent, and its own user and system time (from /proc)."""
+    found = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        found[int(name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS)
+    return found
+
+
 class CpuMeter:
-    """CPU seconds used by LocalStack, every process it starts, and this process."""
+    """CPU seconds used by LocalStack, the processes it starts (the Lambdas'), and the grader.
+
+    The Lambdas' processes are sampled every SAMPLE seconds: killed sandboxes are never
+    reaped by LocalStack, so the kernel's accounts of reaped children miss them. The
+    sampling thread's own CPU is not charged to the grader.
+    """
+
+    SAMPLE = 0.1
 
     def __init__(self, pid: int) -> None:
         self.localstack = psutil.Process(pid)
-        self.children: dict[int, float] = {}
+        self.pid = pid
+        self.first: dict[int, float] = {}  # descendant -> its CPU when first seen
+        self.last: dict[int, float] = {}  # descendant -> its CPU when last seen
+        self.sampler_seconds = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
-    @staticmethod
-    def used(process: psutil.Process) -> float:
-        times = process.cpu_times()
-        return times.user + times.system
+    def _sample_once(self, starting: bool = False) -> None:
+        table = processes()
+        offspring: dict[int, list[int]] = {}
+        for pid, (parent, _) in table.items():
+            offspring.setdefault(parent, []).append(pid)
+        pending = list(offspring.get(self.pid, []))
+        while pending:
+            pid = pending.pop()
+            # A process first seen after the start used all of its time during the run.
+            self.first.setdefault(pid, table[pid][1] if starting else 0.0)
+            self.last[pid] = table[pid][1]
+            pending += offspring.get(pid, [])
 
     def _sample(self) -> None:
-        while not self._stop.is_set():
-            for child in self.localstack.children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    self.children[child.pid] = self.used(child)
-            self._stop.wait(0.05)
+        while not self._stop.wait(self.SAMPLE):
+            self._sample_once()
+        self._sample_once()
+        self.sampler_seconds = time.thread_time()
 
     def __enter__(self) -> CpuMeter:
-        self.start = (self.used(self.localstack), self.used(psutil.Process()))
+        self._sample_once(starting=True)
+        self.start = (self.localstack.cpu_times(), psutil.Process().cpu_times())
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.localstack_seconds = self.used(self.localstack) - self.start[0]
-        self.grader_seconds = self.used(psutil.Process()) - self.start[1]
-        self.lambda_seconds = sum(self.children.values())
+        localstack, grader = self.localstack.cpu_times(), psutil.Process().cpu_times()
+        self.localstack_seconds = own(localstack) - own(self.start[0])
+        self.grader_seconds = own(grader) - own(self.start[1]) - self.sampler_seconds
+        self.lambda_seconds = sum(self.last[pid] - self.first[pid] for pid in self.last)
+
+
+def own(times: Any) -> float:
+    return times.user + times.system
 
 
 def main() -> None:
