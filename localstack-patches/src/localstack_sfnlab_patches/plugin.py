@@ -30,6 +30,8 @@ PATCHES: tuple[str, ...] = (
     "early_task_decisions",
     "definition_transition_checks",
     "send_task_length_limits",
+    "jsonpath_parse_cache",
+    "iam_managed_policies_once",
 )
 # Patches whose own modules import Step Functions' internals: imported and applied only
 # once LocalStack loads Step Functions (on its first request), so no start-up pays for them.
