@@ -58,6 +58,7 @@ class Deployment:
     function_names: dict[str, str]  # step key -> function name
     approve_function: str
     changes: list[Change] = field(default_factory=list)
+    state_machine_role: str = ""  # the role the state machine runs as (its ARN)
 
     @property
     def changed(self) -> list[Change]:
@@ -108,6 +109,7 @@ def deploy(
     function_timeout: int = 30,
     inbox_url_for: Callable[[Step], str] | None = None,
     definition: Path | None = None,
+    validated: bool = False,
 ) -> Deployment:
     """Create or update the roles, the Lambdas and the state machine from `source`.
 
@@ -115,7 +117,9 @@ def deploy(
     by default, or a learner's solution. `definition` is another definition file for the
     same state machine and Lambdas (the JSONata one, say) instead of `source`'s
     `definitions/SolveIssueStepFunction.json`. `inbox_url_for(step)` gives each function its
-    own INBOX_URL (the grader tells the steps' requests apart that way).
+    own INBOX_URL (the grader tells the steps' requests apart that way). `validated`: the
+    caller has had the rendered definition validated already (the grader does, before it
+    deploys anything), so it is not sent for validation twice.
     """
     settings = settings or load_settings()
     guard_real_aws(settings, confirm_account)
@@ -147,7 +151,7 @@ def deploy(
 
     approve_name = APPROVE.function_name(prefix)
     arns: dict[str, str] = {}
-    default_inbox_url = lambda_inbox_url(settings)
+    default_inbox_url = None if inbox_url_for else lambda_inbox_url(settings)
     for step in [*STEPS, APPROVE]:
         inbox_url = inbox_url_for(step) if inbox_url_for else default_inbox_url
         environment = {"INBOX_URL": inbox_url}
@@ -157,6 +161,10 @@ def deploy(
         arn, change = ensure_function(lam, step, prefix, role, code, environment, function_timeout)
         arns[step.key] = arn
         changes.append(change)
+    # New functions get ready side by side: wait for them together, once all are made.
+    for change in changes:
+        if change.kind == "function" and change.action == "created":
+            wait_until_ready(lam, change.name)
 
     step_arns = [arns[step.key] for step in STEPS]
     states_role, role_changes = ensure_role(
@@ -173,7 +181,7 @@ def deploy(
     rendered = render(template, values, shown)
     sfn = client("stepfunctions", settings)
     machine_arn, change = ensure_state_machine(
-        sfn, state_machine_name, rendered, states_role, shown
+        sfn, state_machine_name, rendered, states_role, shown, validated=validated
     )
     changes.append(change)
     return Deployment(
@@ -181,6 +189,7 @@ def deploy(
         function_names={step.key: step.function_name(prefix) for step in STEPS},
         approve_function=approve_name,
         changes=changes,
+        state_machine_role=states_role,
     )
 
 
@@ -225,10 +234,10 @@ def ensure_function(
     try:
         current = lam.get_function_configuration(FunctionName=name)
     except lam.exceptions.ResourceNotFoundException:
+        # Not waited for here: the caller waits until it is ready (see `deploy`).
         created = retry_until_role_usable(
             lambda: lam.create_function(FunctionName=name, Code={"ZipFile": code}, **wanted)
         )
-        wait_until_ready(lam, name)
         return created["FunctionArn"], Change("function", name, "created")
     action = "unchanged"
     if current.get("CodeSha256") != code_sha256(code):
@@ -262,10 +271,17 @@ def retry_until_role_usable(call: Callable[[], Any], timeout: float = 30.0) -> A
 
 
 def ensure_state_machine(
-    sfn: Any, name: str, definition: Any, role: str, source: str = str(DEFINITION_FILE)
+    sfn: Any,
+    name: str,
+    definition: Any,
+    role: str,
+    source: str = str(DEFINITION_FILE),
+    *,
+    validated: bool = False,
 ) -> tuple[str, Change]:
     text = json.dumps(definition, indent=2)
-    validate(sfn, text, source)
+    if not validated:
+        validate(sfn, text, source)
     existing = next(
         (
             machine

@@ -27,3 +27,16 @@ def test_a_zero_timeout_asks_once():
     calls = []
     poll(lambda: calls.append(1), timeout=0)
     assert calls == [1]
+
+
+def test_pauses_grow_from_the_first_delay_and_start_short_again_after_an_event():
+    answers = iter([None] * 6 + ["ready"])
+    pauses: list[float] = []
+
+    def pause(seconds: float) -> bool:
+        pauses.append(seconds)
+        return len(pauses) == 4  # something happened during the fourth pause
+
+    result = poll(lambda: next(answers), timeout=60, max_delay=0.5, first_delay=0.1, pause=pause)
+    assert result == "ready"
+    assert pauses == [0.1, 0.2, 0.4, 0.5, 0.02, 0.04]

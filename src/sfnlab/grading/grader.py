@@ -296,14 +296,14 @@ def deploy_solution(attempt: Attempt, workflow: Workflow) -> Context:
             review_heartbeat=None,
             function_timeout=FUNCTION_TIMEOUT,
             inbox_url_for=lambda step: attempt.mailbox.address(step.key),
+            validated=True,  # by `check_definition`, just before
         )
     except DefinitionError as e:  # checked already; the same problem, seen by deploy
         raise LearnerFault(str(e)) from None
     except KitError as e:
         raise KitFault(f"deploying the solution failed: {e}") from e
     context.machine_arn = deployment.state_machine_arn
-    iam = client("iam", attempt.settings)
-    context.states_role = iam.get_role(RoleName=role_name(attempt.prefix, "states"))["Role"]["Arn"]
+    context.states_role = deployment.state_machine_role
     return context
 
 

@@ -8,6 +8,9 @@
 
 Every run has data of its own (`contract.random_run`), every wait is bounded by the
 solution's time limit, and a Lambda service failure is the kit's fault, not the learner's.
+Each wait looks again as soon as the step that comes last before what it waits for
+has sent its message (Notify Reviewers before the review, Notify Ops before the end),
+and otherwise backs off: an execution is asked about a few times, not every few ms.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -34,8 +37,12 @@ from sfnlab.solve_issue import APPROVE, STEPS, Step
 
 EXECUTION_WAIT = 20.0  # seconds a run may take to reach the review, or its end
 ANSWER_WAIT = 3.0  # seconds for a decision to show once the approve Lambda returned
+FIRST_LOOK = 0.1  # seconds before a run is looked at again, when no message comes
+MAX_DELAY = 0.5  # ... and at most, as the pauses grow
 OWN_STEPS_MACHINE = "SolveIssueStepByStep"
 NOTIFY_REVIEWERS = next(step for step in STEPS if step.key == "NotifyReviewers")
+NOTIFY_OPS = next(step for step in STEPS if step.key == "NotifyOps")
+T = TypeVar("T")
 
 
 class OutOfTime(Exception):
@@ -106,24 +113,65 @@ def history(context: Context, arn: str) -> Run:
     return run
 
 
-def wait_for(context: Context, arn: str, done: Callable[[Run], bool], limit: float) -> Run:
+def watch(context: Context, check: Callable[[], T], limit: float, herald: Step) -> T:
+    """`check` until it is true, within `limit` seconds and the solution's time: again
+    soon after `herald`'s Lambda sends a message, else at growing intervals."""
+    seen = context.mailbox.mark()
+
+    def pause(seconds: float) -> bool:
+        nonlocal seen
+        newest = context.mailbox.wait(herald.key, seen, seconds)
+        woken, seen = newest > seen, newest
+        return woken
+
+    return poll(
+        check,
+        context.remaining(limit),
+        max_delay=MAX_DELAY,
+        first_delay=FIRST_LOOK,
+        pause=pause,
+    )
+
+
+def wait_for_review(context: Context, arn: str) -> Run:
+    """The run once it waits for a task token or has ended, as its history tells."""
     seen: list[Run] = []
 
     def check() -> bool:
         seen[:] = [history(context, arn)]
-        return seen[0].ended or done(seen[0])
+        return seen[0].ended or seen[0].waiting_call() is not None
 
-    poll(check, context.remaining(limit), max_delay=0.2)
+    watch(context, check, EXECUTION_WAIT, NOTIFY_REVIEWERS)
     return seen[0]
 
 
 def wait_for_end(context: Context, arn: str) -> Run:
-    poll(
-        lambda: context.sfn.describe_execution(executionArn=arn)["status"] != "RUNNING",
-        context.remaining(),
-        max_delay=0.2,
-    )
+    watch(context, lambda: status(context, arn) != "RUNNING", EXECUTION_WAIT, NOTIFY_OPS)
     return history(context, arn)
+
+
+def wait_after_decision(context: Context, arn: str) -> Run:
+    """The run once it ended; or, if the review still waits ANSWER_WAIT seconds after the
+    decision was sent, as it is then (the decision never reached Step Functions)."""
+    sent = time.monotonic()
+    answered = False
+
+    def check() -> bool:
+        nonlocal answered
+        if status(context, arn) != "RUNNING":
+            return True
+        if not answered and time.monotonic() - sent >= ANSWER_WAIT:
+            if history(context, arn).waiting_call() is not None:
+                return True
+            answered = True
+        return False
+
+    watch(context, check, EXECUTION_WAIT, NOTIFY_OPS)
+    return history(context, arn)
+
+
+def status(context: Context, arn: str) -> str:
+    return context.sfn.describe_execution(executionArn=arn)["status"]
 
 
 def start(context: Context, machine_arn: str, payload: Any, label: str) -> str:
@@ -157,14 +205,12 @@ def end_to_end(context: Context, approve: bool) -> Outcome:
     mark = context.mailbox.mark()
     arn = start(context, context.machine_arn, outcome.data.start_event, label.split()[1])
     try:
-        run = wait_for(context, arn, lambda r: r.waiting_call() is not None, EXECUTION_WAIT)
+        run = wait_for_review(context, arn)
         outcome.reached_review, outcome.token = review_token(context, run)
         if outcome.token:
-            invoke_approve(context, outcome, approve)
             # SendTaskSuccess/Failure happen inside the invoke: a decision shows at once.
-            run = wait_for(context, arn, lambda r: r.waiting_call() is None, ANSWER_WAIT)
-            if run.waiting_call() is None and not run.ended:
-                run = wait_for_end(context, arn)
+            invoke_approve(context, outcome, approve)
+            run = wait_after_decision(context, arn)
         outcome.run = run
     finally:
         collect(context, outcome, mark)
@@ -207,7 +253,7 @@ def steps_on_their_own(context: Context) -> Outcome:
     mark = context.mailbox.mark()
     arn = start(context, machine_arn, outcome.inputs["CreateCode"], "steps")
     try:
-        run = wait_for(context, arn, lambda r: r.waiting_call() is not None, EXECUTION_WAIT)
+        run = wait_for_review(context, arn)
         outcome.reached_review, outcome.token = review_token(context, run)
         if outcome.token:
             decision = {"approved": True, "reviewer": outcome.data.reviewer}
