@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 
 from localstack_process_executor.bootstrap import LOG_FILE as RUNTIME_LOG_VARIABLE
-from sfnlab import background
+from sfnlab import background, service_catalog
 from sfnlab.background import ServiceRecord
 from sfnlab.config import Settings
 from sfnlab.endpoint import NotLocalStack, accepts_connections, probe
@@ -69,6 +69,7 @@ def start(
     `extra_environment` adds settings of its own (the grader's sandbox, say)."""
     for folder in ("filesystem", "tmp", "cache"):
         (settings.state_dir / folder).mkdir(parents=True, exist_ok=True)
+    service_catalog.link(settings, python)
     process, record = background.start(
         "LocalStack",
         [str(python), "-m", "localstack.runtime.main"],

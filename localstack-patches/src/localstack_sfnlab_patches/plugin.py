@@ -32,6 +32,7 @@ PATCHES: tuple[str, ...] = (
     "send_task_length_limits",
     "jsonpath_parse_cache",
     "iam_managed_policies_once",
+    "definition_parse_cache",
 )
 # Patches whose own modules import Step Functions' internals: imported and applied only
 # once LocalStack loads Step Functions (on its first request), so no start-up pays for them.
