@@ -33,6 +33,7 @@ PATCHES: tuple[str, ...] = (
     "jsonpath_parse_cache",
     "iam_managed_policies_once",
     "definition_parse_cache",
+    "assumed_roles_reused",
 )
 # Patches whose own modules import Step Functions' internals: imported and applied only
 # once LocalStack loads Step Functions (on its first request), so no start-up pays for them.
