@@ -3,11 +3,11 @@
 For each solution: a random account nobody used (checked empty first), the definition
 checked as AWS would, the solution deployed with an unguessable inbox address per Lambda,
 the approve run, the reject run and the steps on their own (`scenarios.py`), one check per
-requirement (`checks.py`), and everything removed again (checked). Nothing a solution does
-stops the class: whatever goes wrong marks that solution's unjudged requirements "not
-checked: <why>". A fault of the kit (LocalStack, the executor, the grader) is retried once
-in a new account, and if it persists the solution is reported "could not grade (kit
-error)", never charged to the learner.
+requirement (`checks.py`), and everything removed again (checked; for a class, while the
+next solution is graded). Nothing a solution does stops the class: whatever goes wrong
+marks that solution's unjudged requirements "not checked: <why>". A fault of the kit
+(LocalStack, the executor, the grader) is retried once in a new account, and if it
+persists the solution is reported "could not grade (kit error)", never charged to the learner.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -94,7 +94,7 @@ class Attempt:
     prefix: str = DEFAULT_PREFIX
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     grader_failed: str | None = None
-    clean_up_problem: str | None = None
+    cleaned: Future | None = None  # the clean-up: what could not be removed, if anything
 
     def fill(self, make: Callable[[str], Verdict]) -> None:
         """Every requirement not judged yet gets `make(id)`."""
@@ -116,18 +116,30 @@ def grade(
     """
     settings = settings or load_settings()
     names = display_names(folders)
-    with mailboxes(settings) as new_mailbox:
+    jobs = max(1, jobs)
+    # A solution's clean-up runs beside the next solution's grading; leaving this block
+    # waits for every clean-up, so every report is complete when they are returned.
+    with (
+        mailboxes(settings) as new_mailbox,
+        ThreadPoolExecutor(jobs, thread_name_prefix="grading-clean-up") as clean_ups,
+    ):
 
         def one(index: int) -> SolutionReport:
-            report = grade_solution(
-                folders[index], settings, time_limit=time_limit, new_mailbox=new_mailbox
-            )
-            report.solution = names[index]
-            if on_done:
-                on_done(report)
-            return report
+            def done(report: SolutionReport) -> None:
+                report.solution = names[index]
+                if on_done:
+                    on_done(report)
 
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return grade_solution(
+                folders[index],
+                settings,
+                time_limit=time_limit,
+                new_mailbox=new_mailbox,
+                clean_ups=clean_ups,
+                on_done=done,
+            )
+
+        with ThreadPoolExecutor(jobs, thread_name_prefix="grading") as pool:
             return list(pool.map(one, range(len(folders))))
 
 
@@ -168,18 +180,33 @@ def grade_solution(
     *,
     time_limit: float = DEFAULT_TIME_LIMIT,
     new_mailbox: Callable[[], Mailbox] | None = None,
+    clean_ups: Executor | None = None,
+    on_done: Callable[[SolutionReport], None] | None = None,
 ) -> SolutionReport:
-    """Grade one solution folder, however broken; never raises for the solution's faults."""
+    """Grade one solution folder, however broken; never raises for the solution's faults.
+
+    With `clean_ups`, the solution is removed from LocalStack by that executor and the
+    report returned at once; `report.clean_up` is known, and `on_done(report)` called,
+    when that is done. Without, both happen before this returns.
+    """
     settings = settings or load_settings()
     if new_mailbox is None:
         with mailboxes(settings) as own_mailbox:
-            return grade_solution(folder, settings, time_limit=time_limit, new_mailbox=own_mailbox)
+            return grade_solution(
+                folder,
+                settings,
+                time_limit=time_limit,
+                new_mailbox=own_mailbox,
+                clean_ups=clean_ups,
+                on_done=on_done,
+            )
     started = time.monotonic()
     report = SolutionReport(folder.resolve().name, str(folder), [])
+    cleaned: Future | None = None
     for attempt_number in range(1, ATTEMPTS + 1):
         report.attempts = attempt_number
         try:
-            attempt = run_attempt(folder, settings, time_limit, new_mailbox)
+            attempt = run_attempt(folder, settings, time_limit, new_mailbox, clean_ups)
         except Exception as e:  # the kit's fault, whatever it is: try again, then say so
             report.kit_error = f"could not grade (kit error): {faults.describe(e)}"
             excerpt = faults.log_excerpt(settings.log_file if settings.log_file.exists() else None)
@@ -188,7 +215,7 @@ def grade_solution(
             continue
         report.verdicts = [attempt.verdicts[r.id] for r in REQUIREMENTS]
         report.account = attempt.settings.account_id
-        report.clean_up = attempt.clean_up_problem
+        cleaned = attempt.cleaned
         report.kit_error = (
             f"could not grade (kit error): the grader failed: {attempt.grader_failed}"
             if attempt.grader_failed
@@ -198,7 +225,21 @@ def grade_solution(
     else:
         reason = (report.kit_error or "").split("\n", 1)[0]
         report.verdicts = [not_checked(r, reason) for r in REQUIREMENTS]
-    report.seconds = time.monotonic() - started
+
+    def finish(clean_up: Future | None = None) -> None:
+        if clean_up is not None:
+            try:
+                report.clean_up = clean_up.result()
+            except Exception as e:  # the kit's: reported, the account is never used again
+                report.clean_up = f"clean-up failed: {faults.describe(e)}"
+        report.seconds = time.monotonic() - started
+        if on_done:
+            on_done(report)
+
+    if cleaned is None:
+        finish()
+    else:
+        cleaned.add_done_callback(finish)  # at once when it is done already
     return report
 
 
@@ -207,8 +248,10 @@ def run_attempt(
     base: Settings,
     time_limit: float,
     new_mailbox: Callable[[], Mailbox],
+    clean_ups: Executor | None = None,
 ) -> Attempt:
-    """One try; raises for the kit's faults, after cleaning up."""
+    """One try; raises for the kit's faults. Its clean-up is started (in `clean_ups`, or
+    done here) in any case."""
     started = time.monotonic()
     settings = replace(base, account_id=fresh_account(base))
     mailbox = new_mailbox()
@@ -217,7 +260,11 @@ def run_attempt(
         judge(attempt, time_limit)
     finally:
         mailbox.close()
-        attempt.clean_up_problem = clean_up(settings, attempt.prefix)
+        if clean_ups is None:
+            attempt.cleaned = Future()
+            attempt.cleaned.set_result(clean_up(settings, attempt.prefix))
+        else:
+            attempt.cleaned = clean_ups.submit(clean_up, settings, attempt.prefix)
     return attempt
 
 

@@ -38,7 +38,8 @@ from sfnlab.solve_issue import APPROVE, STEPS, Step
 EXECUTION_WAIT = 20.0  # seconds a run may take to reach the review, or its end
 ANSWER_WAIT = 3.0  # seconds for a decision to show once the approve Lambda returned
 FIRST_LOOK = 0.1  # seconds before a run is looked at again, when no message comes
-MAX_DELAY = 0.5  # ... and at most, as the pauses grow
+MAX_DELAY = 1.0  # ... and at most, as the pauses grow
+RETURN_GRACE = 0.05  # seconds a step's Lambda takes to return after sending its message
 OWN_STEPS_MACHINE = "SolveIssueStepByStep"
 NOTIFY_REVIEWERS = next(step for step in STEPS if step.key == "NotifyReviewers")
 NOTIFY_OPS = next(step for step in STEPS if step.key == "NotifyOps")
@@ -122,6 +123,8 @@ def watch(context: Context, check: Callable[[], T], limit: float, herald: Step) 
         nonlocal seen
         newest = context.mailbox.wait(herald.key, seen, seconds)
         woken, seen = newest > seen, newest
+        if woken:  # its Lambda returns, and Step Functions records it, just after
+            time.sleep(RETURN_GRACE)
         return woken
 
     return poll(
