@@ -279,7 +279,7 @@ def ensure_state_machine(
     *,
     validated: bool = False,
 ) -> tuple[str, Change]:
-    text = json.dumps(definition, indent=2)
+    text = definition_text(definition)
     if not validated:
         validate(sfn, text, source)
     existing = next(
@@ -300,6 +300,12 @@ def ensure_state_machine(
         return arn, Change("state machine", name, "unchanged")
     sfn.update_state_machine(stateMachineArn=arn, definition=text, roleArn=role)
     return arn, Change("state machine", name, "updated")
+
+
+def definition_text(definition: Any) -> str:
+    """A definition as deploy sends it to Step Functions (validate that same text, and
+    LocalStack parses it once: the kit's patches keep each text's parse)."""
+    return json.dumps(definition, indent=2)
 
 
 def validate(sfn: Any, text: str, source: str = str(DEFINITION_FILE)) -> None:

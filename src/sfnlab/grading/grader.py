@@ -13,7 +13,6 @@ persists the solution is reported "could not grade (kit error)", never charged t
 from __future__ import annotations
 
 import contextlib
-import json
 import secrets
 import threading
 import time
@@ -26,7 +25,7 @@ from sfnlab import embedded
 from sfnlab.aws import client
 from sfnlab.config import Settings, load_settings
 from sfnlab.definition import DefinitionError, load_template, render
-from sfnlab.deploy import deploy, lambda_inbox_url, validate
+from sfnlab.deploy import definition_text, deploy, lambda_inbox_url, validate
 from sfnlab.errors import KitError
 from sfnlab.grading import faults
 from sfnlab.grading.checks import CHECKS, Evidence, Verdict, met, not_checked, not_met
@@ -319,7 +318,7 @@ def check_definition(attempt: Attempt) -> Workflow | None:
         }
         values.update(ReviewTimeoutSeconds=REVIEW_TIMEOUT, ReviewHeartbeatSeconds=None)
         definition = render(template, values, str(DEFINITION_FILE))
-        validate(client("stepfunctions", settings), json.dumps(definition))
+        validate(client("stepfunctions", settings), definition_text(definition))
     except DefinitionError as e:
         attempt.verdicts[DEFINITION_VALID.id] = not_met(DEFINITION_VALID, str(e))
         return None
