@@ -33,9 +33,9 @@ PARSING_MODULES = (
 )
 
 
-def cached(parse: Callable[..., Any]) -> Callable[..., Any]:
+def cached(parse: Callable[..., Any], size: int = MAX_EXPRESSIONS) -> Callable[..., Any]:
     """`parse` with its results kept per expression text (thread-safe, bounded, LRU)."""
-    remembered = functools.lru_cache(maxsize=MAX_EXPRESSIONS)(parse)
+    remembered = functools.lru_cache(maxsize=size)(parse)
 
     @functools.wraps(parse)
     def parse_once(path: Any, *args: Any, **kwargs: Any) -> Any:

@@ -8,6 +8,8 @@ then decide, stop, time out or heartbeat with it.
 from __future__ import annotations
 
 import json
+import subprocess
+import textwrap
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,7 +18,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from sfnlab.config import load_settings
 from sfnlab.functions import wait_until_ready
+from sfnlab.runtime_env import ensure_runtime_env
 from tests.helpers import wait_for, zip_files
 
 ROLE = "arn:aws:iam::000000000000:role/sfnlab-test-states"
@@ -144,3 +148,17 @@ def refusal(call: Callable[..., Any], **arguments: Any) -> tuple[str, str] | Non
     except ClientError as error:
         return error.response["Error"]["Code"], error.response["Error"]["Message"]
     return None
+
+
+def in_localstack(script: str, timeout: float = 120) -> Any:
+    """Run `script` on the embedded LocalStack's own Python (LocalStack and the patches
+    importable, nothing started); what it prints last, read as JSON."""
+    python = ensure_runtime_env(load_settings())
+    result = subprocess.run(
+        [str(python), "-c", textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
