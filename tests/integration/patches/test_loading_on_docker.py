@@ -39,6 +39,7 @@ DRIVER = textwrap.dedent(
     scripts = InitScriptManager(script_root=sys.argv[1]).run_stage(Stage.START)
     importlib.import_module("localstack.services.stepfunctions.provider")
     importlib.import_module("localstack.runtime.server.twisted")
+    importlib.import_module("localstack.services.iam.provider")
     patched = sorted({f"{getattr(p.obj, '__name__', '')}.{p.name}" for p in Patch.applied_patches})
     print(json.dumps({"scripts": [s.state.name for s in scripts], "patched": patched}))
     """
@@ -84,4 +85,9 @@ def test_the_start_script_applies_every_patch_from_the_mounted_folder(lambda_int
         "CallbackEndpoint.setup_heartbeat_endpoint",
         "StepFunctionsProvider._validate_definition",
         "StepFunctionsProvider.send_task_failure",
+        "localstack.services.stepfunctions.asl.utils.json_path.parse",
+        "localstack.services.stepfunctions.asl.component.common.path.result_path.parse",
+        "IAMBackend._init_aws_policies",
+        "AmazonStateLanguageParser.parse",
+        "ClientFactory.with_assumed_role",
     } <= set(report["patched"])
