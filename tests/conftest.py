@@ -40,6 +40,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`tests/grading` last: it then finds the reference already graded with the class
+    (see `tests/graded_this_session.py`) instead of grading it again."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/grading/"))
+
+
 @pytest.fixture(scope="session")
 def lambda_interpreter() -> Interpreter:
     """The interpreter of the embedded LocalStack (its virtualenv is made on first use).

@@ -2,9 +2,10 @@
 
 Each solution is graded once, on a sandboxed grading LocalStack of its own (as `sfnlab
 grade` does); every requirement is then a test whose failure message is the learner's
-feedback. Without bubblewrap, the kit's own solution is skipped and a learner's refused.
-`--junitxml` gives the CI or LMS report; the summary at the end gives each solution's
-points.
+feedback. In the kit's own test suite, the reference comes graded with the grader's test
+class (`tests/graded_this_session.py`), not a second time. Without bubblewrap, the kit's
+own solution is skipped and a learner's refused. `--junitxml` gives the CI or LMS
+report; the summary at the end gives each solution's points.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from localstack_process_executor.sandbox import find_bwrap
 from sfnlab.config import PROJECT_ROOT
 from sfnlab.grading import REQUIREMENTS, SolutionReport, grade
 from sfnlab.grading.stack import INSTALL_HINT, grading_stack
+from tests import graded_this_session
 
 
 def solutions(config: pytest.Config) -> list[Path]:
@@ -42,8 +44,11 @@ def graded(request: pytest.FixtureRequest) -> dict[Path, SolutionReport]:
         if request.config.getoption("solution"):
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    with grading_stack() as settings:
-        reports = grade(folders, settings)
+    to_grade = [folder for folder in folders if graded_this_session.recall(folder) is None]
+    if to_grade:
+        with grading_stack() as settings:
+            graded_this_session.remember(to_grade, grade(to_grade, settings))
+    reports = [graded_this_session.recall(folder) for folder in folders]
     request.config.stash[GRADED] = reports
     return dict(zip(folders, reports, strict=True))
 

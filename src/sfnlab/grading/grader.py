@@ -93,7 +93,7 @@ class Attempt:
     prefix: str = DEFAULT_PREFIX
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     grader_failed: str | None = None
-    cleaned: Future | None = None  # the clean-up: what could not be removed, if anything
+    cleaned: Future | None = None  # the clean-up: what could not be removed, and its seconds
 
     def fill(self, make: Callable[[str], Verdict]) -> None:
         """Every requirement not judged yet gets `make(id)`."""
@@ -225,13 +225,17 @@ def grade_solution(
         reason = (report.kit_error or "").split("\n", 1)[0]
         report.verdicts = [not_checked(r, reason) for r in REQUIREMENTS]
 
+    judged = time.monotonic() - started
+
     def finish(clean_up: Future | None = None) -> None:
+        # The solution's own time: grading it, then removing it (not waiting for a turn).
+        report.seconds = judged
         if clean_up is not None:
             try:
-                report.clean_up = clean_up.result()
+                report.clean_up, seconds = clean_up.result()
+                report.seconds += seconds
             except Exception as e:  # the kit's: reported, the account is never used again
                 report.clean_up = f"clean-up failed: {faults.describe(e)}"
-        report.seconds = time.monotonic() - started
         if on_done:
             on_done(report)
 
@@ -261,10 +265,16 @@ def run_attempt(
         mailbox.close()
         if clean_ups is None:
             attempt.cleaned = Future()
-            attempt.cleaned.set_result(clean_up(settings, attempt.prefix))
+            attempt.cleaned.set_result(timed_clean_up(settings, attempt.prefix))
         else:
-            attempt.cleaned = clean_ups.submit(clean_up, settings, attempt.prefix)
+            attempt.cleaned = clean_ups.submit(timed_clean_up, settings, attempt.prefix)
     return attempt
+
+
+def timed_clean_up(settings: Settings, prefix: str) -> tuple[str | None, float]:
+    started = time.monotonic()
+    problem = clean_up(settings, prefix)
+    return problem, time.monotonic() - started
 
 
 def judge(attempt: Attempt, time_limit: float) -> None:

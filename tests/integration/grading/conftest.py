@@ -1,23 +1,39 @@
-"""One sandboxed grading LocalStack for the grader's tests, and the class graded once on it."""
+"""One sandboxed grading LocalStack for the grader's tests, and the class graded once on it.
+
+The class is every submission, the starter and the reference, plus three cases the
+grader's own failures need (graded in the same batch, so nothing is graded twice): a
+kit fault on one correct submission's first deploy (retried in a new account), a crash
+of one check on a copy of the reference, and a copy of `never-returns` with a time
+limit of 15 s.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 import pytest
+from botocore.exceptions import ClientError
 
 from localstack_process_executor.sandbox import find_bwrap
 from sfnlab.config import PROJECT_ROOT, Settings
 from sfnlab.grading import SolutionReport, grade
+from sfnlab.grading import grader as grader_module
 from sfnlab.grading.stack import INSTALL_HINT, grading_stack
+from tests import graded_this_session
 from tests.integration.grading.submissions import CLASSMATE, assemble, load_all
 
 SECRET = "aws_secret_access_key = sfnlab-test-" + hashlib.sha1(b"secret").hexdigest()
 LEFT_BEHIND = ("234.5", "345.5")  # what the hostile submissions' processes sleep for
+RETRIED = "renamed-states"  # its first deploy meets a fault of the kit
+CRASHED = "grader-crash"  # the reference, with the merge check crashing
+SHORT = "short-time-limit"  # never-returns, with a time limit of 15 s
+SHORT_LIMIT = 15.0
+CRASHING_CHECK = 3  # the merge check
 
 
 @dataclass
@@ -27,6 +43,7 @@ class GradedClass:
     home: Path
     seconds: float
     digests_before: dict[Path, str] = field(default_factory=dict)
+    deploys: dict[str, list[str]] = field(default_factory=dict)  # folder -> accounts
 
 
 def digest(path: Path) -> str:
@@ -40,6 +57,16 @@ def left_behind() -> list[str]:
         if len(cmdline) == 2 and cmdline[0] == "sleep" and cmdline[1] in LEFT_BEHIND:
             found.append(f"{process.pid}: {' '.join(cmdline)}")
     return found
+
+
+def server_error() -> ClientError:
+    return ClientError(
+        {
+            "Error": {"Code": "InternalError", "Message": "Error while creating lambda: [Errno 9]"},
+            "ResponseMetadata": {"HTTPStatusCode": 500},
+        },
+        "CreateFunction",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -59,30 +86,86 @@ def grading_localstack(fake_home: Path):
         yield settings
 
 
+class Faults:
+    """The grader's failures, each for one folder of the class (the others run as usual)."""
+
+    def __init__(self) -> None:
+        self.deploys: dict[str, list[str]] = {}
+        self._judging = threading.local()  # each solution is judged in a thread of its own
+        self._lock = threading.Lock()
+        self.real_deploy = grader_module.deploy
+        self.real_run_attempt = grader_module.run_attempt
+        self.real_judge = grader_module.judge
+        self.real_check = grader_module.CHECKS[CRASHING_CHECK]
+
+    def deploy(self, settings: Settings, *, source: Path, **kwargs):
+        with self._lock:
+            accounts = self.deploys.setdefault(source.name, [])
+            accounts.append(settings.account_id)
+            first = len(accounts) == 1
+        if source.name == RETRIED and first:
+            raise server_error()
+        return self.real_deploy(settings, source=source, **kwargs)
+
+    def run_attempt(self, folder: Path, base: Settings, time_limit: float, *args):
+        limit = SHORT_LIMIT if folder.name == SHORT else time_limit
+        return self.real_run_attempt(folder, base, limit, *args)
+
+    def judge(self, attempt, time_limit: float) -> None:
+        self._judging.folder = attempt.folder.name
+        return self.real_judge(attempt, time_limit)
+
+    def check(self, evidence):
+        if getattr(self._judging, "folder", None) == CRASHED:
+            raise KeyError("a bug of the grader")
+        return self.real_check(evidence)
+
+    def patch(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        checks = list(grader_module.CHECKS)
+        checks[CRASHING_CHECK] = self.check
+        monkeypatch.setattr(grader_module, "CHECKS", checks)
+        monkeypatch.setattr(grader_module, "deploy", self.deploy)
+        monkeypatch.setattr(grader_module, "run_attempt", self.run_attempt)
+        monkeypatch.setattr(grader_module, "judge", self.judge)
+
+
 @pytest.fixture(scope="session")
 def graded_class(
     grading_localstack: Settings, tmp_path_factory: pytest.TempPathFactory, fake_home: Path
 ) -> GradedClass:
-    """Every submission, the starter and the reference, graded in one batch (4 at a time)."""
+    """Every submission, the starter, the reference and the three cases of the grader's
+    own failures, graded in one batch (4 at a time)."""
     root = tmp_path_factory.mktemp("class")
     placeholders = {
         "@@HOME@@": str(fake_home),
         "@@CLASSMATE@@": str(root / CLASSMATE),
         "@@KIT@@": str(PROJECT_ROOT),
     }
-    folders = {s.name: assemble(s, root, placeholders) for s in load_all()}
+    submissions = {s.name: s for s in load_all()}
+    folders = {name: assemble(s, root, placeholders) for name, s in submissions.items()}
     folders["starter"] = PROJECT_ROOT / "starter"
     folders[PROJECT_ROOT.name] = PROJECT_ROOT
+    folders[CRASHED] = assemble(None, root, placeholders, name=CRASHED)
+    folders[SHORT] = assemble(submissions["never-returns"], root, placeholders, name=SHORT)
     watched = [
         folders[CLASSMATE] / "lambdas" / "merge_to_master.py",
         PROJECT_ROOT / "LICENSE",
         fake_home / ".aws" / "credentials",
     ]
     before = {path: digest(path) for path in watched}
+    faults = Faults()
     started = time.monotonic()
-    reports = grade(list(folders.values()), grading_localstack, jobs=4)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        faults.patch(monkeypatch)
+        reports = grade(list(folders.values()), grading_localstack, jobs=4)
     seconds = time.monotonic() - started
     print(f"graded {len(folders)} solutions in {seconds:.1f} s")
+    graded_this_session.remember([PROJECT_ROOT], [reports[list(folders).index(PROJECT_ROOT.name)]])
     return GradedClass(
-        {report.solution: report for report in reports}, folders, fake_home, seconds, before
+        {report.solution: report for report in reports},
+        folders,
+        fake_home,
+        seconds,
+        before,
+        faults.deploys,
     )

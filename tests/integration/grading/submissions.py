@@ -49,11 +49,19 @@ def load_all() -> list[Submission]:
     return found
 
 
-def assemble(submission: Submission, root: Path, placeholders: dict[str, str]) -> Path:
-    """The learner's folder: the kit's solution with the submission's changes."""
-    folder = root / submission.name
+def assemble(
+    submission: Submission | None,
+    root: Path,
+    placeholders: dict[str, str],
+    name: str | None = None,
+) -> Path:
+    """The learner's folder (`root/<name>`, the submission's name by default): the kit's
+    solution with the submission's changes (none: the kit's solution as it is)."""
+    folder = root / (name or submission.name)
     shutil.copytree(PROJECT_ROOT / "definitions", folder / "definitions")
     shutil.copytree(PROJECT_ROOT / "lambdas", folder / "lambdas")
+    if submission is None:
+        return folder
     for path in submission.source.rglob("*"):
         if path.is_file() and path.name != "expected.json":
             target = folder / path.relative_to(submission.source)

@@ -1,14 +1,13 @@
-"""The grader on the reference, the starter and 38 submissions: correct, wrong and hostile."""
+"""The grader on the reference, the starter and 38 submissions: correct, wrong and hostile;
+and the grader's own failures (a fault of the kit, a crash, a time limit), in the same batch."""
 
 from __future__ import annotations
 
 import json
-import time
 import xml.etree.ElementTree as ElementTree
 from dataclasses import replace
 
 import pytest
-from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
 from sfnlab.aws import client
@@ -17,7 +16,16 @@ from sfnlab.config import PROJECT_ROOT
 from sfnlab.grading import REQUIREMENTS, grade_solution
 from sfnlab.grading import grader as grader_module
 from sfnlab.grading.reports import junit_xml, summary_csv, summary_markdown, write_reports
-from tests.integration.grading.conftest import SECRET, digest, left_behind
+from tests.integration.grading.conftest import (
+    CRASHED,
+    RETRIED,
+    SECRET,
+    SHORT,
+    SHORT_LIMIT,
+    digest,
+    left_behind,
+    server_error,
+)
 from tests.integration.grading.submissions import CLASSMATE, assemble, load_all
 
 SUBMISSIONS = load_all()
@@ -84,38 +92,18 @@ def test_every_solution_ran_in_an_account_of_its_own_left_empty(graded_class, gr
     assert client("stepfunctions", reference).list_state_machines()["stateMachines"] == []
 
 
-def test_a_solution_gets_its_time_limit_from_deploy_to_clean_up(graded_class, grading_localstack):
-    slow = graded_class.folders["never-returns"]
-    started = time.monotonic()
-    report = grade_solution(slow, grading_localstack, time_limit=15)
-    assert time.monotonic() - started < 15 + 5
+def test_a_solution_gets_its_time_limit_from_deploy_to_clean_up(graded_class):
+    report = graded_class.reports[SHORT]  # never-returns, with a limit of 15 s
+    assert report.seconds < SHORT_LIMIT + 5  # from its start to the end of its clean-up
     assert "time limit of 15 s" in report.verdict("reject_fails").feedback
-    assert report.verdict("definition_valid").passed
+    assert report.verdict("definition_valid").passed and report.clean_up is None
 
 
-def server_error() -> ClientError:
-    return ClientError(
-        {
-            "Error": {"Code": "InternalError", "Message": "Error while creating lambda: [Errno 9]"},
-            "ResponseMetadata": {"HTTPStatusCode": 500},
-        },
-        "CreateFunction",
-    )
-
-
-def test_a_kit_fault_is_retried_once_in_a_fresh_account(grading_localstack, monkeypatch):
-    real_deploy, calls = grader_module.deploy, []
-
-    def flaky(*args, **kwargs):
-        calls.append(args[0].account_id)
-        if len(calls) == 1:
-            raise server_error()
-        return real_deploy(*args, **kwargs)
-
-    monkeypatch.setattr(grader_module, "deploy", flaky)
-    report = grade_solution(PROJECT_ROOT, grading_localstack)
+def test_a_kit_fault_is_retried_once_in_a_fresh_account(graded_class):
+    report = graded_class.reports[RETRIED]  # its first deploy met the fault
     assert report.graded and report.score == 100 and report.attempts == 2
-    assert len(set(calls)) == 2  # the second try ran in another account
+    first, second = graded_class.deploys[RETRIED]
+    assert first != second == report.account  # the second try ran in another account
 
 
 def test_a_persistent_kit_fault_is_reported_as_the_kits_never_the_learners(
@@ -133,19 +121,12 @@ def test_a_persistent_kit_fault_is_reported_as_the_kits_never_the_learners(
         assert not verdict.checked and "could not grade (kit error)" in verdict.feedback
 
 
-def test_a_crash_inside_the_grader_marks_only_what_it_could_not_check(
-    grading_localstack, monkeypatch
-):
-    def crash(evidence):
-        raise KeyError("a bug of the grader")
-
-    checks = list(grader_module.CHECKS)
-    checks[3] = crash  # the merge check
-    monkeypatch.setattr(grader_module, "CHECKS", checks)
-    report = grade_solution(PROJECT_ROOT, grading_localstack)
+def test_a_crash_inside_the_grader_marks_only_what_it_could_not_check(graded_class):
+    report = graded_class.reports[CRASHED]  # the reference, its merge check crashing
     merge = report.verdict("merge_uses_branch")
     assert not merge.checked and "a bug of the grader" in merge.feedback
     assert report.score == 90 and not report.graded
+    assert report.kit_error.startswith("could not grade (kit error): the grader failed")
 
 
 def test_reports_have_a_row_per_learner_and_unique_file_names(graded_class, tmp_path):
