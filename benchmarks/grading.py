@@ -4,20 +4,26 @@ The class is drawn from the submissions the grader is tested on (correct, wrong 
 hostile ones, in turn), graded on a sandboxed LocalStack of its own exactly as
 `sfnlab grade` does. Besides the wall time it prints the CPU time each solution costs
 (LocalStack, the Lambdas' processes, the grader): on a busy shared machine the wall time
-says little, the CPU time says what a quiet 2-core machine would need.
+says little, the CPU time says what a quiet 2-core machine would need. It also checks
+that every solution was graded exactly as its test expects: speed bought with wrong
+verdicts would show there.
 
-    .sfnlab/venv/bin/python benchmarks/grading.py [--class-size 30] [--jobs 4]
+    .sfnlab/venv/bin/python benchmarks/grading.py [--class-size 30] [--jobs 4] [--runs 3]
+
+With `--runs N` it grades N classes one after another, each on a LocalStack of its own,
+and prints the median with the range.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import threading
 import time
-from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +41,10 @@ TARGET_SECONDS = 45.0
 CORES = 2
 
 
-def the_class(root: Path, size: int) -> list[Path]:
+def the_class(root: Path, size: int) -> tuple[list[Path], list[frozenset[str]]]:
+    """`size` learners' folders, the submissions in turn; and what each must fail."""
     submissions = load_all()
-    folders = []
+    folders, expected = [], []
     for number in range(size):
         submission = submissions[number % len(submissions)]
         holders = {
@@ -46,7 +53,8 @@ def the_class(root: Path, size: int) -> list[Path]:
             "@@KIT@@": str(root),
         }
         folders.append(assemble(submission, root / f"learner-{number:02d}", holders))
-    return folders
+        expected.append(submission.fails)
+    return folders, expected
 
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -124,41 +132,81 @@ def own(times: Any) -> float:
     return times.user + times.system
 
 
+@dataclass
+class Measured:
+    seconds: float  # wall time of the class
+    cpu: CpuMeter
+    as_expected: int  # solutions whose failed requirements are exactly the expected ones
+    solution_seconds: float  # median time of one solution, grading and clean-up
+    load: float
+
+    def per_solution(self, size: int) -> dict[str, float]:
+        return {
+            "LocalStack": self.cpu.localstack_seconds / size,
+            "Lambda processes (sandboxed)": self.cpu.lambda_seconds / size,
+            "the grader": self.cpu.grader_seconds / size,
+        }
+
+
+def measure(size: int, jobs: int) -> Measured:
+    """Grade a class on a grading LocalStack of its own, as `sfnlab grade` does."""
+    with tempfile.TemporaryDirectory() as workdir, grading_stack() as settings:
+        folders, expected = the_class(Path(workdir), size)
+        pid = embedded.running_embedded(settings).pid
+        with CpuMeter(pid) as cpu:
+            started = time.monotonic()
+            reports = grade(folders, settings, jobs=jobs)
+            seconds = time.monotonic() - started
+    as_expected = sum(
+        report.graded and report.failed == fails
+        for report, fails in zip(reports, expected, strict=True)
+    )
+    solution_seconds = statistics.median(report.seconds for report in reports)
+    return Measured(seconds, cpu, as_expected, solution_seconds, psutil.getloadavg()[0])
+
+
+def spread(values: list[float], unit: str = "s") -> str:
+    if len(values) == 1:
+        return f"{values[0]:.2f} {unit}"
+    return f"{statistics.median(values):.2f} {unit} ({min(values):.2f}-{max(values):.2f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--class-size", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=1, help="classes graded, one after another")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as workdir, grading_stack() as settings:
-        folders = the_class(Path(workdir), args.class_size)
-        pid = embedded.running_embedded(settings).pid
-        with CpuMeter(pid) as cpu:
-            started = time.monotonic()
-            reports = grade(folders, settings, jobs=args.jobs)
-            seconds = time.monotonic() - started
-    load = psutil.getloadavg()[0]
-    per_solution = (cpu.localstack_seconds + cpu.lambda_seconds + cpu.grader_seconds) / len(folders)
-    quiet = per_solution * len(folders) / CORES
-    scores = Counter(report.score for report in reports)
-    print(f"{'measure':<58} {'value':>14}   target")
-    ok = "ok" if seconds <= TARGET_SECONDS else "MISSED"
+    size = args.class_size
+    runs = [measure(size, args.jobs) for _ in range(args.runs)]
+    walls = [run.seconds for run in runs]
+    wall = statistics.median(walls)
+    ok = "ok" if wall <= TARGET_SECONDS else "MISSED"
+    label = "median of " + str(len(runs)) + " classes" if len(runs) > 1 else ""
+    print(f"{'measure':<52} {'value':>26}   target")
     print(
-        f"{f'grading {len(folders)} solutions ({args.jobs} at a time, sandboxed)':<58} "
-        f"{seconds:>12.1f} s   <= {TARGET_SECONDS:.0f} s  {ok}"
+        f"{f'grading {size} solutions ({args.jobs} at a time, sandboxed)':<52} "
+        f"{spread(walls):>26}   <= {TARGET_SECONDS:.0f} s  {ok} {label}".rstrip()
     )
-    rows = [
-        ("CPU per solution: LocalStack", cpu.localstack_seconds / len(folders)),
-        ("CPU per solution: Lambda processes (sandboxed)", cpu.lambda_seconds / len(folders)),
-        ("CPU per solution: the grader", cpu.grader_seconds / len(folders)),
-        ("the same class on an idle 2-core machine (CPU-bound)", quiet),
-    ]
-    for name, value in rows:
-        print(f"{name:<58} {value:>12.2f} s")
-    not_graded = sum(not report.graded for report in reports)
+    totals = [sum(run.per_solution(size).values()) for run in runs]
+    for part in runs[0].per_solution(size):
+        values = [run.per_solution(size)[part] for run in runs]
+        print(f"{'CPU per solution: ' + part:<52} {spread(values):>26}")
+    print(f"{'CPU per solution, all of it':<52} {spread(totals):>26}")
+    quiet = [total * size / CORES for total in totals]
+    print(f"{'the same class on an idle 2-core machine (CPU-bound)':<52} {spread(quiet):>26}")
     print(
-        f"(load average during the run: {load:.1f} on {psutil.cpu_count()} cores; "
-        f"scores: {dict(scores)}; not graded: {not_graded})"
+        f"{'one solution, from its start to its clean-up':<52} "
+        f"{spread([run.solution_seconds for run in runs]):>26}"
     )
+    expected = [run.as_expected for run in runs]
+    print(
+        f"{'solutions graded exactly as their tests expect':<52} "
+        f"{f'{min(expected)}/{size}':>26}   {size}/{size}  "
+        f"{'ok' if min(expected) == size else 'MISSED'}"
+    )
+    loads = ", ".join(f"{run.load:.1f}" for run in runs)
+    print(f"(load average at the end of each class: {loads}, on {psutil.cpu_count()} cores)")
 
 
 if __name__ == "__main__":
