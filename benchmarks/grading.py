@@ -157,10 +157,15 @@ def measure(size: int, jobs: int) -> Measured:
             started = time.monotonic()
             reports = grade(folders, settings, jobs=jobs)
             seconds = time.monotonic() - started
-    as_expected = sum(
-        report.graded and report.failed == fails
-        for report, fails in zip(reports, expected, strict=True)
-    )
+    unexpected = [
+        f"{folder.name} ({folder.parent.name}): failed {sorted(report.failed)}, "
+        f"expected {sorted(fails)}; {report.kit_error or ''}"
+        for folder, report, fails in zip(folders, reports, expected, strict=True)
+        if not report.graded or report.failed != fails
+    ]
+    for line in unexpected:
+        print(f"not as expected: {line}", file=sys.stderr)
+    as_expected = len(folders) - len(unexpected)
     solution_seconds = statistics.median(report.seconds for report in reports)
     return Measured(seconds, cpu, as_expected, solution_seconds, psutil.getloadavg()[0])
 
