@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 CREATE INDEX IF NOT EXISTS requests_by_channel ON requests (channel, id);
 """
+MAX_LIMIT = 1000  # requests in one answer
+MAX_ID = 2**63 - 1  # SQLite's largest integer
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,9 @@ class RequestStore:
         since: int | None = None,
         limit: int = 100,
     ) -> list[CapturedRequest]:
-        """Newest first; `since` keeps only requests with a larger id."""
+        """Newest first, at most MAX_LIMIT; `since` keeps only requests with a larger id."""
+        limit = max(1, min(limit, MAX_LIMIT))
+        since = None if since is None else max(0, min(since, MAX_ID))
         clauses, values = [], []
         for clause, value in (("channel = ?", channel), ("path = ?", path), ("id > ?", since)):
             if value is not None:
@@ -103,7 +107,15 @@ class RequestStore:
             ).fetchall()
         return [self._from_row(row) for row in rows]
 
+    def channels(self) -> list[str]:
+        """Every channel that holds a request, sorted."""
+        with self._lock:
+            rows = self._db.execute("SELECT DISTINCT channel FROM requests ORDER BY channel")
+            return [channel for (channel,) in rows.fetchall()]
+
     def get(self, request_id: int) -> CapturedRequest | None:
+        if not 0 < request_id <= MAX_ID:
+            return None
         with self._lock:
             row = self._db.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
         return self._from_row(row) if row else None
