@@ -21,6 +21,7 @@ import re
 import secrets
 import socket
 import socketserver
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -79,7 +80,7 @@ class InboxServer(HTTPServer):
         self.served_hosts = served_hosts(address[0], allowed_hosts)
         self.idle_timeout = idle_timeout
         super().__init__(address, InboxHandler)
-        self.pool = ConnectionPool(workers, waiting, self.serve_connection)
+        self.pool = ConnectionPool(workers, waiting, self.serve_connection, self.refuse_connection)
 
     def server_bind(self) -> None:
         # HTTPServer would look up the host's fully qualified name here, which can take
@@ -89,8 +90,7 @@ class InboxServer(HTTPServer):
 
     def process_request(self, request: socket.socket, client_address: Any) -> None:
         if not self.pool.offer(request, client_address):
-            answer_busy(request)
-            self.shutdown_request(request)
+            self.shutdown_request(request)  # too busy even to say so
 
     def serve_connection(self, request: socket.socket, client_address: Any) -> None:
         """Runs on a pool thread, which owns the connection until it closes it."""
@@ -103,24 +103,39 @@ class InboxServer(HTTPServer):
         finally:
             self.shutdown_request(request)
 
+    def refuse_connection(self, request: socket.socket, client_address: Any) -> None:
+        """Runs on the pool's refusing thread, which owns the connection: 503."""
+        try:
+            answer_busy(request)
+        finally:
+            self.shutdown_request(request)
+
     def server_close(self) -> None:
         super().server_close()
         self.pool.close()
 
 
-def answer_busy(connection: socket.socket) -> None:
-    """503 to a connection no worker can take, without waiting on it."""
+def answer_busy(connection: socket.socket, patience: float = 1.0) -> None:
+    """Say 503 to a connection no worker can take, spending at most `patience` seconds.
+
+    The request is read first and what follows it after the answer: a connection closed
+    with bytes unread is reset, and the client would see a reset instead of the answer.
+    """
+    deadline = time.monotonic() + patience
     try:
-        connection.setblocking(False)
-        # Read what already arrived, so that closing does not reset the connection
-        # before the client reads the answer.
-        while len(connection.recv(65536)) == 65536:
-            pass
-    except OSError:
-        pass
-    try:
-        connection.settimeout(0.5)
+        received = b""
+        while b"\r\n\r\n" not in received and len(received) < 65536:
+            connection.settimeout(max(0.01, deadline - time.monotonic()))
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            received += chunk
         connection.sendall(BUSY_RESPONSE)
+        connection.shutdown(socket.SHUT_WR)
+        while time.monotonic() < deadline:
+            connection.settimeout(max(0.01, deadline - time.monotonic()))
+            if not connection.recv(65536):
+                break  # the client read the answer and closed
     except OSError:
         pass
 

@@ -135,17 +135,15 @@ def test_a_client_that_asks_before_sending_its_body_is_answered_first(inbox):
 # limit, since, ids ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("limit", "count"),
-    [("-1", 1), ("0", 1), ("3", 3), ("5000", MAX_LIMIT), ("1" + "0" * 40, MAX_LIMIT), (None, 100)],
-)
-def test_limit_is_kept_to_a_sane_range(inbox, limit, count):
+def test_limit_is_kept_to_a_sane_range(inbox):
     for n in range(MAX_LIMIT + 5):
         inbox.store.add("POST", "/many", {}, {}, str(n))
-    query = "?channel=many" + (f"&limit={limit}" if limit is not None else "")
-    answer = inbox.send(request("GET", f"/api/requests{query}", inbox.host))
-    assert answer.status == 200
-    assert len(answer.json()["requests"]) == count
+    cases = [("-1", 1), ("0", 1), ("3", 3), ("5000", MAX_LIMIT), ("1" + "0" * 40, MAX_LIMIT)]
+    for limit, count in [*cases, (None, 100)]:
+        query = "?channel=many" + (f"&limit={limit}" if limit is not None else "")
+        answer = inbox.send(request("GET", f"/api/requests{query}", inbox.host))
+        assert answer.status == 200
+        assert len(answer.json()["requests"]) == count, limit
 
 
 @pytest.mark.parametrize("query", ["limit=abc", "limit=1.5", "since=abc", "since=0x1"])
@@ -293,7 +291,8 @@ def test_threads_are_bounded_and_a_full_inbox_says_busy(tmp_path):
         silent = [socket.create_connection(("127.0.0.1", inbox.port)) for _ in range(5)]
         try:
             assert wait_for(lambda: inbox.server.pool.held == 5, timeout=5)
-            busy = [exchange(inbox.port, b"", timeout=5) for _ in range(20)]
+            health = request("GET", "/api/health", inbox.host)
+            busy = [exchange(inbox.port, health, timeout=5) for _ in range(20)]
             assert {answer.status for answer in busy} == {503}
             assert busy[0].json() == {"error": "the inbox is busy: try again in a moment"}
             assert busy[0].headers["retry-after"] == "1"
