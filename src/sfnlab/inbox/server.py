@@ -152,6 +152,9 @@ class InboxHandler(BaseHTTPRequestHandler):
     server: InboxServer
     server_version = "sfnlab-inbox"
     default_request_version = "HTTP/1.0"  # a malformed request line still gets a status line
+    # The answer goes out as headers, then body: with Nagle's algorithm the body could
+    # wait for the client's delayed acknowledgement of the headers.
+    disable_nagle_algorithm = True
 
     def setup(self) -> None:
         self.timeout = self.server.idle_timeout  # every read and write of this connection
