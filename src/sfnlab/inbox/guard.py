@@ -152,6 +152,17 @@ def body_length(headers: Message, max_body: int) -> int | None:
     return int(value)
 
 
+def declared_length(headers: Message, limit: int) -> int:
+    """The body's length as the request declares it, if plainly (else 0), at most `limit`."""
+    lengths = headers.get_all("Content-Length") or []
+    if len(lengths) != 1 or headers.get("Transfer-Encoding") is not None:
+        return 0
+    value = lengths[0].strip(" \t")
+    if not DIGITS.match(value):
+        return 0
+    return min(int(value) if len(value) <= 12 else limit, limit)
+
+
 def whole_number(
     name: str, value: str | None, default: int | None, low: int, high: int
 ) -> int | None:

@@ -35,6 +35,7 @@ from sfnlab.inbox.guard import (
     body_length,
     check_same_origin,
     checked_host,
+    declared_length,
     served_hosts,
     whole_number,
 )
@@ -47,7 +48,9 @@ DEFAULT_WORKERS = 16
 DEFAULT_WAITING = 496  # with the workers, 512 connections at most: well under 1,024 fds
 DEFAULT_IDLE_TIMEOUT = 10.0  # seconds a connection may stay silent
 REQUEST_PATH = re.compile(r"^/api/requests/([0-9]{1,19})$")
-DRAIN_LIMIT = 1024 * 1024  # what is read and dropped of a refused request's body
+# How much of a refused request's body is read (and dropped) so that the client, still
+# sending it, gets to read the answer: as much as a Lambda payload can be.
+DRAIN_LIMIT = 8 * 1024 * 1024
 
 BUSY = json.dumps({"error": "the inbox is busy: try again in a moment"}).encode()
 BUSY_RESPONSE = (
@@ -156,6 +159,8 @@ class InboxHandler(BaseHTTPRequestHandler):
     # wait for the client's delayed acknowledgement of the headers.
     disable_nagle_algorithm = True
 
+    body_read = False
+
     def setup(self) -> None:
         self.timeout = self.server.idle_timeout  # every read and write of this connection
         super().setup()
@@ -182,6 +187,8 @@ class InboxHandler(BaseHTTPRequestHandler):
             body, status = {"error": refused.message}, refused.status
         except TimeoutError:
             body, status = {"error": "the request was not sent in time"}, HTTPStatus.REQUEST_TIMEOUT
+        if not self.body_read and not self.wants_continue():
+            self.drop_declared_body()
         self.drop_unread()
         if isinstance(body, Html):
             self.send_body(body.text.encode(), "text/html; charset=utf-8", status, body.nonce)
@@ -201,6 +208,7 @@ class InboxHandler(BaseHTTPRequestHandler):
             length = 0
         if self.wants_continue():
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # 1xx: HTTP/1.1's, as asked
+        self.body_read = True  # read here, or not at all
         data = self.rfile.read(length)
         if len(data) < length:
             raise Refused(
@@ -222,6 +230,16 @@ class InboxHandler(BaseHTTPRequestHandler):
             self.request_version == "HTTP/1.1"
             and self.headers.get("Expect", "").strip().lower() == "100-continue"
         )
+
+    def drop_declared_body(self) -> None:
+        """Read and drop the body of a request answered without it (refused, say): a
+        client still sending it would otherwise not get to read the answer."""
+        length = declared_length(self.headers, DRAIN_LIMIT)
+        try:
+            while length > 0 and (chunk := self.rfile.read1(min(length, 65536))):
+                length -= len(chunk)
+        except (TimeoutError, OSError):
+            pass
 
     def drop_unread(self) -> int:
         """Read and drop whatever has already arrived after the headers, without waiting

@@ -9,6 +9,8 @@ import re
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from urllib.parse import quote
 
 import pytest
@@ -109,6 +111,17 @@ def test_a_body_shorter_than_its_content_length_is_refused(inbox):
     answer = post(inbox, {"Content-Length": "10"}, b"short")
     # The client stops sending; the server waits no longer than its idle timeout.
     assert answer.status in (400, 408)
+    assert stored_on(inbox) == []
+
+
+def test_a_client_still_sending_a_refused_body_reads_the_refusal(inbox):
+    # As a Lambda sends it: headers, then a body of 2 MiB it is still writing when the
+    # inbox has decided. Closing on it unread would reset the connection instead.
+    for _ in range(5):
+        refused = urllib.request.Request(f"{inbox.url}/ops", data=b"z" * 2**21, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(refused, timeout=5)
+        assert answer.value.code == 413
     assert stored_on(inbox) == []
 
 
