@@ -6,14 +6,16 @@ from __future__ import annotations
 import collections
 import json
 import uuid
+from dataclasses import replace
 
 import pytest
 
 from sfnlab import execution
 from sfnlab.aws import client
+from sfnlab.deploy import deploy
 from sfnlab.inbox import InboxClient
 from sfnlab.inbox.service import ensure_inbox, stop_inbox
-from tests.helpers import invoke, wait_for
+from tests.helpers import free_port, invoke, settings_for, wait_for
 
 pytestmark = pytest.mark.localstack
 
@@ -25,10 +27,10 @@ def inbox_back_afterwards(localstack):
     ensure_inbox(localstack)
 
 
-def unreachable_attempts(localstack, arn: str, state: str) -> int:
+def unreachable_attempts(settings, arn: str, state: str) -> int:
     """How many times `state`'s Lambda failed with InboxUnreachable so far."""
     failures, current = 0, None
-    for event in execution.history(client("stepfunctions", localstack), arn):
+    for event in execution.history(client("stepfunctions", settings), arn):
         entered = event.get("stateEnteredEventDetails")
         if entered:
             current = entered["name"]
@@ -115,3 +117,38 @@ def test_a_long_inbox_outage_fails_the_execution_with_what_to_do(
     assert "Is it running? `sfnlab up` starts it." in cause["errorMessage"]
     assert unreachable_attempts(localstack, started.arn, "CreateCode") == 5
     assert [state.name for state in ended.path] == ["CreateCode"]
+
+
+def test_a_review_request_that_failed_is_sent_again_with_a_token_that_works(localstack, tmp_path):
+    # Only Notify Reviewers is told of an inbox that is not running yet; in an account of
+    # its own, so that the session's deployment is left as it is.
+    settings = replace(localstack, account_id=f"1{uuid.uuid4().int % 10**11:011d}")
+    late = settings_for(tmp_path / "late", inbox_port=free_port())
+    deployed = deploy(
+        settings,
+        prefix="outage-",
+        inbox_url_for=lambda step: (
+            late.inbox_url if step.key == "NotifyReviewers" else localstack.inbox_url
+        ),
+    )
+    try:
+        started = execution.start(settings, {"issue": {"id": "ISSUE-late-review"}})
+        assert wait_for(
+            lambda: unreachable_attempts(settings, started.arn, "NotifyReviewers") >= 1, 20
+        )
+        ensure_inbox(late)
+        reviewers = InboxClient(late.inbox_url)
+        assert wait_for(lambda: reviewers.requests(channel="reviewers"), 20)
+        (notification,) = reviewers.requests(channel="reviewers")
+        token = notification.json["taskToken"]
+        # The token of the attempt that got through: it is the one the task waits for.
+        assert token == execution.task_token_in_history(settings, started.arn)
+        decided = invoke(
+            client("lambda", settings), deployed.approve_function, {"token": token, "approve": True}
+        )
+        assert "FunctionError" not in decided, decided["Payload"]
+        ended = execution.wait_for_end(settings, started.arn, timeout=30)
+    finally:
+        stop_inbox(late)
+    assert ended.status == "SUCCEEDED", (ended.error, ended.cause)
+    assert {state.name: state.attempts for state in ended.path}["NotifyReviewers"] >= 2
