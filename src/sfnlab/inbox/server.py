@@ -276,8 +276,7 @@ class InboxHandler(BaseHTTPRequestHandler):
             )
             return {"requests": [request.to_dict() for request in found]}, HTTPStatus.OK
         if match := REQUEST_PATH.match(url.path):
-            request_id = int(match.group(1))
-            request = store.get(request_id) if request_id <= MAX_ID else None
+            request = store.get(int(match.group(1)))  # None past SQLite's largest id too
             if request is None:
                 return {"error": "no such request"}, HTTPStatus.NOT_FOUND
             return request.to_dict(), HTTPStatus.OK
