@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 from sfnlab.inbox.store import CapturedRequest
 
@@ -116,8 +117,11 @@ def render_list(requests: list[CapturedRequest]) -> str:
 def render_page(
     requests: list[CapturedRequest], latest: int, channels: list[str], nonce: str
 ) -> str:
+    # A channel is whatever the first segment of a path was: in a link it is a query
+    # value (URL-encoded, then escaped for the attribute), on screen it is text (escaped).
     links = " ".join(
-        f'<a href="/?channel={escape(channel)}">{escape(channel)}</a>' for channel in channels
+        f'<a href="/?channel={escape(quote(channel, safe=""))}">{escape(channel)}</a>'
+        for channel in channels
     )
     return f"""<!doctype html>
 <html lang="en">
