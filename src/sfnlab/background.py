@@ -77,11 +77,18 @@ def start(
     return process, record
 
 
+def recorded(pid_file: Path) -> ServiceRecord | None:
+    """The service recorded in `pid_file`, whether or not it still runs."""
+    try:
+        return ServiceRecord(**json.loads(pid_file.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
 def running(pid_file: Path) -> ServiceRecord | None:
     """The service recorded in `pid_file`, if it still runs (a stale file is removed)."""
-    try:
-        record = ServiceRecord(**json.loads(pid_file.read_text()))
-    except (OSError, ValueError, TypeError):
+    record = recorded(pid_file)
+    if record is None:
         return None
     if record.process() is None:
         pid_file.unlink(missing_ok=True)

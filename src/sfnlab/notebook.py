@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from sfnlab import lifecycle
 from sfnlab.config import Settings, load_settings
@@ -18,7 +18,12 @@ from sfnlab.errors import KitError, kit_error
 
 
 def _show_briefly(shell: Any, kind: type, error: BaseException, traceback: Any, tb_offset=None):
-    print(f"Error: {kit_error(error)}")  # one paragraph: what happened and what to do
+    friendly = kit_error(error)
+    if friendly is None:  # not one a learner can fix: the traceback helps
+        shell.showtraceback((kind, error, traceback), tb_offset=tb_offset)
+        return None
+    print(f"Error: {friendly}")  # one paragraph: what happened and what to do
+    return None
 
 
 def setup(start: bool = True, deploy: bool = True) -> Settings:
@@ -31,7 +36,7 @@ def setup(start: bool = True, deploy: bool = True) -> Settings:
     except ImportError:
         shell = None
     if shell is not None:
-        shell.set_custom_exc((KitError, EndpointConnectionError), _show_briefly)
+        shell.set_custom_exc((KitError, BotoCoreError, ClientError), _show_briefly)
     settings = load_settings()
     status = lifecycle.up(settings) if start else lifecycle.status(settings)
     print(status.describe())
@@ -47,6 +52,9 @@ def try_it(step: Callable[[], Any]) -> Any:
     """Run `step`; if the kit refuses it, print why instead of stopping the notebook."""
     try:
         return step()
-    except (KitError, EndpointConnectionError) as error:
-        print(f"Refused: {kit_error(error)}")
+    except (KitError, BotoCoreError, ClientError) as error:
+        friendly = kit_error(error)
+        if friendly is None:
+            raise
+        print(f"Refused: {friendly}")
         return None
