@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -125,7 +126,7 @@ def test_a_bug_in_the_kit_still_shows_its_traceback(monkeypatch):
 
 
 def test_settings_are_loaded_once_for_every_command():
-    source = open(cli.__file__).read()
+    source = Path(cli.__file__).read_text()
     assert source.count("load_settings()") == 1  # in the group's callback, into ctx.obj
     assert "friendly_errors" not in source
 
