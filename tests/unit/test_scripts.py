@@ -27,7 +27,7 @@ def interactive_bash(script: str, **env: str) -> subprocess.CompletedProcess:
 
 def test_sourcing_kit_env_changes_no_shell_option_and_puts_sfnlab_on_path():
     done = interactive_bash(
-        f"{SHOW_SHELL}; source scripts/kit-env.sh; echo \"sourced: $?\"; {SHOW_SHELL}; "
+        f'{SHOW_SHELL}; source scripts/kit-env.sh; echo "sourced: $?"; {SHOW_SHELL}; '
         "command -v sfnlab awslocal; declare -F | grep -c _sfnlab; true"
     )
     before, middle, after = done.stdout.split("options-end\n")[:3]
@@ -43,7 +43,7 @@ def test_a_failure_while_sourcing_returns_and_keeps_the_shell(tmp_path):
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("")
     done = interactive_bash(
-        f"{SHOW_SHELL}; source scripts/kit-env.sh; echo \"sourced: $?\"; {SHOW_SHELL}",
+        f'{SHOW_SHELL}; source scripts/kit-env.sh; echo "sourced: $?"; {SHOW_SHELL}',
         SFNLAB_HOME=str(not_a_folder),
     )
     before, middle = done.stdout.split("options-end\n")[:2]
