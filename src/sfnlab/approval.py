@@ -16,6 +16,7 @@ same words.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -90,13 +91,18 @@ def restart_reason(settings: Settings, review: ReviewRequest) -> str:
     """Why the review's execution is gone, as precisely as the kit can tell."""
     from sfnlab import embedded
 
-    record = embedded.running_embedded(settings)
+    started = None
+    if embedded.running_embedded(settings) is not None:
+        # The pid file is written as LocalStack starts: its time is the wall clock's (a
+        # process's create time, as the kernel counts it, may be seconds off).
+        with contextlib.suppress(OSError):
+            started = settings.pid_file.stat().st_mtime
     try:
         received = datetime.fromisoformat(review.received_at).timestamp()
     except ValueError:
         received = None
-    if record is not None and received is not None and record.create_time > received:
-        restarted = datetime.fromtimestamp(record.create_time).strftime("%H:%M:%S")
+    if started is not None and received is not None and started > received:
+        restarted = datetime.fromtimestamp(started).strftime("%H:%M:%S")
         arrived = datetime.fromtimestamp(received, tz=timezone.utc).astimezone()
         return (
             f"LocalStack was restarted at {restarted}, after this notification arrived "
