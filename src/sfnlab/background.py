@@ -19,6 +19,8 @@ from pathlib import Path
 
 import psutil
 
+from sfnlab.polling import poll
+
 
 @dataclass(frozen=True)
 class ServiceRecord:
@@ -113,19 +115,24 @@ def stop(
         if not (exited or wait_for_exit)(process, timeout):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(record.pid, signal.SIGKILL)
-            with contextlib.suppress(psutil.Error):
-                process.wait(timeout=5)
+            wait_for_exit(process, 5)
     pid_file.unlink(missing_ok=True)
 
 
 def wait_for_exit(process: psutil.Process, timeout: float) -> bool:
+    """Whether `process` exits within `timeout` seconds.
+
+    An exited process that nobody has reaped yet (a zombie: its parent, `sfnlab up`, is
+    long gone) counts as exited; `psutil.Process.wait` would wait for the reaping.
+    """
+    return poll(lambda: has_exited(process), timeout, max_delay=0.05)
+
+
+def has_exited(process: psutil.Process) -> bool:
     try:
-        process.wait(timeout=timeout)
-    except psutil.TimeoutExpired:
-        return False
+        return process.status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
-        pass
-    return True
+        return True
 
 
 def log_tail(log_file: Path, lines: int = 15) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,17 +145,16 @@ def read_stopped(settings: Settings) -> str | None:
         return None
 
 
-def free_port_near(settings: Settings) -> int | None:
-    """A port after LocalStack's that nothing holds and the inbox does not use."""
-    _, inbox_port = inbox_address(settings)
-    for port in range(settings.port + 1, min(settings.port + 200, 65536)):
-        if port != inbox_port and port_is_free(settings.host, port):
-            return port
+def free_port_near(host: str, port: int, avoid: int) -> int | None:
+    """A port after `port` that nothing holds, other than `avoid` (the other service's)."""
+    for candidate in range(port + 1, min(port + 200, 65536)):
+        if candidate != avoid and port_is_free(host, candidate):
+            return candidate
     return None
 
 
 def port_in_use(settings: Settings, detail: str) -> PortInUse:
-    port = free_port_near(settings)
+    port = free_port_near(settings.host, settings.port, inbox_address(settings)[1])
     advice = (
         f" e.g. `export SFNLAB_ENDPOINT=http://127.0.0.1:{port}` (port {port} is free now), "
         "then `sfnlab up`; every shell you use the kit from needs that setting."
@@ -189,6 +189,7 @@ def up(settings: Settings) -> Status:
         )
     if not port_is_free(settings.host, settings.port):
         raise port_in_use(settings, "it accepts no HTTP requests")
+    check_inbox_port(settings, current)  # before anything starts, not after
     if current.crashed:
         note(crash_text(current.crashed) + ". Starting it again.")
     python = ensure_runtime_env(settings)
@@ -199,6 +200,23 @@ def up(settings: Settings) -> Status:
     return status(settings)
 
 
+def check_inbox_port(settings: Settings, current: Status) -> None:
+    host, port = inbox_address(settings)
+    if current.inbox_running or not is_loopback(host) or port_is_free(host, port):
+        return
+    free = free_port_near(host, port, settings.port)
+    raise PortInUse(
+        f"Port {port} on {host}, the inbox's, is held by a program that is not the inbox.",
+        hint="Stop that program, or give the inbox another port"
+        + (
+            f", e.g. `export SFNLAB_INBOX_URL=http://127.0.0.1:{free}` (port {free} is free "
+            "now), then `sfnlab up`; every shell you use the kit from needs that setting."
+            if free
+            else "."
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class Stopped:
     message: str
@@ -207,12 +225,15 @@ class Stopped:
 
 def down(settings: Settings) -> Stopped:
     """Stop the embedded LocalStack, every process it started, and the inbox."""
-    inbox = stop_inbox(settings)
+    # Both at once: each takes a moment to exit.
+    with ThreadPoolExecutor(1) as pool:
+        stopping_inbox = pool.submit(stop_inbox, settings)
+        crashed = background.recorded(settings.pid_file)
+        record = embedded.running_embedded(settings)
+        leftovers = embedded.stop(settings, record) if record is not None else 0
+        inbox = stopping_inbox.result()
     inbox_note = f" Stopped the inbox (pid {inbox.pid})." if inbox else ""
-    crashed = background.recorded(settings.pid_file)
-    record = embedded.running_embedded(settings)
     if record is not None:
-        leftovers = embedded.stop(settings, record)
         stopped_file(settings).write_text(
             json.dumps({"pid": record.pid, "at": time.strftime("%Y-%m-%d %H:%M:%S")}) + "\n"
         )

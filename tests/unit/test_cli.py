@@ -148,3 +148,17 @@ def test_help_imports_neither_boto3_nor_rich():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().endswith("[]"), done.stdout
+
+
+def test_a_held_inbox_port_is_refused_before_localstack_starts(monkeypatch, tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        monkeypatch.setenv("SFNLAB_INBOX_URL", f"http://127.0.0.1:{port}")
+        endpoint = nowhere()
+        result = run("up", endpoint=endpoint)
+    assert result.exit_code == 1
+    assert f"Port {port} on 127.0.0.1, the inbox's, is held" in result.stderr
+    assert "SFNLAB_INBOX_URL=http://127.0.0.1:" in result.stderr
+    assert not (tmp_path / "state" / "localstack.json").exists()  # nothing was started
