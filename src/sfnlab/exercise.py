@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sfnlab import approval, lifecycle
+from sfnlab import approval, deployments, lifecycle
 from sfnlab import execution as executions
 from sfnlab.config import Settings
-from sfnlab.deploy import deploy
 from sfnlab.execution_graph import ExecutionGraph, graph
 from sfnlab.inbox import InboxClient
 from sfnlab.progress import step
@@ -84,7 +83,7 @@ def run_exercise(settings: Settings, approve: bool = True) -> ExerciseResult:
         lifecycle.up(settings)
     timings["up"] = watch.seconds
     with step("Deploying the SolveIssue state machine and its Lambdas") as watch:
-        deploy(settings)
+        deployments.ensure_deployed(settings)
     timings["deploy"] = watch.seconds
     with step("Starting an execution with test-events/initialEventTest.json") as watch:
         started = executions.start(settings)
