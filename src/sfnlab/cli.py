@@ -96,10 +96,16 @@ def down(settings: Settings) -> None:
 @click.argument("execution", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.option("--cause", "full_cause", is_flag=True, help="Show a failure's whole cause.")
+@click.option("--wait", is_flag=True, help="With EXECUTION: wait until it ends (up to 30 s).")
 @pass_settings
 @click.pass_context
 def status(
-    ctx: click.Context, settings: Settings, execution: str | None, as_json: bool, full_cause: bool
+    ctx: click.Context,
+    settings: Settings,
+    execution: str | None,
+    as_json: bool,
+    full_cause: bool,
+    wait: bool,
 ) -> None:
     """Show LocalStack's status, or with EXECUTION (a name or ARN) that execution's.
 
@@ -110,7 +116,10 @@ def status(
     if execution:
         from sfnlab import execution as executions
 
-        found = executions.describe(settings, execution)
+        if wait:
+            found = executions.wait_for_end(settings, execution)
+        else:
+            found = executions.describe(settings, execution)
         click.echo(as_json_text(found) if as_json else found.report(full_cause))
         return
     from sfnlab import lifecycle

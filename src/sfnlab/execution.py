@@ -288,9 +288,12 @@ def wait_for_end(settings: Settings, execution: str, timeout: float = 30.0) -> E
     """Poll only the execution's status (one cheap call) until it ends; then describe it."""
     sfn = client("stepfunctions", settings)
     arn = execution_arn(settings, execution)
-    ended = poll(
-        lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", timeout, 0.1
-    )
+    try:
+        ended = poll(
+            lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", timeout, 0.1
+        )
+    except sfn.exceptions.ExecutionDoesNotExist:
+        raise gone(settings, execution) from None
     current = describe(settings, arn)
     if not ended:
         raise KitError(

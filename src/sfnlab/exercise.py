@@ -16,7 +16,7 @@ from sfnlab import execution as executions
 from sfnlab.config import Settings
 from sfnlab.execution_graph import ExecutionGraph, graph
 from sfnlab.inbox import InboxClient
-from sfnlab.progress import step
+from sfnlab.progress import shown_path, step
 
 WIDTH = 72
 
@@ -57,7 +57,7 @@ class ExerciseResult:
         else:
             lines.append("(nothing: the release was never made)")
         lines += [rule("The workflow, as this execution went"), picture_text]
-        lines.append(f"Open {self.picture_file} in a browser to see it drawn.")
+        lines.append(f"Open {shown_path(self.picture_file)} in a browser to see it drawn.")
         path = "approve" if self.approve else "reject"
         verdict = "as expected" if self.as_expected else f"NOT as expected ({self.expected_status})"
         lines.append(f"\nThe {path} path ended {verdict}.")

@@ -20,7 +20,7 @@ from sfnlab.errors import KitError, LocalStackNotReachable, PortInUse
 from sfnlab.inbox.client import InboxClient
 from sfnlab.inbox.service import ensure_inbox, inbox_address, stop_inbox
 from sfnlab.log_view import readable_log
-from sfnlab.progress import note
+from sfnlab.progress import note, shown_path
 from sfnlab.runtime_env import ensure_runtime_env
 
 EMBEDDED = "embedded"
@@ -75,7 +75,7 @@ class Status:
         else:
             rows.append(("running", "no"))
         if self.log_file:
-            rows.append(("log", str(self.log_file)))
+            rows.append(("log", str(shown_path(self.log_file))))
         rows.append(("inbox", f"{self.inbox_url}/ ({'up' if self.inbox_running else 'down'})"))
         return rows
 

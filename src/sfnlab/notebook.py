@@ -7,13 +7,15 @@ cells that show what a mistake looks like.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sfnlab import lifecycle
-from sfnlab.config import Settings, load_settings
+from sfnlab.config import PROJECT_ROOT, Settings, load_settings
 from sfnlab.errors import KitError, kit_error
 
 
@@ -58,3 +60,10 @@ def try_it(step: Callable[[], Any]) -> Any:
             raise
         print(f"Refused: {friendly}")
         return None
+
+
+def my_solution_folder() -> Path:
+    """Where notebook 5 keeps the learner's solution: `my-solution/` in the kit's folder,
+    the folder `cp -r starter my-solution` makes (SFNLAB_MY_SOLUTION moves it: the tests
+    never touch a learner's work)."""
+    return Path(os.environ.get("SFNLAB_MY_SOLUTION") or PROJECT_ROOT / "my-solution")

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 
@@ -50,3 +51,11 @@ def step(description: str, done: str | None = None) -> Iterator[Stopwatch]:
         yield watch
     watch.seconds = time.perf_counter() - started
     note(f"✓ {done or description} ({watch.seconds:.1f} s)")
+
+
+def shown_path(path: Path) -> Path:
+    """`path` relative to the current folder when it is inside it: shorter to read."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path

@@ -60,10 +60,23 @@ def paste(command: str, localstack) -> subprocess.CompletedProcess:
     )
 
 
+def untracked() -> set[str]:
+    listed = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return {line[3:] for line in listed.splitlines() if line.startswith("??")}
+
+
 def test_the_pages_awslocal_command_approves(localstack, waiting):
     commands = commands_on_the_page(localstack, waiting.name)
     awslocal = next(c for c in commands["To approve"] if c.startswith("scripts/awslocal"))
+    before = untracked()
     done = paste(awslocal, localstack)
+    assert untracked() == before  # its answer went under .sfnlab/, nothing in the repo
     assert done.returncode == 0, done.stderr
     assert "Approved by" in done.stdout  # the Lambda's answer, printed by the command
     assert "deprecat" not in (done.stdout + done.stderr).lower()  # no banner
