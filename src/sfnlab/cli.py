@@ -131,8 +131,9 @@ def status(
         click.echo(table(result.rows()))
     if not result.running:
         ctx.exit(3)
-    if not as_json:
-        click.echo(latest_executions(settings))
+    latest = "" if as_json else latest_executions(settings)
+    if latest:
+        click.echo(latest)
 
 
 def table(rows: list[tuple[str, ...]]) -> str:
