@@ -32,17 +32,34 @@ _sfnlab_find_kit_python() {
   return 1
 }
 
+_sfnlab_bootstrap_uv() {
+  # Prints the path of a uv to make the kit's environment with. Quickest: the chosen
+  # Python's own pip puts uv in a folder of its own (the virtualenv then needs no pip of
+  # its own, which takes seconds to set up); without such a pip, the virtualenv's.
+  local kit_python="$1" folder="$SFNLAB_HOME/cache/uv-bootstrap"
+  if "$kit_python" -m pip --version >/dev/null 2>&1 \
+      && "$kit_python" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$folder" "uv==$UV_VERSION" >&2 \
+      && [ -x "$folder/bin/uv" ]; then
+    echo "$folder/bin/uv"
+  elif "$kit_python" -m venv "$KIT_VENV" \
+      && "$KIT_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION" >&2; then
+    echo "$KIT_VENV/bin/uv"
+  else
+    return 1
+  fi
+}
+
 _sfnlab_kit_env() {
-  local kit_python wanted stamp="$KIT_VENV/.sfnlab-synced"
-  if [ ! -x "$KIT_VENV/bin/uv" ]; then
+  local kit_python wanted uv="$KIT_VENV/bin/uv" stamp="$KIT_VENV/.sfnlab-synced" started=""
+  if [ ! -x "$uv" ]; then
+    started=$SECONDS
     if ! kit_python="$(_sfnlab_find_kit_python)"; then
       echo "error: the kit needs Python 3.10 or newer with its venv module, and none was found." >&2
       echo "Install one (Debian/Ubuntu: sudo apt install python3 python3-venv), or set SFNLAB_KIT_PYTHON to its path." >&2
       return 1
     fi
     echo "Creating the kit's environment in $KIT_VENV with $kit_python (first use only) ..." >&2
-    "$kit_python" -m venv "$KIT_VENV" \
-      && "$KIT_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION" \
+    "$kit_python" -m venv --without-pip "$KIT_VENV" && uv="$(_sfnlab_bootstrap_uv "$kit_python")" \
       || return 1
   fi
   # `uv sync` only when the lock, the project or what is asked of it changed: a no-op
@@ -50,9 +67,10 @@ _sfnlab_kit_env() {
   wanted="$(cd "$SFNLAB_ROOT" && cat uv.lock pyproject.toml localstack-process-executor/pyproject.toml | cksum) ${KIT_SYNC_ARGS:-}"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     # shellcheck disable=SC2086  # KIT_SYNC_ARGS is a list of options
-    (cd "$SFNLAB_ROOT" && "$KIT_VENV/bin/uv" sync --frozen --quiet --python "$KIT_VENV/bin/python" ${KIT_SYNC_ARGS:-}) \
+    (cd "$SFNLAB_ROOT" && "$uv" sync --frozen --quiet --python "$KIT_VENV/bin/python" ${KIT_SYNC_ARGS:-}) \
       || return 1
     printf '%s\n' "$wanted" > "$stamp"
+    [ -z "$started" ] || echo "✓ Created the kit's environment ($((SECONDS - started)) s)" >&2
   fi
   case ":$PATH:" in
     *":$KIT_VENV/bin:"*) ;;
@@ -62,5 +80,5 @@ _sfnlab_kit_env() {
 
 _sfnlab_kit_env
 _sfnlab_status=$?
-unset -f _sfnlab_find_kit_python _sfnlab_kit_env
+unset -f _sfnlab_find_kit_python _sfnlab_bootstrap_uv _sfnlab_kit_env
 eval "unset _sfnlab_status; return $_sfnlab_status"
