@@ -70,7 +70,10 @@ _sfnlab_kit_env() {
     (cd "$SFNLAB_ROOT" && "$uv" sync --frozen --quiet --python "$KIT_VENV/bin/python" ${KIT_SYNC_ARGS:-}) \
       || return 1
     printf '%s\n' "$wanted" > "$stamp"
-    [ -z "$started" ] || echo "✓ Created the kit's environment ($((SECONDS - started)) s)" >&2
+    if [ -n "$started" ]; then
+      rm -rf "$SFNLAB_HOME/cache/uv-bootstrap"  # the environment has its own uv now
+      echo "✓ Created the kit's environment ($((SECONDS - started)) s)" >&2
+    fi
   fi
   case ":$PATH:" in
     *":$KIT_VENV/bin:"*) ;;
