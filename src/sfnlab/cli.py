@@ -10,8 +10,6 @@ and each command imports what it uses.
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -420,20 +418,13 @@ def graph_text(picture: Any) -> str:
 @click.option("--port", default=8888, show_default=True)
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
 def notebook(ip: str, port: int, no_browser: bool) -> None:
-    """Start JupyterLab on the guided notebooks (notebooks/), from the kit's environment."""
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        f"--ServerApp.ip={ip}",
-        f"--ServerApp.port={port}",
-        f"--ServerApp.root_dir={PROJECT_ROOT / 'notebooks'}",
-    ]
-    if no_browser:
-        command.append("--no-browser")
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")  # in a container, say
-    os.execv(sys.executable, command)
+    """Start JupyterLab on the guided notebooks (notebooks/), from the kit's environment.
+
+    The first time, it installs JupyterLab into that environment.
+    """
+    from sfnlab.notebook import serve
+
+    serve(ip, port, open_browser=not no_browser)
 
 
 @main.command()

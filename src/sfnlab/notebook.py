@@ -67,3 +67,54 @@ def my_solution_folder() -> Path:
     the folder `cp -r starter my-solution` makes (SFNLAB_MY_SOLUTION moves it: the tests
     never touch a learner's work)."""
     return Path(os.environ.get("SFNLAB_MY_SOLUTION") or PROJECT_ROOT / "my-solution")
+
+
+def ensure_jupyterlab() -> None:
+    """Install JupyterLab into the kit's environment if it is not there yet (first use).
+
+    It is the `notebooks` dependency group of the kit's lock: the exercise itself does
+    without, and its first run downloads a third as much.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("jupyterlab") and importlib.util.find_spec("ipykernel"):
+        return
+    import subprocess
+    import sys
+
+    from uv import find_uv_bin
+
+    from sfnlab.errors import InstallFailed
+    from sfnlab.progress import step
+
+    env = dict(os.environ, UV_PROJECT_ENVIRONMENT=sys.prefix, UV_PYTHON_DOWNLOADS="never")
+    env.pop("VIRTUAL_ENV", None)
+    command = [os.fsdecode(find_uv_bin()), "sync", "--frozen", "--inexact", "--quiet"]
+    command += ["--no-dev", "--group", "notebooks", "--python", sys.executable]
+    with step("Installing JupyterLab into the kit's environment (first use only)"):
+        done = subprocess.run(command, cwd=PROJECT_ROOT, env=env)
+    if done.returncode != 0:
+        raise InstallFailed(
+            f"Installing JupyterLab failed (uv exited {done.returncode}).",
+            hint="Check the network access to PyPI, then run `sfnlab notebook` again.",
+        )
+
+
+def serve(ip: str, port: int, open_browser: bool) -> None:
+    """Replace this process with JupyterLab on the guided notebooks (notebooks/)."""
+    import sys
+
+    ensure_jupyterlab()
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.ip={ip}",
+        f"--ServerApp.port={port}",
+        f"--ServerApp.root_dir={PROJECT_ROOT / 'notebooks'}",
+    ]
+    if not open_browser:
+        command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # in a container, say
+    os.execv(sys.executable, command)
