@@ -134,11 +134,13 @@ def has_exited(process: psutil.Process) -> bool:
             return False
     except psutil.NoSuchProcess:
         return True
-    # Reaped here if it is this process's own child (the tests', a notebook's); any
-    # other zombie is its parent's to reap.
-    with contextlib.suppress(psutil.Error):
-        process.wait(timeout=0)
-    return True
+    # This process's own child (in the tests, a notebook) is reaped here, once all its
+    # threads are gone too; any other zombie is its parent's to reap.
+    try:
+        reaped, _ = os.waitpid(process.pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return reaped == process.pid
 
 
 def log_tail(log_file: Path, lines: int = 15) -> str:
