@@ -183,11 +183,20 @@ def first_use() -> None:
     total = time.perf_counter() - started
     size = subprocess.run(["du", "-sh", str(clone / ".sfnlab")], capture_output=True, text=True)
     cache = subprocess.run(["du", "-sh", str(folder / "uv-cache")], capture_output=True, text=True)
+    # Counted together, files hard-linked from the cache into the environments count once.
+    both = subprocess.run(
+        ["du", "-sch", str(clone / ".sfnlab"), str(folder / "uv-cache")],
+        capture_output=True,
+        text=True,
+    )
     subprocess.run([str(clone / ".sfnlab/venv/bin/sfnlab"), "down"], env=env, capture_output=True)
     verdict = "ok" if status == 0 and total <= 30 else "MISSED"
     label = f"first use to SUCCEEDED (exit {status})"
     print(f"{label:<44} {total:6.1f} s  <= 30 s  {verdict}")
-    print(f"disk: .sfnlab {size.stdout.split()[0]}, uv cache {cache.stdout.split()[0]}")
+    print(
+        f"disk: .sfnlab {size.stdout.split()[0]}, uv cache {cache.stdout.split()[0]}, "
+        f"both together {both.stdout.split()[-2]}"
+    )
     shutil.rmtree(folder, ignore_errors=True)
 
 
