@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from localstack_process_executor.bootstrap import LOG_FILE as RUNTIME_LOG_VARIAB
 from sfnlab import background
 from sfnlab.background import ServiceRecord
 from sfnlab.config import Settings
-from sfnlab.endpoint import NotLocalStack, accepts_connections, probe
+from sfnlab.endpoint import NotLocalStack, probe
 from sfnlab.errors import StartupFailed
 from sfnlab.polling import poll
 from sfnlab.progress import step
@@ -131,32 +130,23 @@ def stop(settings: Settings, record: ServiceRecord, timeout: float = 15.0) -> in
     # Lambda processes follow LocalStack out by themselves (their lifeline closed);
     # whatever is still there after a moment is killed.
     leftovers = runtime_processes(settings)
-    _, alive = psutil.wait_procs(leftovers, timeout=3)
+    poll(lambda: all(background.has_exited(p) for p in leftovers), 3, max_delay=0.05)
+    alive = [process for process in leftovers if not background.has_exited(process)]
     for straggler in alive:
         with contextlib.suppress(psutil.Error):
             straggler.kill()
     return len(alive)
 
 
+SHUTDOWN_GRACE = 0.5  # seconds LocalStack gets after SIGTERM before it is killed
+
+
 def wait_for_shutdown(process: psutil.Process, settings: Settings, timeout: float) -> bool:
     """Wait for LocalStack to exit after SIGTERM; False if it has to be killed.
 
-    In host mode LocalStack 4.14 stops its services and its server, then may hang at exit
+    LocalStack 4.14 in host mode takes seconds to stop its services, then may hang at exit
     waiting for its own SQS and CloudWatch scheduler threads. Its state lives in memory
-    only, so once the server has closed its port, a short grace is all it gets.
+    only and its Lambda processes follow it out by themselves (their lifeline closes), so
+    a short grace is all it gets: `sfnlab down` stays quick.
     """
-    deadline = time.monotonic() + timeout
-    closed_at: float | None = None
-    while time.monotonic() < deadline:
-        try:
-            process.wait(timeout=0.1)
-            return True
-        except psutil.TimeoutExpired:
-            pass
-        except psutil.NoSuchProcess:
-            return True
-        if closed_at is None and not accepts_connections(settings.host, settings.port):
-            closed_at = time.monotonic()
-        if closed_at is not None and time.monotonic() - closed_at > 1.0:
-            return False
-    return False
+    return background.wait_for_exit(process, min(timeout, SHUTDOWN_GRACE))

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from sfnlab.config import load_settings
+from sfnlab.config import Settings
 from sfnlab.progress import console, step
 from sfnlab.stack import deploy_stack
 from sfnlab.stack_package import build
@@ -28,9 +28,13 @@ def order(kind: str) -> int:
 
 
 def deploy_stack_command(
-    source: Path, stack_name: str, review_timeout: int, review_heartbeat: int, build_only: bool
+    settings: Settings,
+    source: Path,
+    stack_name: str,
+    review_timeout: int,
+    review_heartbeat: int,
+    build_only: bool,
 ) -> None:
-    settings = load_settings()
     if build_only:
         template = build(settings.home / "stack", source)
         click.echo(f"Built {shown(template)} with the code and the definition it names.")

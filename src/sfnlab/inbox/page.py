@@ -98,6 +98,12 @@ def render_request(request: CapturedRequest) -> str:
             f'<input id="{field}" class="task-token" readonly value="{escape(token)}">'
             f'<button type="button" data-copy="{field}">Copy token</button></div>'
         )
+    for key, label in (("toApprove", "To approve"), ("toReject", "To reject")):
+        commands = body.get(key) if isinstance(body, dict) else None
+        if isinstance(commands, dict):  # shown as typed, not JSON-escaped, to paste as is
+            lines = "\n".join(value for value in commands.values() if isinstance(value, str))
+            parts.append(f"<p>{label}, in a terminal in the kit's folder:</p>")
+            parts.append(f'<pre class="command">{escape(lines)}</pre>')
     parts.append(f"<pre>{escape(pretty(request))}</pre>")
     headers = json.dumps(request.headers, indent=2)
     parts.append(f"<details><summary>Headers</summary><pre>{escape(headers)}</pre></details>")
