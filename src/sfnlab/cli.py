@@ -136,6 +136,45 @@ def status(
         click.echo(latest)
 
 
+def deploy_stack_command(
+    settings: Settings,
+    source: Path,
+    stack_name: str,
+    review_timeout: int,
+    review_heartbeat: int,
+    build_only: bool,
+) -> None:
+    """`sfnlab deploy --stack [--build-only]`: CloudFormation deploys template.yaml."""
+    from sfnlab.progress import shown_path, step
+    from sfnlab.stack import deploy_stack
+    from sfnlab.stack_package import build
+
+    if build_only:
+        template = shown_path(build(settings.home / "stack", source).resolve())
+        click.echo(f"Built {template} with the code and the definition it names.")
+        click.echo(f"On AWS: sam deploy --guided --template-file {template}")
+        return
+    with step(f"Deploying the stack {stack_name} from template.yaml"):
+        result = deploy_stack(
+            settings,
+            source=source,
+            stack_name=stack_name,
+            review_timeout=review_timeout,
+            review_heartbeat=review_heartbeat or None,
+        )
+    click.echo(
+        table([("resource", "name", "done"), *((c.kind, c.name, c.action) for c in result.changes)])
+    )
+    click.echo(
+        f"Stack {result.stack_name} {result.action}, {len(result.changed)} changed. "
+        f"State machine: {result.state_machine_arn}"
+    )
+    click.echo(f"Approve function: {result.approve_function}")
+    click.echo(
+        f"What CloudFormation got: {shown_path((result.build_dir / 'packaged.json').resolve())}"
+    )
+
+
 def table(rows: list[tuple[str, ...]]) -> str:
     """Rows as aligned columns of plain text."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
@@ -237,8 +276,6 @@ def deploy_command(
     template.yaml, the same exercise as an AWS SAM template.
     """
     if stack or build_only:
-        from sfnlab.stack_command import deploy_stack_command
-
         deploy_stack_command(
             settings, source, stack_name, review_timeout, review_heartbeat, build_only
         )
