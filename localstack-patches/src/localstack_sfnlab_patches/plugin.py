@@ -29,6 +29,7 @@ PATCHES: tuple[str, ...] = (
     "heartbeat_without_heartbeat_seconds",
     "early_task_decisions",
     "definition_transition_checks",
+    "branch_states_errors",
     "send_task_length_limits",
 )
 # Patches whose own modules import Step Functions' internals: imported and applied only
