@@ -30,6 +30,7 @@ PATCHES: tuple[str, ...] = (
     "early_task_decisions",
     "definition_transition_checks",
     "branch_states_errors",
+    "heartbeat_timeout_catchable",
     "send_task_length_limits",
 )
 # Patches whose own modules import Step Functions' internals: imported and applied only
