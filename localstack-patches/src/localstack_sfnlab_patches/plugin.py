@@ -31,6 +31,7 @@ PATCHES: tuple[str, ...] = (
     "definition_transition_checks",
     "branch_states_errors",
     "heartbeat_timeout_catchable",
+    "stop_execution_final",
     "send_task_length_limits",
 )
 # Patches whose own modules import Step Functions' internals: imported and applied only
