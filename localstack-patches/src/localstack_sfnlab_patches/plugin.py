@@ -32,6 +32,7 @@ PATCHES: tuple[str, ...] = (
     "branch_states_errors",
     "heartbeat_timeout_catchable",
     "stop_execution_final",
+    "variables_at_state_entry",
     "send_task_length_limits",
 )
 # Patches whose own modules import Step Functions' internals: imported and applied only
