@@ -33,6 +33,7 @@ PATCHES: tuple[str, ...] = (
     "heartbeat_timeout_catchable",
     "stop_execution_final",
     "variables_at_state_entry",
+    "invalid_token_message",
     "send_task_length_limits",
 )
 # Patches whose own modules import Step Functions' internals: imported and applied only
