@@ -29,6 +29,13 @@ PATCHES: tuple[str, ...] = (
     "heartbeat_without_heartbeat_seconds",
     "early_task_decisions",
     "definition_transition_checks",
+    "branch_states_errors",
+    "heartbeat_timeout_catchable",
+    "stop_execution_final",
+    "variables_at_state_entry",
+    "invalid_token_message",
+    # Before send_task_length_limits, whose check of the lengths then comes first.
+    "task_output_must_be_json",
     "send_task_length_limits",
 )
 # Patches whose own modules import Step Functions' internals: imported and applied only
