@@ -13,11 +13,18 @@ may import nothing but the standard library, and must keep working on every Pyth
 ``pythonX.Y`` runtime can map to (3.9 and newer).
 
 Timeouts and crashes are the executor's business: a process cannot reliably stop its own
-handler, so the executor kills this whole process group and reports the error itself.
+handler, so the executor kills this process's whole tree and reports the error itself.
+
+On Linux the process first forks: the parent stays behind as the environment's *keeper*
+(a child subreaper, so whatever the handler starts stays below it even after `setsid()`
+or a double fork) and the child runs the runtime. When the runtime exits, or LocalStack
+goes away (the lifeline pipe closes), the keeper kills everything below it and exits the
+way the runtime did, so the executor sees the runtime's own exit status.
 """
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import logging
@@ -29,6 +36,7 @@ import sys
 import threading
 import time
 import traceback
+import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from socket import socket
@@ -177,6 +185,20 @@ def configure_logging() -> None:
     logging.getLogger().addHandler(handler)
 
 
+# Pauses between attempts to reach LocalStack's executor endpoint (about 3 s in all).
+RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
+TRANSIENT_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A refused, reset or dropped connection: worth another attempt."""
+    if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, BaseException):
+        exc = exc.reason
+    if isinstance(exc, ConnectionError) or type(exc).__name__ == "RemoteDisconnected":
+        return True
+    return isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS
+
+
 class RuntimeEndpoint:
     """Client for LocalStack's executor endpoint (`LOCALSTACK_RUNTIME_ENDPOINT`)."""
 
@@ -187,14 +209,29 @@ class RuntimeEndpoint:
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     def post(self, path: str, body: bytes) -> None:
+        """POST to LocalStack, again after a refused or reset connection (a busy LocalStack
+        drops some). A report LocalStack refuses on a retry was taken by the attempt whose
+        connection broke afterwards: LocalStack accepts each report once only."""
         request = urllib.request.Request(
             f"{self.base_url}/{path}",
             data=body,
             headers={"Content-Type": "application/json"},
             method="POST",
         )
-        with self._opener.open(request, timeout=30) as response:
-            response.read()
+        for attempt, delay in enumerate((*RETRY_DELAYS, None)):
+            try:
+                with self._opener.open(request, timeout=30) as response:
+                    response.read()
+                return
+            except urllib.error.HTTPError:
+                if attempt == 0:
+                    raise
+                write_log(f"[process executor] {path}: taken by an earlier attempt\n")
+                return
+            except OSError as exc:
+                if delay is None or not is_transient(exc):
+                    raise
+                time.sleep(delay)
 
     def ready(self) -> None:
         self.post(f"status/{self.runtime_id}/ready", b"")
@@ -226,21 +263,117 @@ def make_invoke_handler(invocations: queue.Queue):
     return InvokeHandler
 
 
+def wait_for_eof(fd: int) -> None:
+    """Block until every write end of the pipe `fd` reads from is closed."""
+    while True:
+        try:
+            if not os.read(fd, 1):
+                return
+        except InterruptedError:
+            continue
+        except OSError:
+            return
+
+
 def watch_lifeline(fd: int) -> None:
-    """Kill this environment's process group once the executor's end of the pipe closes.
+    """Kill this environment's process group once the executor's end of the pipe closes
+    (where there is no keeper, see `keep()`).
 
     The executor holds the other end; when LocalStack exits, however it exits, the pipe
     closes and no environment outlives it.
     """
+    wait_for_eof(fd)
+    os.killpg(os.getpgid(0), signal.SIGKILL)
+
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def prctl(option: int, value: int) -> bool:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def load_process_tree():
+    """process_tree.py beside this file, under a private name (the keeper runs no user
+    code, but a module of the function's could be called `process_tree`)."""
+    import importlib.util
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location(
+        "_process_executor_tree", os.path.join(here, "process_tree.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def exit_like(status: int) -> None:
+    """End this process the way the one whose wait status is `status` ended."""
+    if os.WIFSIGNALED(status):
+        signum = os.WTERMSIG(status)
+        try:
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file of the keeper
+            signal.signal(signum, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+        os.kill(os.getpid(), signum)
+        os._exit(128 + signum)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def keep(runtime_pid: int, lifeline_fd: int) -> None:
+    """The keeper: adopt what the runtime leaves behind, and take it all down with it.
+
+    As a child subreaper, every orphan below it is re-parented to it rather than to init,
+    so a handler's `setsid()` or double-forked child stays in its tree.
+    """
+    process_tree = load_process_tree()
+    ended = threading.Event()
+
+    def kill_everything_below() -> None:
+        process_tree.kill_tree(os.getpid(), include_root=False)
+
+    def on_lifeline_closed() -> None:
+        wait_for_eof(lifeline_fd)
+        if not ended.is_set():
+            kill_everything_below()
+            os._exit(1)
+
+    threading.Thread(target=on_lifeline_closed, daemon=True).start()
     while True:
         try:
-            if not os.read(fd, 1):
-                break
-        except InterruptedError:
-            continue
-        except OSError:
-            break
-    os.killpg(os.getpgid(0), signal.SIGKILL)
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(1)
+        if pid == runtime_pid:
+            ended.set()
+            kill_everything_below()
+            exit_like(status)
+
+
+def split_off_keeper(lifeline_fd: int, handed_over: tuple[int, ...]) -> None:
+    """Fork: the parent becomes the keeper and never returns; the child runs the runtime."""
+    if not prctl(PR_SET_CHILD_SUBREAPER, 1):
+        threading.Thread(target=watch_lifeline, args=(lifeline_fd,), daemon=True).start()
+        return
+    keeper_pid = os.getpid()
+    runtime_pid = os.fork()
+    if runtime_pid:
+        for fd in handed_over:
+            os.close(fd)  # the runtime's, not the keeper's
+        keep(runtime_pid, lifeline_fd)
+    os.close(lifeline_fd)
+    # The runtime dies with its keeper, even if the keeper is killed without warning.
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != keeper_pid:
+        os._exit(1)
 
 
 def peak_memory_mb() -> int:
@@ -342,9 +475,13 @@ def main() -> None:
     lifeline_fd = int(os.environ[LIFELINE_FD])
     log_file = os.environ[LOG_FILE]
     extra_sys_path = [p for p in os.environ.get(EXTRA_SYS_PATH, "").split(os.pathsep) if p]
-    threading.Thread(target=watch_lifeline, args=(lifeline_fd,), daemon=True).start()
+    assignment_fd = int(os.environ[ASSIGNMENT_FD])
+    if sys.platform.startswith("linux"):
+        split_off_keeper(lifeline_fd, (listen_fd, assignment_fd))
+    else:
+        threading.Thread(target=watch_lifeline, args=(lifeline_fd,), daemon=True).start()
 
-    assignment = read_assignment(int(os.environ[ASSIGNMENT_FD]))
+    assignment = read_assignment(assignment_fd)
     if not assignment:
         return  # the executor let this spare go unused
     started = time.time()
