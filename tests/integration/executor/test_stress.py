@@ -188,7 +188,7 @@ def stress_client(localstack):
         region_name=localstack.region,
         aws_access_key_id=localstack.account_id,
         aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}, max_pool_connections=4 * WORKERS),
+        config=Config(retries={"total_max_attempts": 1}, max_pool_connections=4 * WORKERS),
     )
 
 
@@ -210,7 +210,7 @@ def test_mixed_lifecycles_leave_no_errors_descriptors_or_folders(localstack, str
     settled = wait_for(lambda: descriptors(pid).total() <= before.total(), timeout=20)
     after = descriptors(pid)
     assert settled, f"LocalStack's descriptors, more after than before: {after - before}"
-    assert wait_for(lambda: code_folders(localstack.state_dir) == [], timeout=10), (
-        code_folders(localstack.state_dir)
+    assert wait_for(lambda: code_folders(localstack.state_dir) == [], timeout=10), code_folders(
+        localstack.state_dir
     )
     assert wait_for(lambda: orphaned_process_folders(localstack) == [], timeout=10)
