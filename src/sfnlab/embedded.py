@@ -44,7 +44,7 @@ def check_settings(environ: dict[str, str]) -> None:
     problems = [problem for s in NUMBER_SETTINGS if (problem := s.read(environ)[1])]
     if problems:
         raise KitError(
-            "The embedded LocalStack was not started: " + " ".join(problems),
+            "The embedded LocalStack was not started: " + "; ".join(problems) + ".",
             hint="Fix or unset those variables, then run `sfnlab up` again.",
         )
 

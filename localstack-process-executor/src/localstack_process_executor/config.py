@@ -24,7 +24,7 @@ class NumberSetting:
     integer: bool = True
 
     def read(self, environ: Mapping[str, str]) -> tuple[float, str | None]:
-        """The value to use, and a sentence if the given one could not be used as it is."""
+        """The value to use, and what is wrong with the one given, if anything."""
         text = (environ.get(self.name) or "").strip()
         if not text:
             return self.default, None
@@ -32,17 +32,17 @@ class NumberSetting:
             value: float = int(text) if self.integer else float(text)
         except ValueError:
             kind = "a whole number" if self.integer else "a number"
-            return self.default, (
-                f"{self.name}={text!r} is not {kind}; using the default, {self.default:g}."
-            )
+            return self.default, f"{self.name}={text} is not {kind}"
         if value != value:  # NaN
-            return self.default, f"{self.name}={text!r} is not a number; using {self.default:g}."
+            return self.default, f"{self.name}={text} is not a number"
         clamped = min(max(value, self.low), self.high)
         if clamped != value:
-            return clamped, (
-                f"{self.name}={text} is outside {self.low:g}..{self.high:g}; using {clamped:g}."
-            )
+            return clamped, f"{self.name}={text} is outside {show(self.low)}..{show(self.high)}"
         return value, None
+
+
+def show(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
 
 
 # Live execution environments (each a process) at most, all functions together. Beyond
@@ -65,7 +65,7 @@ def check_numbers(environ: Mapping[str, str]) -> list[str]:
 def _number(setting: NumberSetting) -> float:
     value, problem = setting.read(os.environ)
     if problem:
-        LOG.warning("Process executor: %s", problem)
+        LOG.warning("Process executor: %s; using %s.", problem, show(value))
     return value
 
 
