@@ -13,13 +13,8 @@ may import nothing but the standard library, and must keep working on every Pyth
 ``pythonX.Y`` runtime can map to (3.9 and newer).
 
 Timeouts and crashes are the executor's business: a process cannot reliably stop its own
-handler, so the executor kills this process's whole tree and reports the error itself.
-
-On Linux the process first forks: the parent stays behind as the environment's *keeper*
-(a child subreaper, so whatever the handler starts stays below it even after `setsid()`
-or a double fork) and the child runs the runtime. When the runtime exits, or LocalStack
-goes away (the lifeline pipe closes), the keeper kills everything below it and exits the
-way the runtime did, so the executor sees the runtime's own exit status.
+handler, so the executor kills the environment's whole process tree and reports the error
+itself. `keeper.py` starts it, and stays behind to take down what the handler leaves.
 """
 
 from __future__ import annotations
@@ -31,7 +26,6 @@ import logging
 import os
 import queue
 import resource
-import signal
 import sys
 import threading
 import time
@@ -43,7 +37,6 @@ from socket import socket
 
 # Set by the executor; removed from the environment before user code runs.
 LISTEN_FD = "_PROCESS_EXECUTOR_LISTEN_FD"
-LIFELINE_FD = "_PROCESS_EXECUTOR_LIFELINE_FD"
 ASSIGNMENT_FD = "_PROCESS_EXECUTOR_ASSIGNMENT_FD"
 LOG_FILE = "_PROCESS_EXECUTOR_LOG_FILE"
 EXTRA_SYS_PATH = "_PROCESS_EXECUTOR_SYS_PATH"
@@ -263,119 +256,6 @@ def make_invoke_handler(invocations: queue.Queue):
     return InvokeHandler
 
 
-def wait_for_eof(fd: int) -> None:
-    """Block until every write end of the pipe `fd` reads from is closed."""
-    while True:
-        try:
-            if not os.read(fd, 1):
-                return
-        except InterruptedError:
-            continue
-        except OSError:
-            return
-
-
-def watch_lifeline(fd: int) -> None:
-    """Kill this environment's process group once the executor's end of the pipe closes
-    (where there is no keeper, see `keep()`).
-
-    The executor holds the other end; when LocalStack exits, however it exits, the pipe
-    closes and no environment outlives it.
-    """
-    wait_for_eof(fd)
-    os.killpg(os.getpgid(0), signal.SIGKILL)
-
-
-PR_SET_PDEATHSIG = 1
-PR_SET_CHILD_SUBREAPER = 36
-
-
-def prctl(option: int, value: int) -> bool:
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(option, value, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
-
-
-def load_process_tree():
-    """process_tree.py beside this file, under a private name (the keeper runs no user
-    code, but a module of the function's could be called `process_tree`)."""
-    import importlib.util
-
-    here = os.path.dirname(os.path.abspath(__file__))
-    spec = importlib.util.spec_from_file_location(
-        "_process_executor_tree", os.path.join(here, "process_tree.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def exit_like(status: int) -> None:
-    """End this process the way the one whose wait status is `status` ended."""
-    if os.WIFSIGNALED(status):
-        signum = os.WTERMSIG(status)
-        try:
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file of the keeper
-            signal.signal(signum, signal.SIG_DFL)
-        except (OSError, ValueError):
-            pass
-        os.kill(os.getpid(), signum)
-        os._exit(128 + signum)
-    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
-
-
-def keep(runtime_pid: int, lifeline_fd: int) -> None:
-    """The keeper: adopt what the runtime leaves behind, and take it all down with it.
-
-    As a child subreaper, every orphan below it is re-parented to it rather than to init,
-    so a handler's `setsid()` or double-forked child stays in its tree.
-    """
-    process_tree = load_process_tree()
-    ended = threading.Event()
-
-    def kill_everything_below() -> None:
-        process_tree.kill_tree(os.getpid(), include_root=False)
-
-    def on_lifeline_closed() -> None:
-        wait_for_eof(lifeline_fd)
-        if not ended.is_set():
-            kill_everything_below()
-            os._exit(1)
-
-    threading.Thread(target=on_lifeline_closed, daemon=True).start()
-    while True:
-        try:
-            pid, status = os.waitpid(-1, 0)
-        except ChildProcessError:
-            os._exit(1)
-        if pid == runtime_pid:
-            ended.set()
-            kill_everything_below()
-            exit_like(status)
-
-
-def split_off_keeper(lifeline_fd: int, handed_over: tuple[int, ...]) -> None:
-    """Fork: the parent becomes the keeper and never returns; the child runs the runtime."""
-    if not prctl(PR_SET_CHILD_SUBREAPER, 1):
-        threading.Thread(target=watch_lifeline, args=(lifeline_fd,), daemon=True).start()
-        return
-    keeper_pid = os.getpid()
-    runtime_pid = os.fork()
-    if runtime_pid:
-        for fd in handed_over:
-            os.close(fd)  # the runtime's, not the keeper's
-        keep(runtime_pid, lifeline_fd)
-    os.close(lifeline_fd)
-    # The runtime dies with its keeper, even if the keeper is killed without warning.
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != keeper_pid:
-        os._exit(1)
-
-
 def peak_memory_mb() -> int:
     """This process's peak resident memory, as Lambda's REPORT line shows it."""
     try:
@@ -471,17 +351,11 @@ def adopt_environment(environment: dict, task_root: str) -> None:
 
 
 def main() -> None:
+    """Run the runtime (started by keeper.py, which watches the lifeline)."""
     listen_fd = int(os.environ[LISTEN_FD])
-    lifeline_fd = int(os.environ[LIFELINE_FD])
     log_file = os.environ[LOG_FILE]
     extra_sys_path = [p for p in os.environ.get(EXTRA_SYS_PATH, "").split(os.pathsep) if p]
-    assignment_fd = int(os.environ[ASSIGNMENT_FD])
-    if sys.platform.startswith("linux"):
-        split_off_keeper(lifeline_fd, (listen_fd, assignment_fd))
-    else:
-        threading.Thread(target=watch_lifeline, args=(lifeline_fd,), daemon=True).start()
-
-    assignment = read_assignment(assignment_fd)
+    assignment = read_assignment(int(os.environ[ASSIGNMENT_FD]))
     if not assignment:
         return  # the executor let this spare go unused
     started = time.time()
@@ -513,7 +387,3 @@ def main() -> None:
     endpoint.ready()
     while True:
         runtime.invoke(invocations.get())
-
-
-if __name__ == "__main__":
-    main()

@@ -29,13 +29,14 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from localstack_process_executor import bootstrap, config
+from localstack_process_executor import bootstrap, config, keeper
 from localstack_process_executor.interpreters import Interpreter
 from localstack_process_executor.process_tree import kill_tree
 
 LOG = logging.getLogger(__name__)
 
 BOOTSTRAP = Path(bootstrap.__file__).resolve()
+KEEPER = Path(keeper.__file__).resolve()
 # How much of a process's log to keep once its folder is gone, for LocalStack's messages.
 LOG_TAIL_BYTES = 8 * 1024
 
@@ -210,7 +211,7 @@ def runtime_command(interpreter: Interpreter, folder: Path) -> list[str]:
 
     -I -S: no site-packages and no PYTHON* variables, as in AWS's runtime.
     """
-    return [interpreter.path, "-I", "-S", "-u", str(BOOTSTRAP)]
+    return [interpreter.path, "-I", "-S", "-u", str(KEEPER)]
 
 
 def spawn(interpreter: Interpreter, root: Path, sdk_dir: Path) -> RuntimeProcess:
@@ -230,7 +231,7 @@ def spawn(interpreter: Interpreter, root: Path, sdk_dir: Path) -> RuntimeProcess
     environment = {
         **base_environment(interpreter, folder / "tmp"),
         bootstrap.LISTEN_FD: str(listener.fileno()),
-        bootstrap.LIFELINE_FD: str(lifeline_read),
+        keeper.LIFELINE_FD: str(lifeline_read),
         bootstrap.ASSIGNMENT_FD: str(assignment_read),
         bootstrap.LOG_FILE: str(log_path),
         bootstrap.EXTRA_SYS_PATH: str(sdk_dir),
