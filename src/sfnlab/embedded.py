@@ -71,10 +71,6 @@ def localstack_environment(settings: Settings) -> dict[str, str]:
             # no usage events are sent.
             "SKIP_SSL_CERT_DOWNLOAD": "1",
             "DISABLE_EVENTS": "1",
-            # LocalStack's services call each other in memory rather than through its own
-            # port: otherwise every internal client keeps a connection (two descriptors in
-            # LocalStack) open, hundreds of them under load.
-            "IN_MEMORY_CLIENT": "1",
         }
     )
     return env

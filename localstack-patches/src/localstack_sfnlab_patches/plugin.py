@@ -22,7 +22,11 @@ SUPPORTED_VERSION = "4.14.0"
 
 # One module per patch, named for what it fixes; each has `apply() -> None` and a
 # docstring whose first line says which AWS behaviour it restores (README.md lists them).
-PATCHES: tuple[str, ...] = ("delete_failed_function",)
+PATCHES: tuple[str, ...] = (
+    "delete_failed_function",
+    "internal_client_connections",
+    "stepfunctions_jsonpath_cache",
+)
 
 
 def localstack_version() -> str:
