@@ -25,6 +25,7 @@ SUPPORTED_VERSION = "4.14.0"
 PATCHES: tuple[str, ...] = (
     "delete_failed_function",
     "internal_client_connections",
+    "invoke_payload_is_json",
     "stepfunctions_jsonpath_cache",
 )
 

@@ -27,6 +27,7 @@ import os
 import queue
 import resource
 import sys
+import sysconfig
 import threading
 import time
 import traceback
@@ -64,12 +65,38 @@ def error_payload(error_type: str, message: str, request_id: str, stack: list[st
     }
 
 
+# Where this machine keeps what AWS's runtime keeps under /var: (local prefix, AWS's),
+# longest first; filled in once the process knows its function (`aws_paths`).
+PATHS: list[tuple[str, str]] = []
+
+
+def aws_paths(task_root: str, sdk_dirs: list[str]) -> list[tuple[str, str]]:
+    """The function's code at /var/task, the SDK and the standard library under /var/lang,
+    as stack traces on AWS show them."""
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    pairs = [(task_root, "/var/task")]
+    pairs += [(folder, f"/var/lang/lib/{version}/site-packages") for folder in sdk_dirs]
+    pairs.append((sysconfig.get_paths()["stdlib"], f"/var/lang/lib/{version}"))
+    pairs = [(os.path.realpath(local), aws) for local, aws in pairs] + pairs
+    return sorted({(local.rstrip(os.sep), aws) for local, aws in pairs if local}, reverse=True)
+
+
+def aws_path(filename: str) -> str:
+    for local, aws in PATHS:
+        if filename == local or filename.startswith(local + os.sep):
+            return aws + filename[len(local) :]
+    return filename
+
+
 def exception_payload(exc: BaseException, request_id: str) -> dict:
     if isinstance(exc, FaultError):
         return error_payload(exc.error_type, exc.message, request_id, exc.stack_trace)
     frames = traceback.extract_tb(exc.__traceback__)
     # Drop this bootstrap's own frames: the learner should see only their code.
     frames = [f for f in frames if f.filename != __file__]
+    for frame in frames:
+        frame.line  # noqa: B018 (read the source line while the local path still finds it)
+        frame.filename = aws_path(frame.filename)
     return error_payload(type(exc).__name__, str(exc), request_id, traceback.format_list(frames))
 
 
@@ -111,7 +138,7 @@ def load_handler(handler: str):
             "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}"
         ) from None
     except SyntaxError as exc:
-        trace = [f'  File "{exc.filename}" Line {exc.lineno}\n    {exc.text}']
+        trace = [f'  File "{aws_path(exc.filename or "")}" Line {exc.lineno}\n    {exc.text}']
         raise FaultError(
             "Runtime.UserCodeSyntaxError",
             f"Syntax error in module '{module_name}': {exc}",
@@ -270,6 +297,21 @@ def peak_memory_mb() -> int:
     return max_rss // (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
+MAX_RESPONSE = 6 * 1024 * 1024 + 100
+
+
+def too_large(limit: int) -> bytes:
+    """AWS's answer to a response over the limit: the invocation fails, nothing is logged."""
+    return json.dumps(
+        {
+            "errorMessage": (
+                f"Response payload size exceeded maximum allowed payload size ({limit} bytes)."
+            ),
+            "errorType": "Function.ResponseSizeTooLarge",
+        }
+    ).encode()
+
+
 class Runtime:
     def __init__(self, endpoint: RuntimeEndpoint, log_file: str, handler, init_ms: float):
         self.endpoint = endpoint
@@ -279,6 +321,8 @@ class Runtime:
         self.memory_size = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         self.version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         self.timeout = float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
+        # LocalStack passes Lambda's limit on a synchronous response (6 MB and 100 bytes).
+        self.max_response = int(os.environ.get("LOCALSTACK_MAX_PAYLOAD_SIZE") or MAX_RESPONSE)
         # The first invocation's log starts at the top of the file, so that output written
         # while the module was imported (the init phase) reaches CloudWatch, as on AWS.
         self.log_offset = 0
@@ -311,6 +355,8 @@ class Runtime:
                     "Runtime.MarshalError", f"Unable to marshal response: {exc}"
                 ) from None
             is_error = False
+            if len(body) > self.max_response:
+                body, is_error = too_large(self.max_response), True
         except Exception as exc:
             payload = exception_payload(exc, request_id)
             log_error(payload)
@@ -364,6 +410,7 @@ def main() -> None:
     # Like AWS: the function's code first, then the runtime's SDK; nothing else installed.
     sys.path[:] = [task_root] + [p for p in sys.path if p != os.path.dirname(__file__)]
     sys.path.extend(extra_sys_path)
+    PATHS[:] = aws_paths(task_root, extra_sys_path)
     configure_logging()
 
     endpoint = RuntimeEndpoint(

@@ -19,7 +19,8 @@ import json
 import logging
 import signal
 import threading
-from concurrent.futures import Future, InvalidStateError
+import time
+from concurrent.futures import CancelledError, Future, InvalidStateError
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,6 +53,8 @@ from localstack_process_executor.runtimes import UnsupportedRuntimeError, choose
 LOG = logging.getLogger(__name__)
 
 LOCAL_ADDRESSES = {"0.0.0.0", "127.0.0.1", "localhost", "::", "::1", ""}
+# AWS limits an on-demand environment's Init phase to 10 s.
+INIT_SECONDS = 10
 
 
 def executor_folder() -> Path:
@@ -99,15 +102,24 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         self._slot: Slot | None = None
         self._stopped = False
         self._request_id: str | None = None
-        self._timing_out: tuple[str, int] | None = None  # (request id, timeout) being ended
+        self._timing_out: tuple[str, float] | None = None  # (request id, timeout) being ended
+        self._init_again = False  # the Init took over 10 s: run it with the next invocation
 
     # Lifecycle ----------------------------------------------------------------------
 
     def start(self, env_vars: dict[str, str]) -> None:
         self.env_vars = {key: str(value) for key, value in env_vars.items()}
         self.executor_endpoint.start()
-        self._launch()
-        self.executor_endpoint.wait_for_startup()
+        # Within LocalStack's own limit on a start (LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT).
+        self._launch(slot_wait=min(config.PROCESS_EXECUTOR_QUEUE_SECONDS, 5))
+        if not self._wait_until_ready(INIT_SECONDS):
+            # As on AWS: an Init phase over 10 s is abandoned, and run again with the first
+            # invocation, within the function's timeout.
+            LOG.info("Init of environment %s took over %d s; it runs again", self.id, INIT_SECONDS)
+            with self._lock:
+                self._init_again = True
+                runtime_process = self._process
+            runtime_process.terminate()
 
     def stop(self) -> None:
         with self._lock:
@@ -125,15 +137,12 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         if runtime_process is not None and not runtime_process.released.wait(timeout=10):
             LOG.warning("Runtime process %s of %s is slow to end", runtime_process.pid, self.id)
 
-    def _launch(self) -> None:
+    def _launch(self, slot_wait: float = config.PROCESS_EXECUTOR_QUEUE_SECONDS) -> None:
         """Give this environment a fresh process (first start, or after a timeout/crash)."""
         choice = choose_interpreter(self.function_version.config.runtime)
         code_dir = str(self.function_version.config.code.get_unzipped_code_location())
         holder: list[RuntimeProcess] = []
-        slot = SLOTS.acquire(
-            lambda: holder[0].terminate() if holder else None,
-            config.PROCESS_EXECUTOR_QUEUE_SECONDS,
-        )
+        slot = SLOTS.acquire(lambda: holder[0].terminate() if holder else None, slot_wait)
         try:
             runtime_process = SPARES.take(choice.interpreter, processes_folder(), aws_sdk_folder())
         except BaseException:
@@ -175,11 +184,50 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             choice.interpreter.version_text,
         )
 
-    def _relaunch(self) -> None:
+    def _wait_until_ready(self, seconds: float) -> bool:
+        """Wait for the process to report ready; False if it has not within `seconds`.
+        An init error raises StatusErrorException, as LocalStack expects."""
+        try:
+            self.executor_endpoint.startup_future.result(timeout=seconds)
+        except FutureTimeoutError:
+            return False
+        except CancelledError as e:  # stopped meanwhile
+            raise ShutdownDuringStartup(f"Environment {self.id} stopped while starting") from e
+        return True
+
+    def _relaunch(self, seconds: float) -> bool:
+        """A fresh process for this environment; False if it was not ready within `seconds`
+        (it is left running, for its log to be read)."""
         LOG.debug("Environment %s needs a fresh process", self.id)
         self.executor_endpoint.startup_future = Future()
         self._launch()
-        self.executor_endpoint.wait_for_startup()
+        return self._wait_until_ready(seconds)
+
+    def _prepare(self, request_id: str, timeout: float) -> float | InvocationResult:
+        """A ready process for an invocation that has none: how much of `timeout` is left
+        for the handler, or the timeout's result if the Init used it all up."""
+        with self._lock:
+            init_again = self._init_again
+        if not init_again:
+            if self._relaunch(INIT_SECONDS):
+                return timeout
+            self._current_process().terminate()  # an Init over 10 s is abandoned
+        # ... and run again within the invocation, bounded by the function's timeout.
+        started = time.monotonic()
+        if self._relaunch(timeout):
+            with self._lock:
+                self._init_again = False
+            return max(0.0, timeout - (time.monotonic() - started))
+        runtime_process = self._current_process()
+        logs = runtime_process.new_log()
+        runtime_process.terminate()
+        with self._lock:
+            self._init_again = True
+        return self._timeout_result(request_id, timeout, logs)
+
+    def _current_process(self) -> RuntimeProcess:
+        with self._lock:
+            return self._process
 
     def _exited(self, runtime_process: RuntimeProcess, returncode: int, slot: Slot) -> None:
         """On the process's reaper thread: free its slot, and report an exit nobody asked
@@ -231,11 +279,15 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             and runtime_process.alive()
             and SLOTS.claim(slot)
         )
+        request_id = payload["invoke-id"]
+        timeout: float = self.function_version.config.timeout
         if not fresh:
-            self._relaunch()
+            prepared = self._prepare(request_id, timeout)
+            if isinstance(prepared, InvocationResult):
+                return prepared
+            timeout = prepared
             with self._lock:
                 runtime_process, slot = self._process, self._slot
-        request_id = payload["invoke-id"]
         future: Future[InvocationResult] = Future()
         self.executor_endpoint.invocation_future = future
         self.executor_endpoint.logs = None
@@ -243,7 +295,6 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             self._request_id = request_id
         try:
             self._send(payload)
-            timeout = self.function_version.config.timeout
             try:
                 result = future.result(timeout=timeout)
             except FutureTimeoutError:
@@ -294,21 +345,24 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             self._report_timeout(runtime_process, request_id, timeout)
             return future.result()
 
-    def _report_timeout(self, runtime_process: RuntimeProcess, request_id: str, timeout: int):
-        message = f"Task timed out after {timeout:.2f} seconds"
-        logs = (
-            runtime_process.new_log()
-            + f"{utc_timestamp()} {request_id} {message}\n"
-            + self._end_lines(request_id, timeout * 1000, status="timeout")
+    def _report_timeout(self, runtime_process: RuntimeProcess, request_id: str, timeout: float):
+        result = self._timeout_result(request_id, timeout, runtime_process.new_log())
+        # The response may have won the race against the kill: then it stands.
+        with contextlib.suppress(InvalidStateError):
+            self.executor_endpoint.invocation_future.set_result(result)
+
+    def _timeout_result(self, request_id: str, timeout: float, logs: str) -> InvocationResult:
+        """What AWS reports for an invocation that ran out of time (with what was logged)."""
+        configured = self.function_version.config.timeout
+        message = f"Task timed out after {configured:.2f} seconds"
+        logs += f"{utc_timestamp()} {request_id} {message}\n" + self._end_lines(
+            request_id, configured * 1000, status="timeout"
         )
         error = {
             "errorType": "Sandbox.Timedout",
             "errorMessage": f"RequestId: {request_id} Error: {message}",
         }
-        result = InvocationResult(request_id, json.dumps(error).encode(), True, logs)
-        # The response may have won the race against the kill: then it stands.
-        with contextlib.suppress(InvalidStateError):
-            self.executor_endpoint.invocation_future.set_result(result)
+        return InvocationResult(request_id, json.dumps(error).encode(), True, logs)
 
     def _end_lines(self, request_id: str, duration_ms: float | None, status: str = "error") -> str:
         memory = self.function_version.config.memory_size

@@ -96,7 +96,8 @@ class RuntimeProcess:
         return self._terminated
 
     def alive(self) -> bool:
-        return not self.exited.is_set()
+        """Running, and not on its way out."""
+        return not (self._terminated or self.exited.is_set())
 
     def base_environment(self) -> dict[str, str]:
         return base_environment(self.interpreter, self.tmp_dir)
