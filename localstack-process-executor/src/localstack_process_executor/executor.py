@@ -28,7 +28,6 @@ from pathlib import Path
 from localstack import config as localstack_config
 from localstack.aws.api.lambda_ import PackageType
 from localstack.services.lambda_.invocation.executor_endpoint import (
-    ExecutorEndpoint,
     InvokeSendError,
     ShutdownDuringStartup,
     StatusErrorException,
@@ -42,6 +41,7 @@ from localstack.services.lambda_.invocation.runtime_executor import (
 from localstack_process_executor import config
 from localstack_process_executor.aws_sdk import ensure_aws_sdk_folder
 from localstack_process_executor.capacity import SLOTS, Slot
+from localstack_process_executor.endpoint import CurrentInvocationEndpoint
 from localstack_process_executor.runtime_process import (
     BOOTSTRAP,
     SPARES,
@@ -95,7 +95,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
 
     def __init__(self, id: str, function_version: FunctionVersion) -> None:
         super().__init__(id=id, function_version=function_version)
-        self.executor_endpoint = ExecutorEndpoint(self.id, container_address="127.0.0.1")
+        self.executor_endpoint = CurrentInvocationEndpoint(self.id, container_address="127.0.0.1")
         self.env_vars: dict[str, str] = {}
         self._lock = threading.Lock()
         self._process: RuntimeProcess | None = None
@@ -291,6 +291,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         future: Future[InvocationResult] = Future()
         self.executor_endpoint.invocation_future = future
         self.executor_endpoint.logs = None
+        self.executor_endpoint.request_id = request_id
         with self._lock:
             self._request_id = request_id
         try:

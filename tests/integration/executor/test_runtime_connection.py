@@ -13,6 +13,7 @@ import re
 import socket
 import struct
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,6 +46,8 @@ class ResettingProxy(ThreadingHTTPServer):
         self.forward_first = forward_first
         self.runtime_id = ""
         self.resets = 0
+        # If set: a connection reset after forwarding waits for this first.
+        self.hold: threading.Event | None = None
         self.seen: list[str] = []
         self.lock = threading.Lock()
 
@@ -72,6 +75,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
             return
         answer = self.forward(body)
         if reset:
+            if proxy.hold is not None:
+                proxy.hold.wait(timeout=30)
             self.reset()  # LocalStack has taken it, but the runtime never hears so
             return
         self.send_response(answer.status)
@@ -130,3 +135,23 @@ def test_a_reset_connection_to_localstack_is_retried(
     # The same process answered again: the reset did not cost the environment.
     assert second["Payload"] == {"pid": first["Payload"]["pid"], "echo": {"n": 2}}
     assert any(path.endswith(report) for path in proxy.seen)
+
+
+def test_a_report_taken_before_its_connection_broke_does_not_answer_the_next_invocation(
+    localstack, lambda_client, create_function
+):
+    """The runtime reports a response again after its connection broke, though LocalStack
+    had taken it; meanwhile the next invocation has begun. That late report must not
+    become the next invocation's answer."""
+    with resetting_proxy(localstack, "/response", forward_first=True) as proxy:
+        proxy.hold = threading.Event()
+        name = create_function(HANDLER, environment={"LOCALSTACK_RUNTIME_ENDPOINT": proxy.url})
+        first = invoke(lambda_client, name, {"n": 1})  # answered; the runtime still waits
+        second: dict = {}
+        late = threading.Thread(target=lambda: second.update(invoke(lambda_client, name, {"n": 2})))
+        late.start()
+        time.sleep(1)  # the second invocation is under way
+        proxy.hold.set()  # now the runtime's first report breaks, and is sent again
+        late.join(timeout=60)
+    assert first["Payload"]["echo"] == {"n": 1}
+    assert second["Payload"] == {"pid": first["Payload"]["pid"], "echo": {"n": 2}}
