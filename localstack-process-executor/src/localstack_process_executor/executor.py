@@ -102,7 +102,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         self._slot: Slot | None = None
         self._stopped = False
         self._request_id: str | None = None
-        self._timing_out: tuple[str, float] | None = None  # (request id, timeout) being ended
+        self._timing_out: str | None = None  # the request being ended for its timeout
         self._init_again = False  # the Init took over 10 s: run it with the next invocation
 
     # Lifecycle ----------------------------------------------------------------------
@@ -223,7 +223,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         runtime_process.terminate()
         with self._lock:
             self._init_again = True
-        return self._timeout_result(request_id, timeout, logs)
+        return self._timeout_result(request_id, logs)
 
     def _current_process(self) -> RuntimeProcess:
         with self._lock:
@@ -239,7 +239,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             request_id, timing_out = self._request_id, self._timing_out
         endpoint = self.executor_endpoint
         if timing_out is not None:
-            self._report_timeout(runtime_process, *timing_out)
+            self._report_timeout(runtime_process, timing_out)
             return
         if runtime_process.terminated:
             return  # given up while idle: nothing was waiting for it
@@ -299,7 +299,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             try:
                 result = future.result(timeout=timeout)
             except FutureTimeoutError:
-                result = self._time_out(runtime_process, future, request_id, timeout)
+                result = self._time_out(runtime_process, future, request_id)
             runtime_process.skip_log()
             return result
         finally:
@@ -331,28 +331,27 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         runtime_process: RuntimeProcess,
         future: Future[InvocationResult],
         request_id: str,
-        timeout: int,
     ) -> InvocationResult:
         """Stop a handler that ran past its timeout: end its processes; the reaper reports
         the timeout as AWS does (`_report_timeout`), once the process's last words are in
         its log."""
         with self._lock:
-            self._timing_out = (request_id, timeout)
+            self._timing_out = request_id
         runtime_process.terminate()
         try:
             return future.result(timeout=10)
         except FutureTimeoutError:
             LOG.warning("Runtime process %s did not end after its timeout", runtime_process.pid)
-            self._report_timeout(runtime_process, request_id, timeout)
+            self._report_timeout(runtime_process, request_id)
             return future.result()
 
-    def _report_timeout(self, runtime_process: RuntimeProcess, request_id: str, timeout: float):
-        result = self._timeout_result(request_id, timeout, runtime_process.new_log())
+    def _report_timeout(self, runtime_process: RuntimeProcess, request_id: str) -> None:
+        result = self._timeout_result(request_id, runtime_process.new_log())
         # The response may have won the race against the kill: then it stands.
         with contextlib.suppress(InvalidStateError):
             self.executor_endpoint.invocation_future.set_result(result)
 
-    def _timeout_result(self, request_id: str, timeout: float, logs: str) -> InvocationResult:
+    def _timeout_result(self, request_id: str, logs: str) -> InvocationResult:
         """What AWS reports for an invocation that ran out of time (with what was logged)."""
         configured = self.function_version.config.timeout
         message = f"Task timed out after {configured:.2f} seconds"
