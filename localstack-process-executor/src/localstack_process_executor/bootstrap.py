@@ -272,10 +272,15 @@ def make_invoke_handler(invocations: queue.Queue):
                 self.send_error(404)
                 return
             length = int(self.headers.get("Content-Length") or 0)
-            invocations.put(json.loads(self.rfile.read(length)))
+            invocation = json.loads(self.rfile.read(length))
+            # Acknowledge first: once queued, the handler may end this process (os._exit)
+            # before this thread could answer, and the executor would take that for a
+            # failure to deliver the invocation.
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
+            self.wfile.flush()
+            invocations.put(invocation)
 
         def log_message(self, format: str, *args) -> None:
             pass  # the function's log is for the learner's output, not for access logs

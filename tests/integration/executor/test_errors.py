@@ -166,3 +166,12 @@ def test_syntax_error_names_the_file_under_var_task(lambda_client, create_functi
     name = create_function("def handler(event, context)\n    return 1\n")
     error = invoke(lambda_client, name)["Payload"]
     assert error["stackTrace"][0].startswith('  File "/var/task/lambda_function.py" Line 1')
+
+
+def test_a_handler_that_exits_at_once_is_an_exit_error_every_time(lambda_client, create_function):
+    """The process may end before it has said it got the invocation: still an ExitError,
+    never a failure to deliver the invocation (a 500 from Invoke)."""
+    name = create_function("import os\n\ndef handler(event, context):\n    os._exit(3)\n")
+    for _ in range(12):
+        error = invoke(lambda_client, name)["Payload"]
+        assert error["errorType"] == "Runtime.ExitError"
