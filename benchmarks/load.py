@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import threading
@@ -315,6 +316,7 @@ def main() -> int:
         return 0 if ok and peaks.descriptors < DESCRIPTORS_TARGET else 1
     finally:
         lifecycle.down(settings)
+        shutil.rmtree(settings.state_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
