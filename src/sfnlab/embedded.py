@@ -29,6 +29,19 @@ from sfnlab.polling import poll
 from sfnlab.progress import step
 
 EXECUTOR_NAME = "process"
+SERVICES = (
+    "cloudformation",
+    "cloudwatch",
+    "events",
+    "iam",
+    "lambda",
+    "logs",
+    "s3",
+    "sqs",
+    "ssm",
+    "stepfunctions",
+    "sts",
+)
 # Settings of the learner's shell that would change what LocalStack does, or where its
 # own AWS clients send requests, are not passed on.
 DROPPED_PREFIXES = ("AWS_", "SFNLAB_", "VIRTUAL_ENV", "PYTHON")
@@ -54,6 +67,9 @@ def localstack_environment(settings: Settings) -> dict[str, str]:
     check_settings(env)
     bind_host = "127.0.0.1" if settings.host == "localhost" else settings.host
     env.setdefault(KEEPALIVE.name, str(int(KEEPALIVE.default)))
+    # Only the services the kit uses: others (DynamoDB, Kinesis, OpenSearch, ...) would
+    # download and start servers of their own, which may listen beyond loopback.
+    env.setdefault("SERVICES", ",".join(SERVICES))
     env.update(
         {
             "GATEWAY_LISTEN": f"{bind_host}:{settings.port}",
