@@ -23,13 +23,17 @@ APPROVE_FUNCTION_NAME = os.environ.get("APPROVE_FUNCTION_NAME", "approve_step_wi
 
 
 def commands(token, approve):
+    """What to paste into a terminal in the kit's folder: nothing needs sourcing first."""
     payload = json.dumps({"token": token, "approve": approve})
     verb = "approve" if approve else "reject"
     return {
-        "sfnlab": f"sfnlab {verb} --token {shlex.quote(token)}",
+        "sfnlab": f".sfnlab/venv/bin/sfnlab {verb} --token {shlex.quote(token)}",
+        # The Lambda's answer (the decision, or why the token was refused) is printed:
+        # the AWS CLI itself exits 0 even when the function failed.
         "awslocal": (
-            f"awslocal lambda invoke --function-name {APPROVE_FUNCTION_NAME} "
-            f"--payload {shlex.quote(payload)} decision.json"
+            f"scripts/awslocal lambda invoke --function-name {APPROVE_FUNCTION_NAME} "
+            f"--payload {shlex.quote(payload)} .sfnlab/decision.json "
+            "&& cat .sfnlab/decision.json"
         ),
     }
 

@@ -3,9 +3,11 @@
 # SolveIssue state machine and its Lambdas are deployed, an execution starts, waits for
 # the review, is approved with its task token, and ends. `--reject` takes the other path.
 # The exit status is 0 when the execution ends as the chosen path expects.
-source "$(dirname "${BASH_SOURCE[0]}")/kit-env.sh"
-cd "$SFNLAB_ROOT"
+set -uo pipefail
+KIT_SYNC_ARGS="--no-dev --inexact"  # the kit alone; keeps the test tools if they are there
+source "$(dirname "${BASH_SOURCE[0]}")/kit-env.sh" || exit 1
+cd "$SFNLAB_ROOT" || exit 1
 status=0
 sfnlab exercise "$@" || status=$?
-echo "LocalStack and the inbox keep running (inbox: ${SFNLAB_INBOX_URL:-http://127.0.0.1:4567}/); stop them with: .sfnlab/venv/bin/sfnlab down"
+echo "LocalStack and the inbox keep running; stop them with: .sfnlab/venv/bin/sfnlab down" >&2
 exit $status

@@ -2,6 +2,8 @@
 # Run the test suite. Tests that need LocalStack start their own embedded one (on a free
 # port, with its own state folder), so nothing needs to be running beforehand.
 # Extra arguments go to pytest, e.g. `scripts/run_tests.sh tests/unit -x`.
+set -euo pipefail
+KIT_SYNC_ARGS=""  # the kit and its development tools (pytest, ruff, ...)
 source "$(dirname "${BASH_SOURCE[0]}")/kit-env.sh"
 cd "$SFNLAB_ROOT"
 

@@ -2,22 +2,38 @@
 
 `decide()` does what a reviewer does by hand: fill the token into the test event
 (`test-events/approveTaskTest.json` or `rejectTaskTest.json`) and invoke the approve
-Lambda with it. When Step Functions refuses the token, it finds out why (already used?
-execution over?) and says so.
+Lambda with it. When the token cannot decide anything any more, it says why in the
+learner's words: already used, its execution stopped, ended or timed out, or forgotten
+by a LocalStack that was restarted.
+
+Two layers of checks. Before invoking, the kit looks at the token's execution (found
+through the inbox's notification): LocalStack 4.14 without the kit's patches accepts a
+spent token while its execution runs, and leaves a stopped execution's token usable,
+where AWS refuses both. After, it maps Step Functions' own refusals (`TaskTimedOut`,
+`InvalidToken`, `TaskDoesNotExist`, as AWS and the patched LocalStack answer) to the
+same words.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from sfnlab import execution as executions
 from sfnlab.aws import client
-from sfnlab.config import Settings, load_settings
-from sfnlab.errors import KitError
-from sfnlab.inbox import InboxClient
+from sfnlab.config import Settings
+from sfnlab.errors import KitError, TokenRefused
+from sfnlab.log_view import shorten
 from sfnlab.polling import poll
 from sfnlab.solve_issue import APPROVE, APPROVE_EVENT, DEFAULT_PREFIX, REJECT_EVENT
+
+# Step Functions' answers to a token that can decide nothing (SendTaskSuccess,
+# SendTaskFailure and SendTaskHeartbeat alike).
+REFUSAL_CODES = ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist")
+REVIEW_TIMEOUTS = ("ReviewTimedOut", "States.Timeout", "States.HeartbeatTimeout")
 
 
 @dataclass(frozen=True)
@@ -25,10 +41,11 @@ class ReviewRequest:
     """A notification the reviewers got: the waiting execution, its branch and token."""
 
     token: str
-    execution: str  # its name
-    execution_arn: str
+    execution: str  # its name ("" when the notification does not say)
+    execution_arn: str  # "" when the notification does not say
     branch: str
     inbox_id: int
+    received_at: str = ""  # ISO 8601, UTC, as the inbox stored it
 
 
 @dataclass(frozen=True)
@@ -37,64 +54,137 @@ class Decision:
     summary: str
     token: str
     execution: str | None
+    notes: list[str] = field(default_factory=list)  # what the person deciding should know
+
+    @property
+    def shown(self) -> str:
+        """The summary as `sfnlab approve/reject` prints it (a long comment cut short)."""
+        return shorten(self.summary)
 
 
 def review_requests(settings: Settings) -> list[ReviewRequest]:
     """The reviewers' notifications in the inbox, newest first."""
+    from sfnlab.inbox import InboxClient
+
     found = []
     for request in InboxClient(settings.inbox_url).requests(channel="reviewers", limit=50):
         body = request.json
         if isinstance(body, dict) and body.get("taskToken"):
+            arn = str(body.get("executionArn") or "")
+            name = str(body.get("execution") or body.get("executionName") or "")
+            if name.startswith("arn:"):
+                arn, name = arn or name, name.rsplit(":", 1)[1]
             found.append(
                 ReviewRequest(
-                    token=body["taskToken"],
-                    execution=str(body.get("execution") or ""),
-                    execution_arn=str(body.get("executionArn") or body.get("execution") or ""),
+                    token=str(body["taskToken"]),
+                    execution=name or arn.rsplit(":", 1)[-1],
+                    execution_arn=arn,
                     branch=str(body.get("branch") or ""),
                     inbox_id=request.id,
+                    received_at=request.received_at,
                 )
             )
     return found
 
 
+def restart_reason(settings: Settings, review: ReviewRequest) -> str:
+    """Why the review's execution is gone, as precisely as the kit can tell."""
+    from sfnlab import embedded
+
+    started = None
+    if embedded.running_embedded(settings) is not None:
+        # The pid file is written as LocalStack starts: its time is the wall clock's (a
+        # process's create time, as the kernel counts it, may be seconds off).
+        with contextlib.suppress(OSError):
+            started = settings.pid_file.stat().st_mtime
+    try:
+        received = datetime.fromisoformat(review.received_at).timestamp()
+    except ValueError:
+        received = None
+    if started is not None and received is not None and started > received:
+        restarted = datetime.fromtimestamp(started).strftime("%H:%M:%S")
+        arrived = datetime.fromtimestamp(received, tz=timezone.utc).astimezone()
+        return (
+            f"LocalStack was restarted at {restarted}, after this notification arrived "
+            f"({arrived:%H:%M:%S}), and a restart forgets every execution (LocalStack keeps "
+            "them in memory only): the execution and its token are gone."
+        )
+    return (
+        "LocalStack was most likely restarted since the reviewers were notified (`sfnlab "
+        "down` and `up`, or a crash): it keeps executions in memory only, so the execution "
+        "and its token are gone."
+    )
+
+
 def find_review(
-    settings: Settings | None = None,
+    settings: Settings,
     execution: str | None = None,
     wait: bool = False,
     timeout: float = 30.0,
 ) -> ReviewRequest:
-    """The review request of `execution`, or of the newest execution still waiting for one."""
-    settings = settings or load_settings()
-    sfn = client("stepfunctions", settings)
+    """The review request of `execution`, or of the newest execution still waiting for one.
+
+    Notifications of executions LocalStack no longer has (it was restarted since) are
+    skipped, and so are those that name no execution when none is asked for.
+    """
+    gone: set[str] = set()  # ARNs LocalStack does not know: they never come back
+    unchecked: set[int] = set()  # notifications naming no execution ARN
 
     def waiting(review: ReviewRequest) -> bool:
+        if not review.execution_arn:
+            unchecked.add(review.inbox_id)
+            return False
+        if review.execution_arn in gone:
+            return False
+        if not executions.exists(settings, review.execution_arn):
+            gone.add(review.execution_arn)
+            return False
         # The status first (one cheap call): the history only of executions still running.
-        running = sfn.describe_execution(executionArn=review.execution_arn)["status"] == "RUNNING"
-        return (
-            running and executions.describe(settings, review.execution_arn).waiting_at is not None
-        )
+        return executions.describe(settings, review.execution_arn).waiting_at is not None
 
     def found() -> ReviewRequest | None:
         for review in review_requests(settings):
-            if execution is not None:
-                if execution in (review.execution, review.execution_arn):
+            if execution is None:
+                if waiting(review):
                     return review
-            elif waiting(review):
+            elif execution in (review.execution, review.execution_arn):
                 return review
         return None
 
     review = poll(found, timeout if wait else 0, max_delay=0.1)
     if review is not None:
+        if execution is not None and review.execution_arn:
+            check_alive(settings, review)
         return review
     if execution is not None:
         raise KitError(
             f"The reviewers got no notification for execution {execution} (yet).",
-            hint="Check its path with `sfnlab status <execution>`.",
+            hint="Check its path with `sfnlab status <execution>`, or wait with --wait.",
+        )
+    skipped = []
+    if gone:
+        skipped.append(
+            f"{len(gone)} execution(s) with a notification in the inbox no longer exist "
+            "(LocalStack was restarted since, and forgot them)"
+        )
+    if unchecked:
+        skipped.append(
+            f"{len(unchecked)} notification(s) name no executionArn, so the kit cannot tell "
+            "whether they still wait (use `--token` or `--execution` for those)"
         )
     raise KitError(
-        "No execution is waiting for a review.",
+        "No execution is waiting for a review." + (f" {'; '.join(skipped)}." if skipped else ""),
         hint="Start one with `sfnlab start`, then try again (or use --wait).",
     )
+
+
+def check_alive(settings: Settings, review: ReviewRequest) -> None:
+    """Refuse a review whose execution is gone or over: its token decides nothing."""
+    if not executions.exists(settings, review.execution_arn):
+        raise executions.gone(settings, review.execution, restart_reason(settings, review))
+    current = executions.describe(settings, review.execution_arn)
+    if current.ended:
+        raise ended_refusal(current)
 
 
 def decision_event(approve: bool, token: str, reviewer: str | None, comment: str | None) -> dict:
@@ -109,7 +199,7 @@ def decision_event(approve: bool, token: str, reviewer: str | None, comment: str
 
 
 def decide(
-    settings: Settings | None = None,
+    settings: Settings,
     approve: bool = True,
     *,
     token: str | None = None,
@@ -118,61 +208,143 @@ def decide(
     comment: str | None = None,
     function_name: str = APPROVE.function_name(DEFAULT_PREFIX),
 ) -> Decision:
-    """Approve (or reject) with the approve Lambda, as a reviewer would."""
-    settings = settings or load_settings()
+    """Approve (or reject) with the approve Lambda, as a reviewer would.
+
+    Without `token`, the token comes from the inbox; with it, the inbox is only asked
+    which execution the token belongs to, and is not needed.
+    """
+    notes: list[str] = []
     if token is None:
         review = find_review(settings, execution)
         token, execution = review.token, review.execution
-    # Checked first: LocalStack 4.14 accepts a token a second time while its execution is
-    # still running, where AWS refuses it.
-    problem = token_problem(settings, token)
-    if problem is not None:
-        raise problem
+        owner: ReviewRequest | None = review
+    else:
+        owner = token_owner(settings, token, notes)
+    if owner is not None:
+        problem = token_problem(settings, owner)
+        if problem is not None:
+            raise problem
     lam = client("lambda", settings)
     event = decision_event(approve, token, reviewer, comment)
     try:
         response = lam.invoke(FunctionName=function_name, Payload=json.dumps(event).encode())
     except lam.exceptions.ResourceNotFoundException:
         raise KitError(
-            f"The approve Lambda {function_name} does not exist.", hint="Run `sfnlab deploy`."
+            f"The approve Lambda {function_name} does not exist.",
+            hint="Run `sfnlab deploy` (after a restart of LocalStack, `sfnlab up` does it).",
         ) from None
     payload = json.loads(response["Payload"].read() or b"null")
     if response.get("FunctionError"):
-        raise refusal(settings, token, payload)
-    return Decision(approve, (payload.get("decision") or {}).get("summary", ""), token, execution)
+        raise refusal(settings, payload, owner)
+    summary = (payload.get("decision") or {}).get("summary", "")
+    return Decision(approve, summary, token, execution or (owner and owner.execution), notes)
 
 
-def token_problem(settings: Settings, token: str) -> KitError | None:
-    """Why the execution this token came from no longer waits for it, if it does not."""
-    owner = next((r for r in review_requests(settings) if r.token == token), None)
-    if owner is None:
+def token_owner(settings: Settings, token: str, notes: list[str]) -> ReviewRequest | None:
+    """The notification that carried `token`, if the inbox answers and has one."""
+    try:
+        return next((r for r in review_requests(settings) if r.token == token), None)
+    except KitError:
+        notes.append(
+            f"The inbox is not reachable at {settings.inbox_url}, so the kit could not look "
+            "up which execution this token belongs to; the decision went to Step Functions "
+            "all the same. Nothing the inbox stored is lost: `sfnlab up` starts it again "
+            "with every message (the next steps of the workflow report to it)."
+        )
         return None
+
+
+def token_problem(settings: Settings, owner: ReviewRequest) -> KitError | None:
+    """Why the execution this token came from no longer waits for it, if it does not."""
+    if not owner.execution_arn:
+        return None  # the notification does not say: Step Functions will tell
+    if not executions.exists(settings, owner.execution_arn):
+        return executions.gone(settings, owner.execution, restart_reason(settings, owner))
     current = executions.describe(settings, owner.execution_arn)
     if current.ended:
-        return KitError(
-            f"Execution {current.name} has already ended ({current.status}), so its token "
-            "can no longer approve or reject anything.",
-            hint="Start a new execution with `sfnlab start` and use its token.",
-        )
+        return ended_refusal(current)
     # Waiting for no task token any more. (While it still waits for some, as two parallel
     # reviews do, only Step Functions can tell whose token is spent.)
     if current.waiting_at is None:
-        return KitError(
-            f"This token was already used: execution {current.name} has moved past the "
-            f"review ({current.path_text()}). A token approves or rejects once.",
-            hint="Start a new execution with `sfnlab start` to review again.",
-        )
+        return used_refusal(current)
     return None
 
 
-def refusal(settings: Settings, token: str, error: dict) -> KitError:
+def ended_refusal(current: executions.Execution) -> TokenRefused:
+    """The words for a token whose execution is over, by how it ended."""
+    again = "Start a new execution with `sfnlab start` and use its token."
+    if current.status == "ABORTED":
+        return TokenRefused(
+            f"Execution {current.name} was stopped (ABORTED), and a stopped execution "
+            "refuses its tokens: this one can no longer approve or reject anything.",
+            hint=again,
+        )
+    if current.status == "TIMED_OUT" or current.error in REVIEW_TIMEOUTS:
+        return TokenRefused(
+            f"The review of execution {current.name} timed out: nobody decided within the "
+            "review's TimeoutSeconds (or sent a heartbeat within its HeartbeatSeconds), so "
+            f"the execution ended {current.status} ({current.error or 'timed out'}) and its "
+            "token expired.",
+            hint=again + " A reviewer who needs longer sends heartbeats "
+            '(`{"token": ..., "heartbeat": true}` to the approve Lambda).',
+        )
+    return TokenRefused(
+        f"Execution {current.name} has already ended ({current.status}), so its token "
+        "can no longer approve or reject anything.",
+        hint=again,
+    )
+
+
+def used_refusal(current: executions.Execution, still_waiting: bool = False) -> TokenRefused:
+    where = (
+        f"execution {current.name} still waits, but for another reviewer's token"
+        if still_waiting
+        else f"execution {current.name} has moved past the review ({current.path_text()})"
+    )
+    return TokenRefused(
+        f"This token was already used: {where}. A token approves or rejects once.",
+        hint="Start a new execution with `sfnlab start` to review again.",
+    )
+
+
+def refusal_code(error: dict) -> str | None:
+    """Step Functions' refusal behind the approve Lambda's error, if it was one."""
+    error_type = str(error.get("errorType", ""))
+    if error_type in REFUSAL_CODES:
+        return error_type
+    found = re.search(r"\b(" + "|".join(REFUSAL_CODES) + r")\b", str(error.get("errorMessage")))
+    return found.group(1) if found else None
+
+
+def refusal(settings: Settings, error: dict, owner: ReviewRequest | None) -> KitError:
     """Explain why the approve Lambda failed, as precisely as the kit can tell."""
-    error_type = error.get("errorType", "Error")
-    message = error.get("errorMessage", "")
-    if error_type != "TokenNotWaiting":
-        return KitError(f"The approve Lambda refused: {message} ({error_type})")
-    return token_problem(settings, token) or KitError(
-        "Step Functions has no task waiting for this token, and no notification in the "
-        "inbox carries it: it may be mistyped or from an older LocalStack session.",
-        hint="Run `sfnlab token` for the token of the execution waiting now.",
+    code = refusal_code(error)
+    if code is None:
+        message = error.get("errorMessage", "")
+        return KitError(f"The approve Lambda refused: {message} ({error.get('errorType')})")
+    if owner is not None and owner.execution_arn:
+        problem = token_problem(settings, owner)
+        if problem is not None:
+            return problem
+        # Still waiting (at another reviewer's task, in a Parallel state): this one's is closed.
+        if code == "TaskTimedOut":
+            return used_refusal(executions.describe(settings, owner.execution_arn), True)
+    if code == "InvalidToken":
+        return TokenRefused(
+            "Step Functions does not know this token (InvalidToken): it was mistyped or cut "
+            "short when copied, or it is from before LocalStack was restarted (a restart "
+            "forgets every execution and its tokens).",
+            hint="Run `sfnlab token` for the token of the execution waiting now.",
+        )
+    if code == "TaskDoesNotExist":
+        return TokenRefused(
+            "No task waits for this token any more (TaskDoesNotExist): its execution was "
+            "stopped or has ended.",
+            hint="Start a new execution with `sfnlab start` and use its token.",
+        )
+    return TokenRefused(
+        "Step Functions refused this token (TaskTimedOut): its task is closed. It was "
+        "already used (a token decides once), its review timed out, or its execution was "
+        "stopped.",
+        hint="Start a new execution with `sfnlab start` and use its token.",
     )

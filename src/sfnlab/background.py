@@ -19,6 +19,8 @@ from pathlib import Path
 
 import psutil
 
+from sfnlab.polling import poll
+
 
 @dataclass(frozen=True)
 class ServiceRecord:
@@ -77,11 +79,18 @@ def start(
     return process, record
 
 
+def recorded(pid_file: Path) -> ServiceRecord | None:
+    """The service recorded in `pid_file`, whether or not it still runs."""
+    try:
+        return ServiceRecord(**json.loads(pid_file.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
 def running(pid_file: Path) -> ServiceRecord | None:
     """The service recorded in `pid_file`, if it still runs (a stale file is removed)."""
-    try:
-        record = ServiceRecord(**json.loads(pid_file.read_text()))
-    except (OSError, ValueError, TypeError):
+    record = recorded(pid_file)
+    if record is None:
         return None
     if record.process() is None:
         pid_file.unlink(missing_ok=True)
@@ -106,19 +115,32 @@ def stop(
         if not (exited or wait_for_exit)(process, timeout):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(record.pid, signal.SIGKILL)
-            with contextlib.suppress(psutil.Error):
-                process.wait(timeout=5)
+            wait_for_exit(process, 5)
     pid_file.unlink(missing_ok=True)
 
 
 def wait_for_exit(process: psutil.Process, timeout: float) -> bool:
+    """Whether `process` exits within `timeout` seconds.
+
+    An exited process that nobody has reaped yet (a zombie: its parent, `sfnlab up`, is
+    long gone) counts as exited; `psutil.Process.wait` would wait for the reaping.
+    """
+    return poll(lambda: has_exited(process), timeout, max_delay=0.05)
+
+
+def has_exited(process: psutil.Process) -> bool:
     try:
-        process.wait(timeout=timeout)
-    except psutil.TimeoutExpired:
-        return False
+        if process.status() != psutil.STATUS_ZOMBIE:
+            return False
     except psutil.NoSuchProcess:
-        pass
-    return True
+        return True
+    # This process's own child (in the tests, a notebook) is reaped here, once all its
+    # threads are gone too; any other zombie is its parent's to reap.
+    try:
+        reaped, _ = os.waitpid(process.pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return reaped == process.pid
 
 
 def log_tail(log_file: Path, lines: int = 15) -> str:

@@ -1,140 +1,221 @@
-"""The `sfnlab` command: thin wrappers over the library functions of the same names."""
+"""The `sfnlab` command: thin wrappers over the library functions of the same names.
+
+Each command is one call into the library with the settings loaded once (click's context
+object); its result goes to standard output, progress and notes to standard error. The
+kit's errors are turned into one paragraph and the exit status their class carries in one
+place, `KitGroup.invoke`. Only click is imported at start: `sfnlab --help` stays quick,
+and each command imports what it uses.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import json
-import os
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from sfnlab import approval, lifecycle, solve_issue
-from sfnlab import execution as executions
-from sfnlab.config import PROJECT_ROOT, load_settings
-from sfnlab.deploy import deploy
-from sfnlab.errors import KitError, kit_error
-from sfnlab.exercise import ExerciseResult, run_exercise
-from sfnlab.progress import console, step
-from sfnlab.solve_issue import DEFAULT_REVIEW_HEARTBEAT, DEFAULT_REVIEW_TIMEOUT
+from sfnlab.config import PROJECT_ROOT, Settings, load_settings
+from sfnlab.solve_issue import (
+    DEFAULT_REVIEW_HEARTBEAT,
+    DEFAULT_REVIEW_TIMEOUT,
+    INITIAL_EVENT,
+    STACK_NAME,
+    STATE_MACHINE_NAME,
+)
+
+EXIT_CODES = """Exit status: 0 done; 1 a problem the message explains; 2 a mistake in the
+command line; 3 LocalStack is not running or not reachable; 4 the token or execution can
+decide nothing any more (used, stopped, ended, timed out, or forgotten in a restart);
+5 the kit (not the solution) kept `sfnlab grade` from grading a solution."""
 
 
-def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Show the kit's errors as one paragraph and exit 1, instead of a traceback."""
+class KitFailure(click.ClickException):
+    """A KitError on its way out: click prints `Error: <message>` on stderr and exits."""
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class KitGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return command(*args, **kwargs)
-        except Exception as e:
-            friendly = kit_error(e)
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:
+            from sfnlab.errors import kit_error
+
+            settings = ctx.obj if isinstance(ctx.obj, Settings) else None
+            friendly = kit_error(error, settings)
             if friendly is None:
-                raise
-            console.print(f"[bold red]Error:[/bold red] {friendly}", markup=True, highlight=False)
-            sys.exit(1)
-
-    return wrapper
+                raise  # the kit's own bug: the traceback is what helps
+            raise KitFailure(str(friendly), friendly.exit_code) from None
 
 
-@click.group()
+pass_settings = click.make_pass_decorator(Settings)
+
+
+@click.group(cls=KitGroup, epilog=EXIT_CODES)
 @click.version_option(package_name="sfn-approval-lab")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """sfn-approval-lab: learn the Step Functions callback pattern on LocalStack.
 
     The endpoint comes from SFNLAB_ENDPOINT (default http://127.0.0.1:4566); the kit's
     files live in .sfnlab/ inside the project.
     """
+    ctx.obj = load_settings()
 
 
 @main.command()
-@friendly_errors
-def up() -> None:
+@pass_settings
+def up(settings: Settings) -> None:
     """Make sure LocalStack runs: use the one at the endpoint, or start the embedded one.
 
     The embedded LocalStack needs Python 3.12 or newer; its virtualenv is created on
-    first use. Running `up` again while it runs changes nothing.
+    first use. Running `up` again while it runs changes nothing. After a restart or a
+    crash, it deploys again what was deployed (LocalStack forgets it).
     """
-    result = lifecycle.up()
-    click.echo(result.describe())
+    from sfnlab import lifecycle
+
+    click.echo(lifecycle.up(settings).describe())
 
 
 @main.command()
-@friendly_errors
-def down() -> None:
-    """Stop the embedded LocalStack and every Lambda process it started."""
-    click.echo(lifecycle.down().message)
+@pass_settings
+def down(settings: Settings) -> None:
+    """Stop the embedded LocalStack, every Lambda process it started, and the inbox."""
+    from sfnlab import lifecycle
+
+    click.echo(lifecycle.down(settings).message)
 
 
 @main.command()
 @click.argument("execution", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-@friendly_errors
-def status(execution: str | None, as_json: bool) -> None:
+@click.option("--cause", "full_cause", is_flag=True, help="Show a failure's whole cause.")
+@click.option("--wait", is_flag=True, help="With EXECUTION: wait until it ends (up to 30 s).")
+@pass_settings
+@click.pass_context
+def status(
+    ctx: click.Context,
+    settings: Settings,
+    execution: str | None,
+    as_json: bool,
+    full_cause: bool,
+    wait: bool,
+) -> None:
     """Show LocalStack's status, or with EXECUTION (a name or ARN) that execution's.
 
-    For an execution: its status and the path it took, state by state.
+    For an execution: its status, the path it took state by state, and why it failed
+    (the error and its message; the whole cause with --cause). Exits 3 when LocalStack
+    is not running.
     """
     if execution:
-        show_execution(executions.describe(None, execution), as_json)
+        from sfnlab import execution as executions
+
+        if wait:
+            found = executions.wait_for_end(settings, execution)
+        else:
+            found = executions.describe(settings, execution)
+        click.echo(as_json_text(found) if as_json else found.report(full_cause))
         return
-    result = lifecycle.status()
+    from sfnlab import lifecycle
+
+    result = lifecycle.status(settings)
     if as_json:
-        fields = {k: None if v is None else str(v) for k, v in vars(result).items()}
-        click.echo(json.dumps(fields))
-        return
-    table = Table(show_header=False, box=None)
-    table.add_row("endpoint", result.endpoint)
-    table.add_row("running", "yes" if result.running else "no")
-    if result.running:
-        table.add_row("version", result.version or "")
-        table.add_row("mode", result.mode or "")
-        table.add_row("lambda executor", result.lambda_executor or "")
-        if result.pid:
-            table.add_row("pid", str(result.pid))
-        if result.log_file:
-            table.add_row("log", str(result.log_file))
-    table.add_row("inbox", f"{result.inbox_url}/ ({'up' if result.inbox_running else 'down'})")
-    console.print(table)
+        click.echo(as_json_text(result))
+    else:
+        click.echo(table(result.rows()))
     if not result.running:
-        sys.exit(3)
-    show_latest_executions()
-
-
-def show_latest_executions() -> None:
-    try:
-        latest = executions.latest()
-    except KitError:
-        return  # nothing deployed yet: nothing to list
+        ctx.exit(3)
+    latest = "" if as_json else latest_executions(settings)
     if latest:
-        table = Table("latest executions", "status", "started", box=None)
-        for found in latest:
-            table.add_row(found["name"], found["status"], f"{found['startDate']:%H:%M:%S}")
-        console.print(table)
+        click.echo(latest)
 
 
-def show_execution(found: executions.Execution, as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(dataclasses.asdict(found), indent=2, default=str))
+def deploy_stack_command(
+    settings: Settings,
+    source: Path,
+    stack_name: str,
+    review_timeout: int,
+    review_heartbeat: int,
+    build_only: bool,
+) -> None:
+    """`sfnlab deploy --stack [--build-only]`: CloudFormation deploys template.yaml."""
+    from sfnlab.progress import shown_path, step
+    from sfnlab.stack import deploy_stack
+    from sfnlab.stack_package import build
+
+    if build_only:
+        template = shown_path(build(settings.home / "stack", source).resolve())
+        click.echo(f"Built {template} with the code and the definition it names.")
+        click.echo(f"On AWS: sam deploy --guided --template-file {template}")
         return
-    click.echo(f"{found.name}: {found.status}")
-    for state in found.path:
-        click.echo(f"  {state.name:<18} {state.type:<8} {state.outcome}")
-    if found.error:
-        click.echo(f"error: {found.error}: {found.cause or ''}")
+    with step(f"Deploying the stack {stack_name} from template.yaml"):
+        result = deploy_stack(
+            settings,
+            source=source,
+            stack_name=stack_name,
+            review_timeout=review_timeout,
+            review_heartbeat=review_heartbeat or None,
+        )
+    click.echo(
+        table([("resource", "name", "done"), *((c.kind, c.name, c.action) for c in result.changes)])
+    )
+    click.echo(
+        f"Stack {result.stack_name} {result.action}, {len(result.changed)} changed. "
+        f"State machine: {result.state_machine_arn}"
+    )
+    click.echo(f"Approve function: {result.approve_function}")
+    click.echo(
+        f"What CloudFormation got: {shown_path((result.build_dir / 'packaged.json').resolve())}"
+    )
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    """Rows as aligned columns of plain text."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def as_json_text(value: Any) -> str:
+    import dataclasses
+
+    return json.dumps(dataclasses.asdict(value), indent=2, default=str)
+
+
+def latest_executions(settings: Settings) -> str:
+    from sfnlab import execution as executions
+    from sfnlab.errors import KitError
+
+    try:
+        latest = executions.latest(settings)
+    except KitError:
+        return ""  # nothing deployed yet: nothing to list
+    rows = [(f["name"], f["status"], f"{f['startDate']:%H:%M:%S}") for f in latest]
+    return "\n" + table([("latest executions", "status", "started"), *rows]) if rows else ""
 
 
 @main.command()
 @click.option("-n", "--lines", default=50, show_default=True, help="How many lines to show.")
-@friendly_errors
-def logs(lines: int) -> None:
-    """Show the end of the embedded LocalStack's log."""
-    click.echo(lifecycle.logs(lines=lines))
+@click.option("--raw", is_flag=True, help="Exactly as LocalStack wrote them.")
+@pass_settings
+def logs(settings: Settings, lines: int, raw: bool) -> None:
+    """Show the end of the embedded LocalStack's log.
+
+    An execution that reaches its Fail state (a rejection) is shown as the expected
+    outcome it is, not as LocalStack's 2 KB ERROR; real failures stay ERRORs.
+    """
+    from sfnlab import lifecycle
+
+    click.echo(lifecycle.logs(settings, lines=lines, raw=raw))
 
 
 @main.command(name="deploy")
@@ -169,15 +250,16 @@ def logs(lines: int) -> None:
     is_flag=True,
     help="Deploy through template.yaml instead: a CloudFormation stack (LocalStack only).",
 )
-@click.option("--stack-name", default=solve_issue.STACK_NAME, show_default=True)
+@click.option("--stack-name", default=STACK_NAME, show_default=True)
 @click.option(
     "--build-only",
     is_flag=True,
     help="With --stack: only write the template and what it names to .sfnlab/stack/, "
     "for `sam deploy` on AWS.",
 )
-@friendly_errors
+@pass_settings
 def deploy_command(
+    settings: Settings,
     source: Path,
     definition: Path | None,
     review_timeout: int,
@@ -194,21 +276,23 @@ def deploy_command(
     template.yaml, the same exercise as an AWS SAM template.
     """
     if stack or build_only:
-        from sfnlab.stack_command import deploy_stack_command
-
-        deploy_stack_command(source, stack_name, review_timeout, review_heartbeat, build_only)
+        deploy_stack_command(
+            settings, source, stack_name, review_timeout, review_heartbeat, build_only
+        )
         return
+    from sfnlab.deploy import deploy
+
     result = deploy(
+        settings,
         source=source,
         definition=definition,
         review_timeout=review_timeout,
         review_heartbeat=review_heartbeat or None,
         confirm_account=aws_account,
     )
-    table = Table("resource", "name", "done", box=None)
-    for change in result.changes:
-        table.add_row(change.kind, change.name, change.action)
-    console.print(table)
+    click.echo(
+        table([("resource", "name", "done"), *((c.kind, c.name, c.action) for c in result.changes)])
+    )
     click.echo(f"{len(result.changed)} changed. State machine: {result.state_machine_arn}")
 
 
@@ -217,15 +301,17 @@ def deploy_command(
     "--event",
     "event_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=solve_issue.INITIAL_EVENT,
+    default=INITIAL_EVENT,
     show_default="test-events/initialEventTest.json",
     help="The execution's input.",
 )
 @click.option("--name", help="The execution's name (default: solve-<time>-<random>).")
-@friendly_errors
-def start(event_file: Path, name: str | None) -> None:
+@pass_settings
+def start(settings: Settings, event_file: Path, name: str | None) -> None:
     """Start a SolveIssue execution; it stops at the reviewers' step."""
-    started = executions.start(event_file=event_file, name=name)
+    from sfnlab import execution as executions
+
+    started = executions.start(settings, event_file=event_file, name=name)
     click.echo(f"Started {started.name}")
     click.echo(started.arn)
 
@@ -234,38 +320,56 @@ def start(event_file: Path, name: str | None) -> None:
 @click.option("--execution", help="The execution's name (default: the newest one waiting).")
 @click.option("--wait", is_flag=True, help="Wait until a notification arrives.")
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait, with --wait.")
-@friendly_errors
-def token(execution: str | None, wait: bool, timeout: float) -> None:
-    """Print the task token the reviewers got, from the inbox."""
-    review = approval.find_review(None, execution, wait=wait, timeout=timeout)
-    console.print(f"execution {review.execution}, branch {review.branch}")
+@pass_settings
+def token(settings: Settings, execution: str | None, wait: bool, timeout: float) -> None:
+    """Print the task token the reviewers got, from the inbox.
+
+    Exits 4 when that execution no longer exists (LocalStack was restarted) or has
+    ended: its token can decide nothing.
+    """
+    from sfnlab import approval
+    from sfnlab.progress import note
+
+    review = approval.find_review(settings, execution, wait=wait, timeout=timeout)
+    note(f"execution {review.execution}, branch {review.branch}")
     click.echo(review.token)
 
 
-def decision_command(approve: bool):
+def decision_command(approve: bool) -> click.Command:
     verb = "approve" if approve else "reject"
 
     @click.option("--token", "token_value", help="The task token (default: from the inbox).")
     @click.option("--execution", help="Decide for this execution (default: newest waiting).")
     @click.option("--reviewer", help="Who decides (default: from the test event).")
     @click.option("--comment", help="Why (default: from the test event).")
-    @friendly_errors
+    @pass_settings
     def command(
-        token_value: str | None, execution: str | None, reviewer: str | None, comment: str | None
+        settings: Settings,
+        token_value: str | None,
+        execution: str | None,
+        reviewer: str | None,
+        comment: str | None,
     ) -> None:
+        from sfnlab import approval
+        from sfnlab.progress import note
+
         decision = approval.decide(
-            None,
+            settings,
             approve,
             token=token_value,
             execution=execution,
             reviewer=reviewer,
             comment=comment,
         )
-        click.echo(decision.summary)
+        for text in decision.notes:
+            note(text)
+        click.echo(decision.shown)
 
     command.__doc__ = (
         f"{verb.capitalize()} the review: invoke the approve Lambda with "
-        f"test-events/{verb}TaskTest.json and the task token."
+        f"test-events/{verb}TaskTest.json and the task token.\n\n"
+        "With --token, the inbox is not needed. Exits 4 when the token can decide "
+        "nothing any more, saying why."
     )
     return main.command(name=verb)(command)
 
@@ -276,42 +380,18 @@ reject = decision_command(False)
 
 @main.command()
 @click.option("--reject", "reject_review", is_flag=True, help="Reject the review instead.")
-@friendly_errors
-def exercise(reject_review: bool) -> None:
+@pass_settings
+@click.pass_context
+def exercise(ctx: click.Context, settings: Settings, reject_review: bool) -> None:
     """Run the whole exercise: up, deploy, start, token, approve (or reject), end.
 
     Exits 0 when the execution ends as the chosen path expects.
     """
-    result = run_exercise(approve=not reject_review)
-    report_exercise(result)
-    sys.exit(0 if result.as_expected else 1)
+    from sfnlab.exercise import run_exercise
 
-
-def report_exercise(result: ExerciseResult) -> None:
-    """The outcome, both messages and the states visited, on standard output."""
-    out = Console(highlight=False)
-    found = result.execution
-    out.rule("Outcome")
-    out.print(f"Execution {found.name}: {found.status}")
-    if found.error:
-        out.print(f"  {found.error}: {found.cause}", markup=False)
-    out.rule("What the reviewers got (inbox channel: reviewers)")
-    out.print_json(data=result.reviewers_message)
-    out.rule("What Ops got (inbox channel: ops)")
-    if result.ops_message:
-        out.print_json(data=result.ops_message)
-    else:
-        out.print("(nothing: the release was never made)")
-    out.rule("The workflow, as this execution went")
-    from sfnlab.execution_graph import graph as draw_graph
-
-    picture = draw_graph(None, found.arn)
-    show_graph(picture)
-    saved = picture.save(load_settings().state_dir / "graphs" / f"{found.name}.html")
-    out.print(f"Open {saved} in a browser to see it drawn.")
-    path = "approve" if result.approve else "reject"
-    verdict = "as expected" if result.as_expected else f"NOT as expected ({result.expected_status})"
-    out.print(f"\nThe {path} path ended {verdict}.")
+    result = run_exercise(settings, approve=not reject_review)
+    click.echo(result.report(graph_text(result.picture)))
+    ctx.exit(0 if result.as_expected else 1)
 
 
 @main.command(name="grade")
@@ -324,9 +404,8 @@ def report_exercise(result: ExerciseResult) -> None:
 @click.option(
     "--report-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("grading-reports"),
-    show_default=True,
-    help="Where the JSON, JUnit XML and class summary (CSV, Markdown) go.",
+    help="Where the JSON, JUnit XML and class summary (CSV, Markdown) go "
+    "[default: .sfnlab/grading-reports].",
 )
 @click.option("--jobs", default=4, show_default=True, help="Solutions graded at the same time.")
 @click.option(
@@ -340,9 +419,16 @@ def report_exercise(result: ExerciseResult) -> None:
     is_flag=True,
     help="Run the learners' Lambdas without bubblewrap, as you (only for code you trust).",
 )
-@friendly_errors
+@pass_settings
+@click.pass_context
 def grade_command(
-    solutions: tuple[Path, ...], report_dir: Path, jobs: int, time_limit: float, no_sandbox: bool
+    ctx: click.Context,
+    settings: Settings,
+    solutions: tuple[Path, ...],
+    report_dir: Path | None,
+    jobs: int,
+    time_limit: float,
+    no_sandbox: bool,
 ) -> None:
     """Grade learners' solutions: each folder laid out like the kit (definitions/, lambdas/).
 
@@ -350,33 +436,35 @@ def grade_command(
     inside bubblewrap. Each solution is deployed into a fresh account, run through the
     approve path, the reject path and each step on its own, judged requirement by
     requirement, and removed again. Exits 0 when every solution meets every requirement,
-    1 when points are missing, 2 when the kit failed to grade a solution (run it again).
+    1 when points are missing, 5 when the kit failed to grade a solution (run it again).
     """
+    from rich.console import Console
+
+    from sfnlab.errors import KitFailedToGrade
     from sfnlab.grading import grade
     from sfnlab.grading.reports import print_report, summary_markdown, write_reports
     from sfnlab.grading.stack import grading_stack
+    from sfnlab.progress import note, step
 
     out = Console(highlight=False)
     with (
-        grading_stack(sandbox=not no_sandbox) as settings,
+        grading_stack(sandbox=not no_sandbox) as grading_settings,
         step(f"Grading {len(solutions)} solution(s), {jobs} at a time"),
     ):
-        reports = grade(list(solutions), settings, jobs=jobs, time_limit=time_limit)
+        reports = grade(list(solutions), grading_settings, jobs=jobs, time_limit=time_limit)
     for report in reports:
         print_report(report, out)
     if len(reports) > 1:
         click.echo(summary_markdown(reports))
-    written = write_reports(reports, report_dir)
-    out.print(f"Reports: {', '.join(str(path) for path in written[-3:])} and one JSON each.")
+    written = write_reports(reports, report_dir or settings.home / "grading-reports")
+    note(f"Reports: {', '.join(str(path) for path in written[-3:])} and one JSON each.")
     failed = [report.solution for report in reports if not report.graded]
     if failed:
-        out.print(
-            f"Could not grade {', '.join(failed)}: the kit failed, not the learner "
-            "(see above). Run `sfnlab grade` again for them.",
-            style="red",
+        raise KitFailedToGrade(
+            f"Could not grade {', '.join(failed)}: the kit failed, not the learner (see above).",
+            hint="Run `sfnlab grade` again for them.",
         )
-        sys.exit(2)
-    sys.exit(0 if all(r.score == r.total for r in reports) else 1)
+    ctx.exit(0 if all(r.score == r.total for r in reports) else 1)
 
 
 @main.command()
@@ -386,29 +474,33 @@ def grade_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the picture to this file (.svg or .html).",
 )
-@click.option("--machine", default=solve_issue.STATE_MACHINE_NAME, show_default=True)
-@friendly_errors
-def graph(execution: str | None, output: Path | None, machine: str) -> None:
+@click.option("--machine", default=STATE_MACHINE_NAME, show_default=True)
+@pass_settings
+def graph(settings: Settings, execution: str | None, output: Path | None, machine: str) -> None:
     """Draw the workflow: each state marked by what happened in EXECUTION (default: latest).
 
     In the terminal as text; with --output as an SVG or HTML file to open in a browser.
     """
     from sfnlab.execution_graph import graph as draw_graph
+    from sfnlab.progress import note
 
-    picture = draw_graph(None, execution, machine)
-    show_graph(picture)
+    picture = draw_graph(settings, execution, machine)
+    click.echo(graph_text(picture))
     if output:
-        click.echo(f"Saved {picture.save(output)}")
+        note(f"Saved {picture.save(output)}")
 
 
 STATUS_COLOURS = {"succeeded": "green", "failed": "red", "caught": "yellow", "waiting": "blue"}
 
 
-def show_graph(picture) -> None:
-    out = Console(highlight=False)
-    out.print(picture.title, style="bold")
+def graph_text(picture: Any) -> str:
+    """The picture as text, each state coloured by its outcome (on a terminal only)."""
+    lines = [click.style(picture.title, bold=True)]
     for status, line in picture.lines():
-        out.print(line, style=STATUS_COLOURS.get(status, "dim"), markup=False, soft_wrap=True)
+        lines.append(
+            click.style(line, fg=STATUS_COLOURS.get(status), dim=status not in STATUS_COLOURS)
+        )
+    return "\n".join(lines)
 
 
 @main.command()
@@ -416,29 +508,22 @@ def show_graph(picture) -> None:
 @click.option("--port", default=8888, show_default=True)
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
 def notebook(ip: str, port: int, no_browser: bool) -> None:
-    """Start JupyterLab on the guided notebooks (notebooks/), from the kit's environment."""
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        f"--ServerApp.ip={ip}",
-        f"--ServerApp.port={port}",
-        f"--ServerApp.root_dir={PROJECT_ROOT / 'notebooks'}",
-    ]
-    if no_browser:
-        command.append("--no-browser")
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")  # in a container, say
-    os.execv(sys.executable, command)
+    """Start JupyterLab on the guided notebooks (notebooks/), from the kit's environment.
+
+    The first time, it installs JupyterLab into that environment.
+    """
+    from sfnlab.notebook import serve
+
+    serve(ip, port, open_browser=not no_browser)
 
 
 @main.command()
-@friendly_errors
-def smoke() -> None:
+@pass_settings
+def smoke(settings: Settings) -> None:
     """Deploy a hello-world Lambda and invoke it: proves LocalStack runs Lambdas."""
     from sfnlab.smoke import smoke as run_smoke
 
-    result = run_smoke()
+    result = run_smoke(settings)
     click.echo(json.dumps(result.payload, indent=2))
     click.echo(result.log_tail)
     click.echo(f"Invoked in {result.invoke_ms:.0f} ms.")

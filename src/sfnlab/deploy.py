@@ -21,6 +21,7 @@ from sfnlab.aws import client
 from sfnlab.changes import Change
 from sfnlab.config import PROJECT_ROOT, Settings, load_settings
 from sfnlab.definition import DefinitionError, load_template, render, structural_problems
+from sfnlab.deployments import DeployRequest, remember
 from sfnlab.errors import KitError
 from sfnlab.functions import wait_until_ready
 from sfnlab.iam import (
@@ -184,6 +185,18 @@ def deploy(
         sfn, state_machine_name, rendered, states_role, shown, validated=validated
     )
     changes.append(change)
+    if inbox_url_for is None:  # `sfnlab up` deploys it again after a restart
+        remember(
+            settings,
+            DeployRequest(
+                str(Path(source).resolve()),
+                prefix,
+                state_machine_name,
+                review_timeout,
+                review_heartbeat,
+                function_timeout,
+            ),
+        )
     return Deployment(
         state_machine_arn=machine_arn,
         function_names={step.key: step.function_name(prefix) for step in STEPS},

@@ -9,31 +9,67 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
+import shutil
 import subprocess
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import psutil
 
+from localstack_process_executor import config as executor_config
 from localstack_process_executor.bootstrap import LOG_FILE as RUNTIME_LOG_VARIABLE
+from localstack_process_executor.process_tree import kill_tree
 from sfnlab import background, service_catalog
 from sfnlab.background import ServiceRecord
 from sfnlab.config import Settings
-from sfnlab.endpoint import NotLocalStack, accepts_connections, probe
-from sfnlab.errors import StartupFailed
+from sfnlab.endpoint import NotLocalStack, probe
+from sfnlab.errors import KitError, StartupFailed
 from sfnlab.polling import poll
 from sfnlab.progress import step
 
 EXECUTOR_NAME = "process"
+SERVICES = (
+    "cloudformation",
+    "cloudwatch",
+    "events",
+    "iam",
+    "lambda",
+    "logs",
+    "s3",
+    "sqs",
+    "ssm",
+    "stepfunctions",
+    "sts",
+)
 # Settings of the learner's shell that would change what LocalStack does, or where its
 # own AWS clients send requests, are not passed on.
 DROPPED_PREFIXES = ("AWS_", "SFNLAB_", "VIRTUAL_ENV", "PYTHON")
+# An idle Lambda environment (a process) is stopped after a minute, not LocalStack's ten:
+# a laptop's memory matters more than the ~0.1 s a cold start costs.
+KEEPALIVE = executor_config.NumberSetting("LAMBDA_KEEPALIVE_MS", 60_000, 0, 24 * 3600 * 1000)
+# What a learner may set for the embedded LocalStack's Lambdas, checked before it starts.
+NUMBER_SETTINGS = (KEEPALIVE, *executor_config.NUMBER_SETTINGS)
+
+
+def check_settings(environ: dict[str, str]) -> None:
+    """Refuse numeric Lambda settings LocalStack could not use as they are."""
+    problems = [problem for s in NUMBER_SETTINGS if (problem := s.read(environ)[1])]
+    if problems:
+        raise KitError(
+            "The embedded LocalStack was not started: " + "; ".join(problems) + ".",
+            hint="Fix or unset those variables, then run `sfnlab up` again.",
+        )
 
 
 def localstack_environment(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(DROPPED_PREFIXES)}
+    check_settings(env)
     bind_host = "127.0.0.1" if settings.host == "localhost" else settings.host
+    env.setdefault(KEEPALIVE.name, str(int(KEEPALIVE.default)))
+    # Only the services the kit uses: others (DynamoDB, Kinesis, OpenSearch, ...) would
+    # download and start servers of their own, which may listen beyond loopback.
+    env.setdefault("SERVICES", ",".join(SERVICES))
     env.update(
         {
             "GATEWAY_LISTEN": f"{bind_host}:{settings.port}",
@@ -56,6 +92,34 @@ def localstack_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+def raise_descriptor_limit() -> None:
+    """Raise the soft limit on open files to the hard limit, for LocalStack to inherit.
+
+    Desktops often default to 1,024 (macOS to 256) while allowing far more.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65_536 if hard == resource.RLIM_INFINITY else min(hard, 65_536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def leftover_folders(settings: Settings) -> list[Path]:
+    """Lambda code and process folders an earlier LocalStack of this state folder left."""
+    found = [p for p in (settings.state_dir / "tmp" / "lambda").glob("*/*") if p.is_dir()]
+    for processes in (settings.state_dir / "filesystem").glob("**/process-executor/processes"):
+        found.extend(p for p in processes.iterdir() if p.is_dir())
+    return found
+
+
+def remove_leftovers(settings: Settings) -> int:
+    """Remove what earlier LocalStacks left (call only while none runs); how many."""
+    folders = leftover_folders(settings)
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(folders)
+
+
 def running_embedded(settings: Settings) -> ServiceRecord | None:
     """The embedded LocalStack started from this state folder, if it still runs."""
     return background.running(settings.pid_file)
@@ -67,14 +131,18 @@ def start(
     """Start LocalStack in the background and return once it answers.
 
     `extra_environment` adds settings of its own (the grader's sandbox, say)."""
+    environment = {**localstack_environment(settings), **(extra_environment or {})}
     for folder in ("filesystem", "tmp", "cache"):
         (settings.state_dir / folder).mkdir(parents=True, exist_ok=True)
     service_catalog.link(settings, python)
+    if running_embedded(settings) is None:
+        remove_leftovers(settings)
+    raise_descriptor_limit()
     process, record = background.start(
         "LocalStack",
         [str(python), "-m", "localstack.runtime.main"],
         url=settings.endpoint,
-        env={**localstack_environment(settings), **(extra_environment or {})},
+        env=environment,
         cwd=settings.state_dir,
         log_file=settings.log_file,
         pid_file=settings.pid_file,
@@ -129,35 +197,28 @@ def stop(settings: Settings, record: ServiceRecord, timeout: float = 15.0) -> in
         timeout,
         lambda process, limit: wait_for_shutdown(process, settings, limit),
     )
-    # Lambda processes follow LocalStack out by themselves (their lifeline closed);
-    # whatever is still there after a moment is killed.
+    # Lambda processes follow LocalStack out by themselves (their lifeline closed, and each
+    # environment's keeper takes down all it holds); whatever is still there after a moment
+    # is killed, with everything below it.
     leftovers = runtime_processes(settings)
-    _, alive = psutil.wait_procs(leftovers, timeout=3)
+    poll(lambda: all(background.has_exited(p) for p in leftovers), 3, max_delay=0.05)
+    alive = [process for process in leftovers if not background.has_exited(process)]
     for straggler in alive:
         with contextlib.suppress(psutil.Error):
-            straggler.kill()
+            if straggler.is_running():
+                kill_tree(straggler.pid)
     return len(alive)
+
+
+SHUTDOWN_GRACE = 0.5  # seconds LocalStack gets after SIGTERM before it is killed
 
 
 def wait_for_shutdown(process: psutil.Process, settings: Settings, timeout: float) -> bool:
     """Wait for LocalStack to exit after SIGTERM; False if it has to be killed.
 
-    In host mode LocalStack 4.14 stops its services and its server, then may hang at exit
+    LocalStack 4.14 in host mode takes seconds to stop its services, then may hang at exit
     waiting for its own SQS and CloudWatch scheduler threads. Its state lives in memory
-    only, so once the server has closed its port, a short grace is all it gets.
+    only and its Lambda processes follow it out by themselves (their lifeline closes), so
+    a short grace is all it gets: `sfnlab down` stays quick.
     """
-    deadline = time.monotonic() + timeout
-    closed_at: float | None = None
-    while time.monotonic() < deadline:
-        try:
-            process.wait(timeout=0.1)
-            return True
-        except psutil.TimeoutExpired:
-            pass
-        except psutil.NoSuchProcess:
-            return True
-        if closed_at is None and not accepts_connections(settings.host, settings.port):
-            closed_at = time.monotonic()
-        if closed_at is not None and time.monotonic() - closed_at > 1.0:
-            return False
-    return False
+    return background.wait_for_exit(process, min(timeout, SHUTDOWN_GRACE))

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from sfnlab.aws import client
-from sfnlab.config import Settings, load_settings
-from sfnlab.errors import KitError
+from sfnlab.config import Settings
+from sfnlab.errors import ExecutionGone, KitError
+from sfnlab.log_view import shorten
 from sfnlab.polling import poll
 from sfnlab.solve_issue import INITIAL_EVENT, STATE_MACHINE_NAME
 
@@ -62,13 +63,53 @@ class Execution:
     def path_text(self) -> str:
         return " -> ".join(f"{state.name} ({state.outcome})" for state in self.path)
 
+    def failure(self, full: bool = False) -> str | None:
+        """`error: message` of an execution that failed; the whole cause only if `full`.
+
+        A Lambda's failure comes as a JSON cause with the handler's stack trace; what a
+        learner needs first is its message (and a 100 KB reject comment is cut short).
+        """
+        if not self.error and not self.cause:
+            return None
+        cause = self.cause or ""
+        if full:
+            return f"{self.error}: {cause}"
+        try:
+            parsed = json.loads(cause)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict) and "errorMessage" in parsed:
+            cause = str(parsed["errorMessage"])
+        return f"{self.error}: {shorten(cause)}" if cause else str(self.error)
+
+    def report(self, full_cause: bool = False) -> str:
+        """What `sfnlab status EXECUTION` prints: status, the path state by state, the error."""
+        lines = [f"{self.name}: {self.status}"]
+        lines += [f"  {s.name:<18} {s.type:<8} {s.outcome}" for s in self.path]
+        failure = self.failure(full_cause)
+        if failure:
+            lines.append(f"error: {failure}")
+            if not full_cause and failure != self.failure(True):
+                lines.append("(the whole cause: add --cause)")
+        return "\n".join(lines)
+
 
 def state_machine_arn(settings: Settings, name: str = STATE_MACHINE_NAME) -> str:
     sfn = client("stepfunctions", settings)
-    for page in sfn.get_paginator("list_state_machines").paginate():
-        for machine in page["stateMachines"]:
-            if machine["name"] == name:
-                return machine["stateMachineArn"]
+    if not settings.on_aws:
+        # LocalStack's ARNs are known beforehand: one describe checks it, where a listing
+        # would first load the paginators' model (a command's start is kept quick).
+        arn = f"arn:aws:states:{settings.region}:{settings.account_id}:stateMachine:{name}"
+        try:
+            sfn.describe_state_machine(stateMachineArn=arn)
+            return arn
+        except sfn.exceptions.StateMachineDoesNotExist:
+            pass
+    else:
+        for page in sfn.get_paginator("list_state_machines").paginate():
+            for machine in page["stateMachines"]:
+                if machine["name"] == name:
+                    return machine["stateMachineArn"]
     raise KitError(
         f"There is no {name} state machine at {settings.endpoint}: nothing is deployed yet.",
         hint="Run `sfnlab deploy` first.",
@@ -96,7 +137,7 @@ def read_event(path: Path) -> Any:
 
 
 def start(
-    settings: Settings | None = None,
+    settings: Settings,
     event: Any = None,
     *,
     event_file: Path = INITIAL_EVENT,
@@ -104,7 +145,6 @@ def start(
     machine: str = STATE_MACHINE_NAME,
 ) -> Execution:
     """Start an execution with `event` (default: the contents of `event_file`)."""
-    settings = settings or load_settings()
     payload = read_event(event_file) if event is None else event
     name = name or f"solve-{time.strftime('%H%M%S')}-{uuid.uuid4().hex[:6]}"
     sfn = client("stepfunctions", settings)
@@ -121,17 +161,14 @@ def start(
     return Execution(arn=arn, name=name, status="RUNNING", input=payload)
 
 
-def describe(settings: Settings | None, execution: str) -> Execution:
+def describe(settings: Settings, execution: str) -> Execution:
     """The execution's status, input, output, error and the path it took so far."""
-    settings = settings or load_settings()
     sfn = client("stepfunctions", settings)
     arn = execution_arn(settings, execution)
     try:
         info = sfn.describe_execution(executionArn=arn)
     except sfn.exceptions.ExecutionDoesNotExist:
-        raise KitError(
-            f"There is no execution {execution}.", hint="`sfnlab status` lists the latest ones."
-        ) from None
+        raise gone(settings, execution) from None
     events = history(sfn, arn)
     return Execution(
         arn=arn,
@@ -143,6 +180,30 @@ def describe(settings: Settings | None, execution: str) -> Execution:
         cause=info.get("cause"),
         path=path_taken(events, running=info["status"] == "RUNNING"),
     )
+
+
+def gone(settings: Settings, execution: str, why: str = "") -> ExecutionGone:
+    """The execution LocalStack does not know: mistyped, or forgotten in a restart."""
+    name = execution.rsplit(":", 1)[-1]
+    return ExecutionGone(
+        f"Execution {name} does not exist at {settings.endpoint}. "
+        + (
+            why
+            or "If it ran before LocalStack was restarted (`sfnlab down` and `up`, or a "
+            "crash), it is gone: LocalStack keeps executions in memory only."
+        ),
+        hint="`sfnlab status` lists the latest executions; `sfnlab start` starts a new one.",
+    )
+
+
+def exists(settings: Settings, arn: str) -> bool:
+    """Whether LocalStack knows the execution `arn` (one cheap call)."""
+    sfn = client("stepfunctions", settings)
+    try:
+        sfn.describe_execution(executionArn=arn)
+    except (sfn.exceptions.ExecutionDoesNotExist, sfn.exceptions.InvalidArn):
+        return False
+    return True
 
 
 def history(sfn: Any, arn: str) -> list[dict]:
@@ -211,7 +272,7 @@ def open_tasks(open_states: list[VisitedState]) -> list[VisitedState]:
 
 
 def wait(
-    settings: Settings | None,
+    settings: Settings,
     execution: str,
     until: Callable[[Execution], bool],
     timeout: float = 30.0,
@@ -233,14 +294,16 @@ def wait(
     return last[0]
 
 
-def wait_for_end(settings: Settings | None, execution: str, timeout: float = 30.0) -> Execution:
+def wait_for_end(settings: Settings, execution: str, timeout: float = 30.0) -> Execution:
     """Poll only the execution's status (one cheap call) until it ends; then describe it."""
-    settings = settings or load_settings()
     sfn = client("stepfunctions", settings)
     arn = execution_arn(settings, execution)
-    ended = poll(
-        lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", timeout, 0.1
-    )
+    try:
+        ended = poll(
+            lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", timeout, 0.1
+        )
+    except sfn.exceptions.ExecutionDoesNotExist:
+        raise gone(settings, execution) from None
     current = describe(settings, arn)
     if not ended:
         raise KitError(
@@ -250,9 +313,8 @@ def wait_for_end(settings: Settings | None, execution: str, timeout: float = 30.
     return current
 
 
-def task_token_in_history(settings: Settings | None, execution: str) -> str | None:
+def task_token_in_history(settings: Settings, execution: str) -> str | None:
     """The task token the execution handed to its waiting task, read from its history."""
-    settings = settings or load_settings()
     sfn = client("stepfunctions", settings)
     token = None
     for event in history(sfn, execution_arn(settings, execution)):
@@ -263,11 +325,8 @@ def task_token_in_history(settings: Settings | None, execution: str) -> str | No
     return token
 
 
-def latest(
-    settings: Settings | None = None, count: int = 5, machine: str = STATE_MACHINE_NAME
-) -> list[dict]:
+def latest(settings: Settings, count: int = 5, machine: str = STATE_MACHINE_NAME) -> list[dict]:
     """The newest executions of the state machine (name, status, start date, ARN)."""
-    settings = settings or load_settings()
     sfn = client("stepfunctions", settings)
     found = []
     for page in sfn.get_paginator("list_executions").paginate(

@@ -16,9 +16,6 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from grandalf.graphs import Edge, Graph, Vertex
-from grandalf.layouts import SugiyamaLayout
-
 from sfnlab import execution as executions
 from sfnlab.aws import client
 from sfnlab.config import Settings, load_settings
@@ -212,6 +209,10 @@ class _EdgeView:
 
 def layout(flow: Flow) -> None:
     """Place every node of `flow` (branches first, inside out) and route its arrows."""
+    # Imported here: `sfnlab graph` reaches LocalStack first, without waiting for it.
+    from grandalf.graphs import Edge, Graph, Vertex
+    from grandalf.layouts import SugiyamaLayout
+
     for node in flow.nodes.values():
         if node.branches:
             for branch in node.branches:

@@ -6,15 +6,19 @@ notification, approve (or reject) with its token, wait for the end, and report.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from sfnlab import approval, lifecycle
+from sfnlab import approval, deployments, lifecycle
 from sfnlab import execution as executions
-from sfnlab.config import Settings, load_settings
-from sfnlab.deploy import deploy
+from sfnlab.config import Settings
+from sfnlab.execution_graph import ExecutionGraph, graph
 from sfnlab.inbox import InboxClient
-from sfnlab.progress import step
+from sfnlab.progress import shown_path, step
+
+WIDTH = 72
 
 
 @dataclass
@@ -23,6 +27,8 @@ class ExerciseResult:
     execution: executions.Execution
     reviewers_message: Any
     ops_message: Any
+    picture: ExecutionGraph
+    picture_file: Path
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -36,6 +42,31 @@ class ExerciseResult:
             return False
         return self.approve or self.execution.error == "ReviewRejected"
 
+    def report(self, picture_text: str) -> str:
+        """The outcome, both messages and the workflow as it went: what the script prints."""
+        found = self.execution
+        lines = [rule("Outcome"), f"Execution {found.name}: {found.status}"]
+        failure = found.failure()
+        if failure:
+            lines.append(f"  {failure}")
+        lines += [rule("What the reviewers got (inbox channel: reviewers)")]
+        lines.append(json.dumps(self.reviewers_message, indent=2, ensure_ascii=False))
+        lines.append(rule("What Ops got (inbox channel: ops)"))
+        if self.ops_message:
+            lines.append(json.dumps(self.ops_message, indent=2, ensure_ascii=False))
+        else:
+            lines.append("(nothing: the release was never made)")
+        lines += [rule("The workflow, as this execution went"), picture_text]
+        lines.append(f"Open {shown_path(self.picture_file)} in a browser to see it drawn.")
+        path = "approve" if self.approve else "reject"
+        verdict = "as expected" if self.as_expected else f"NOT as expected ({self.expected_status})"
+        lines.append(f"\nThe {path} path ended {verdict}.")
+        return "\n".join(lines)
+
+
+def rule(title: str) -> str:
+    return f" {title} ".center(WIDTH, "─")
+
 
 def message_for(settings: Settings, channel: str, field_name: str, value: Any) -> Any:
     """The newest JSON message on `channel` whose `field_name` is `value`."""
@@ -45,15 +76,14 @@ def message_for(settings: Settings, channel: str, field_name: str, value: Any) -
     return None
 
 
-def run_exercise(settings: Settings | None = None, approve: bool = True) -> ExerciseResult:
+def run_exercise(settings: Settings, approve: bool = True) -> ExerciseResult:
     """Run the exercise end to end, approving (or rejecting) the review."""
-    settings = settings or load_settings()
     timings: dict[str, float] = {}
     with step("Bringing LocalStack and the inbox up") as watch:
         lifecycle.up(settings)
     timings["up"] = watch.seconds
     with step("Deploying the SolveIssue state machine and its Lambdas") as watch:
-        deploy(settings)
+        deployments.ensure_deployed(settings)
     timings["deploy"] = watch.seconds
     with step("Starting an execution with test-events/initialEventTest.json") as watch:
         started = executions.start(settings)
@@ -69,10 +99,13 @@ def run_exercise(settings: Settings | None = None, approve: bool = True) -> Exer
         ended = executions.wait_for_end(settings, started.arn)
     timings["end"] = watch.seconds
     release = ((ended.output or {}).get("release") or {}).get("name")
+    picture = graph(settings, ended.arn)
     return ExerciseResult(
         approve=approve,
         execution=ended,
         reviewers_message=message_for(settings, "reviewers", "execution", started.name),
         ops_message=message_for(settings, "ops", "release", release) if release else None,
+        picture=picture,
+        picture_file=picture.save(settings.state_dir / "graphs" / f"{ended.name}.html"),
         timings=timings,
     )

@@ -6,15 +6,21 @@ is used as is) and only otherwise starts the embedded one.
 
 from __future__ import annotations
 
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from sfnlab import background, embedded
-from sfnlab.config import Settings, load_settings
+from sfnlab import background, deployments, embedded
+from sfnlab.background import ServiceRecord
+from sfnlab.config import Settings
 from sfnlab.endpoint import NotLocalStack, is_loopback, port_is_free, probe
 from sfnlab.errors import KitError, LocalStackNotReachable, PortInUse
 from sfnlab.inbox.client import InboxClient
-from sfnlab.inbox.service import ensure_inbox, stop_inbox
+from sfnlab.inbox.service import ensure_inbox, inbox_address, stop_inbox
+from sfnlab.log_view import readable_log
+from sfnlab.progress import note, shown_path
 from sfnlab.runtime_env import ensure_runtime_env
 
 EMBEDDED = "embedded"
@@ -32,20 +38,62 @@ class Status:
     log_file: Path | None = None
     inbox_url: str | None = None
     inbox_running: bool = False
+    # Not running: the embedded LocalStack that stopped without `sfnlab down`, if one did,
+    # and when the last `sfnlab down` stopped one.
+    crashed: ServiceRecord | None = None
+    stopped_at: str | None = None
 
     def describe(self) -> str:
         if not self.running:
-            return f"No LocalStack is running at {self.endpoint}."
+            text = f"No LocalStack is running at {self.endpoint}."
+            if self.crashed:
+                text += " " + crash_text(self.crashed)
+            return text
         where = f"pid {self.pid}" if self.pid else "not started by sfnlab"
         text = f"LocalStack {self.version} is running at {self.endpoint} ({self.mode}, {where})."
         if self.inbox_running:
             text += f" The inbox is at {self.inbox_url}/"
         return text
 
+    def rows(self) -> list[tuple[str, str]]:
+        """What `sfnlab status` shows, row by row."""
+        rows = [("endpoint", self.endpoint)]
+        if self.running:
+            rows.append(("running", "yes"))
+            rows += [
+                ("version", self.version or ""),
+                ("mode", self.mode or ""),
+                ("lambda executor", self.lambda_executor or ""),
+            ]
+            if self.pid:
+                rows.append(("pid", str(self.pid)))
+        elif self.crashed:
+            rows.append(("running", "no: it crashed or was killed (not stopped by sfnlab down)"))
+            rows.append(("pid", f"{self.crashed.pid} (gone)"))
+        elif self.stopped_at:
+            rows.append(("running", f"no: stopped by sfnlab down at {self.stopped_at}"))
+        else:
+            rows.append(("running", "no"))
+        if self.log_file:
+            rows.append(("log", str(shown_path(self.log_file))))
+        rows.append(("inbox", f"{self.inbox_url}/ ({'up' if self.inbox_running else 'down'})"))
+        return rows
 
-def status(settings: Settings | None = None) -> Status:
+
+def crash_text(record: ServiceRecord) -> str:
+    return (
+        f"The embedded LocalStack (pid {record.pid}) stopped without `sfnlab down`: it "
+        f"crashed or was killed. Its log: {record.log_file}"
+    )
+
+
+def stopped_file(settings: Settings) -> Path:
+    """Written by `sfnlab down`: tells a clean stop from a crash."""
+    return settings.state_dir / "localstack-stopped.json"
+
+
+def status(settings: Settings) -> Status:
     """What answers at the endpoint: nothing, the embedded LocalStack, or another one."""
-    settings = settings or load_settings()
     try:
         info = probe(settings.endpoint)
     except NotLocalStack as e:
@@ -55,7 +103,18 @@ def status(settings: Settings | None = None) -> Status:
         "inbox_running": InboxClient(settings.inbox_url).health() is not None,
     }
     if info is None:
-        return Status(settings.endpoint, running=False, **inbox)
+        crashed = background.recorded(settings.pid_file)
+        if crashed is not None and crashed.process() is not None:
+            crashed = None  # alive, but not answering: starting, or stopping
+        stopped = read_stopped(settings)
+        return Status(
+            settings.endpoint,
+            running=False,
+            log_file=settings.log_file if settings.log_file.exists() else None,
+            crashed=crashed,
+            stopped_at=None if crashed else stopped,
+            **inbox,
+        )
     record = embedded.running_embedded(settings)
     if record is not None:
         return Status(
@@ -79,23 +138,48 @@ def status(settings: Settings | None = None) -> Status:
     )
 
 
+def read_stopped(settings: Settings) -> str | None:
+    try:
+        return str(json.loads(stopped_file(settings).read_text())["at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def free_port_near(host: str, port: int, avoid: int) -> int | None:
+    """A port after `port` that nothing holds, other than `avoid` (the other service's)."""
+    for candidate in range(port + 1, min(port + 200, 65536)):
+        if candidate != avoid and port_is_free(host, candidate):
+            return candidate
+    return None
+
+
 def port_in_use(settings: Settings, detail: str) -> PortInUse:
+    port = free_port_near(settings.host, settings.port, inbox_address(settings)[1])
+    advice = (
+        f" e.g. `export SFNLAB_ENDPOINT=http://127.0.0.1:{port}` (port {port} is free now), "
+        "then `sfnlab up`; every shell you use the kit from needs that setting."
+        if port
+        else "."
+    )
     return PortInUse(
         f"Port {settings.port} on {settings.host} is held by a program that is not "
         f"LocalStack ({detail}).",
-        hint="Stop that program, or use another port, e.g. "
-        f"`SFNLAB_ENDPOINT=http://127.0.0.1:{settings.port + 1} sfnlab up`.",
+        hint=f"Stop that program, or give the kit another port,{advice}",
     )
 
 
-def up(settings: Settings | None = None) -> Status:
-    """Make sure LocalStack and the inbox answer, starting the embedded ones if needed."""
-    settings = settings or load_settings()
+def up(settings: Settings) -> Status:
+    """Make sure LocalStack and the inbox answer, starting the embedded ones if needed.
+
+    After a restart (or a crash) LocalStack has forgotten what was deployed: `up` says so
+    and deploys it again (see `deployments.restore`).
+    """
     current = status(settings)
     if current.running:
         if not current.inbox_running:
             ensure_inbox(settings)
-            return status(settings)
+            current = status(settings)
+        deployments.restore(settings)
         return current
     if not is_loopback(settings.host):
         raise LocalStackNotReachable(
@@ -105,10 +189,32 @@ def up(settings: Settings | None = None) -> Status:
         )
     if not port_is_free(settings.host, settings.port):
         raise port_in_use(settings, "it accepts no HTTP requests")
+    check_inbox_port(settings, current)  # before anything starts, not after
+    if current.crashed:
+        note(crash_text(current.crashed) + ". Starting it again.")
     python = ensure_runtime_env(settings)
     embedded.start(settings, python)
+    stopped_file(settings).unlink(missing_ok=True)
     ensure_inbox(settings)
+    deployments.restore(settings)
     return status(settings)
+
+
+def check_inbox_port(settings: Settings, current: Status) -> None:
+    host, port = inbox_address(settings)
+    if current.inbox_running or not is_loopback(host) or port_is_free(host, port):
+        return
+    free = free_port_near(host, port, settings.port)
+    raise PortInUse(
+        f"Port {port} on {host}, the inbox's, is held by a program that is not the inbox.",
+        hint="Stop that program, or give the inbox another port"
+        + (
+            f", e.g. `export SFNLAB_INBOX_URL=http://127.0.0.1:{free}` (port {free} is free "
+            "now), then `sfnlab up`; every shell you use the kit from needs that setting."
+            if free
+            else "."
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -117,18 +223,26 @@ class Stopped:
     stopped: bool
 
 
-def down(settings: Settings | None = None) -> Stopped:
+def down(settings: Settings) -> Stopped:
     """Stop the embedded LocalStack, every process it started, and the inbox."""
-    settings = settings or load_settings()
-    inbox = stop_inbox(settings)
+    # Both at once: each takes a moment to exit.
+    with ThreadPoolExecutor(1) as pool:
+        stopping_inbox = pool.submit(stop_inbox, settings)
+        crashed = background.recorded(settings.pid_file)
+        record = embedded.running_embedded(settings)
+        leftovers = embedded.stop(settings, record) if record is not None else 0
+        inbox = stopping_inbox.result()
     inbox_note = f" Stopped the inbox (pid {inbox.pid})." if inbox else ""
-    record = embedded.running_embedded(settings)
     if record is not None:
-        leftovers = embedded.stop(settings, record)
+        stopped_file(settings).write_text(
+            json.dumps({"pid": record.pid, "at": time.strftime("%Y-%m-%d %H:%M:%S")}) + "\n"
+        )
         extra = f" ({leftovers} Lambda processes had to be killed)" if leftovers else ""
         return Stopped(
             f"Stopped the embedded LocalStack (pid {record.pid}){extra}.{inbox_note}", True
         )
+    if crashed is not None:
+        return Stopped(f"{crash_text(crashed)}. Nothing else to stop.{inbox_note}", bool(inbox))
     current = status(settings)
     if current.running:
         return Stopped(
@@ -141,9 +255,12 @@ def down(settings: Settings | None = None) -> Stopped:
     return Stopped(f"Nothing to stop: no LocalStack is running at {settings.endpoint}.", False)
 
 
-def logs(settings: Settings | None = None, lines: int = 50) -> str:
-    """The last `lines` lines of the embedded LocalStack's log."""
-    settings = settings or load_settings()
+def logs(settings: Settings, lines: int = 50, raw: bool = False) -> str:
+    """The last `lines` lines of the embedded LocalStack's log.
+
+    Unless `raw`, an execution reaching its Fail state (a rejection, say) reads as the
+    expected outcome it is, not as a 2 KB ERROR (see `log_view`).
+    """
     if not settings.log_file.exists():
         current = status(settings)
         if current.running and current.mode == EXTERNAL:
@@ -156,4 +273,5 @@ def logs(settings: Settings | None = None, lines: int = 50) -> str:
             f"No log yet: the embedded LocalStack has not been started from {settings.state_dir}.",
             hint="Run `sfnlab up`.",
         )
-    return background.log_tail(settings.log_file, lines)
+    tail = background.log_tail(settings.log_file, lines)
+    return tail if raw else readable_log(tail)

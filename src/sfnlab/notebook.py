@@ -7,18 +7,25 @@ cells that show what a mistake looks like.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from sfnlab import lifecycle
-from sfnlab.config import Settings, load_settings
+from sfnlab.config import PROJECT_ROOT, Settings, load_settings
 from sfnlab.errors import KitError, kit_error
 
 
 def _show_briefly(shell: Any, kind: type, error: BaseException, traceback: Any, tb_offset=None):
-    print(f"Error: {kit_error(error)}")  # one paragraph: what happened and what to do
+    friendly = kit_error(error)
+    if friendly is None:  # not one a learner can fix: the traceback helps
+        shell.showtraceback((kind, error, traceback), tb_offset=tb_offset)
+        return None
+    print(f"Error: {friendly}")  # one paragraph: what happened and what to do
+    return None
 
 
 def setup(start: bool = True, deploy: bool = True) -> Settings:
@@ -31,7 +38,7 @@ def setup(start: bool = True, deploy: bool = True) -> Settings:
     except ImportError:
         shell = None
     if shell is not None:
-        shell.set_custom_exc((KitError, EndpointConnectionError), _show_briefly)
+        shell.set_custom_exc((KitError, BotoCoreError, ClientError), _show_briefly)
     settings = load_settings()
     status = lifecycle.up(settings) if start else lifecycle.status(settings)
     print(status.describe())
@@ -47,6 +54,67 @@ def try_it(step: Callable[[], Any]) -> Any:
     """Run `step`; if the kit refuses it, print why instead of stopping the notebook."""
     try:
         return step()
-    except (KitError, EndpointConnectionError) as error:
-        print(f"Refused: {kit_error(error)}")
+    except (KitError, BotoCoreError, ClientError) as error:
+        friendly = kit_error(error)
+        if friendly is None:
+            raise
+        print(f"Refused: {friendly}")
         return None
+
+
+def my_solution_folder() -> Path:
+    """Where notebook 5 keeps the learner's solution: `my-solution/` in the kit's folder,
+    the folder `cp -r starter my-solution` makes (SFNLAB_MY_SOLUTION moves it: the tests
+    never touch a learner's work)."""
+    return Path(os.environ.get("SFNLAB_MY_SOLUTION") or PROJECT_ROOT / "my-solution")
+
+
+def ensure_jupyterlab() -> None:
+    """Install JupyterLab into the kit's environment if it is not there yet (first use).
+
+    It is the `notebooks` dependency group of the kit's lock: the exercise itself does
+    without, and its first run downloads a third as much.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("jupyterlab") and importlib.util.find_spec("ipykernel"):
+        return
+    import subprocess
+    import sys
+
+    from uv import find_uv_bin
+
+    from sfnlab.errors import InstallFailed
+    from sfnlab.progress import step
+
+    env = dict(os.environ, UV_PROJECT_ENVIRONMENT=sys.prefix, UV_PYTHON_DOWNLOADS="never")
+    env.pop("VIRTUAL_ENV", None)
+    command = [os.fsdecode(find_uv_bin()), "sync", "--frozen", "--inexact", "--quiet"]
+    command += ["--no-dev", "--group", "notebooks", "--python", sys.executable]
+    with step("Installing JupyterLab into the kit's environment (first use only)"):
+        done = subprocess.run(command, cwd=PROJECT_ROOT, env=env)
+    if done.returncode != 0:
+        raise InstallFailed(
+            f"Installing JupyterLab failed (uv exited {done.returncode}).",
+            hint="Check the network access to PyPI, then run `sfnlab notebook` again.",
+        )
+
+
+def serve(ip: str, port: int, open_browser: bool) -> None:
+    """Replace this process with JupyterLab on the guided notebooks (notebooks/)."""
+    import sys
+
+    ensure_jupyterlab()
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.ip={ip}",
+        f"--ServerApp.port={port}",
+        f"--ServerApp.root_dir={PROJECT_ROOT / 'notebooks'}",
+    ]
+    if not open_browser:
+        command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # in a container, say
+    os.execv(sys.executable, command)

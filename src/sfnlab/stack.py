@@ -382,8 +382,15 @@ def stack_deployment(
         approve_function=outputs["ApproveFunctionName"],
         bucket=bucket,
         build_dir=build_dir,
-        changes=changes,
+        changes=sorted(changes, key=lambda c: (report_order(c.kind), c.name)),
     )
+
+
+REPORT_ORDER = ["stack", "role", "function", "log group", "state machine", "bucket"]
+
+
+def report_order(kind: str) -> int:
+    return REPORT_ORDER.index(kind) if kind in REPORT_ORDER else len(REPORT_ORDER)
 
 
 # --- delete -----------------------------------------------------------------------------

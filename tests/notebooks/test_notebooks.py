@@ -1,4 +1,5 @@
-"""Every notebook runs top to bottom on the embedded LocalStack, and is committed clean."""
+"""Every notebook runs top to bottom on the embedded LocalStack, with the solution of each
+of its exercises run in place (a broken solution fails here), and is committed clean."""
 
 from __future__ import annotations
 
@@ -7,17 +8,30 @@ import re
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell
 
 from sfnlab.config import PROJECT_ROOT
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
-SOLUTIONS = PROJECT_ROOT / "notebooks" / "solutions" / "README.md"
+SOLUTIONS = PROJECT_ROOT / "notebooks" / "solutions"
+EXERCISE = "✏️ Exercise"
+
+
+def exercise_cells(notebook) -> list[int]:
+    return [i for i, cell in enumerate(notebook.cells) if EXERCISE in cell.source]
+
+
+def solution_of(cell_source: str):
+    """The solution file an exercise cell links to (solutions/NN-name.py)."""
+    found = re.search(r"\(solutions/([\w.-]+\.py)\)", cell_source)
+    return SOLUTIONS / found.group(1) if found else None
 
 
 def test_there_are_notebooks_in_the_order_a_learner_takes_them():
-    numbers = [path.name.split("-", 1)[0] for path in NOTEBOOKS]
-    assert numbers == [f"{n:02d}" for n in range(1, len(NOTEBOOKS) + 1)]
-    assert len(NOTEBOOKS) >= 7
+    names = [path.name for path in NOTEBOOKS]
+    assert len(names) >= 6 and names == sorted(names)
+    numbers = [int(name[:2]) for name in names]
+    assert numbers == list(range(1, len(names) + 1))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -36,11 +50,41 @@ def test_notebook_opens_with_questions_and_closes_with_key_points(path):
     assert notebook.cells[-1].source.startswith("## Key points")
 
 
-def execute(notebook, path, localstack, tmp_path, monkeypatch, output_dir, saved_as=None):
-    """Run `notebook` on the session's LocalStack, keep it in test-output/, return its errors."""
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_every_exercise_links_a_solution_file_that_exists(path):
+    notebook = nbformat.read(path, as_version=4)
+    for index in exercise_cells(notebook):
+        solution = solution_of(notebook.cells[index].source)
+        assert solution is not None and solution.is_file(), notebook.cells[index].source[:80]
+        assert solution.name.startswith(path.name[:3])
+
+
+def test_every_solution_file_belongs_to_an_exercise():
+    linked = {
+        solution_of(nbformat.read(path, as_version=4).cells[index].source)
+        for path in NOTEBOOKS
+        for index in exercise_cells(nbformat.read(path, as_version=4))
+    }
+    assert set(SOLUTIONS.glob("*.py")) == linked
+
+
+def with_solutions(notebook):
+    """The notebook with each exercise's solution as a code cell right after it."""
+    for index in reversed(exercise_cells(notebook)):
+        solution = solution_of(notebook.cells[index].source)
+        notebook.cells.insert(index + 1, new_code_cell(solution.read_text()))
+    return notebook
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_top_to_bottom_with_its_solutions(
+    path, localstack, tmp_path, monkeypatch, output_dir
+):
     monkeypatch.setenv("SFNLAB_ENDPOINT", localstack.endpoint)
     monkeypatch.setenv("SFNLAB_INBOX_URL", localstack.inbox_url)
     monkeypatch.setenv("SFNLAB_STATE_DIR", str(localstack.state_dir))
+    monkeypatch.setenv("SFNLAB_MY_SOLUTION", str(tmp_path / "my-solution"))
+    notebook = with_solutions(nbformat.read(path, as_version=4))
     client = NotebookClient(
         notebook,
         timeout=180,
@@ -50,57 +94,12 @@ def execute(notebook, path, localstack, tmp_path, monkeypatch, output_dir, saved
     try:
         client.execute()  # raises CellExecutionError, with the cell and its error, on failure
     finally:
-        nbformat.write(notebook, output_dir / "notebooks" / (saved_as or path.name))
-    return [
+        nbformat.write(notebook, output_dir / "notebooks" / path.name)
+    errors = [
         output
         for cell in notebook.cells
         for output in cell.get("outputs", [])
-        if output.get("output_type") == "error" or "Error:" in output.get("text", "")
+        if output.get("output_type") == "error"
+        or any(line.startswith("Error:") for line in output.get("text", "").splitlines())
     ]
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_top_to_bottom(path, localstack, tmp_path, monkeypatch, output_dir):
-    notebook = nbformat.read(path, as_version=4)
-    assert execute(notebook, path, localstack, tmp_path, monkeypatch, output_dir) == []
-    for index in exercise_cells(notebook):
-        # As committed, the exercise is the learner's to do: its check must not pass yet.
-        assert not printed(notebook.cells[index + 1]).startswith("✓")
-
-
-def exercise_cells(notebook) -> list[int]:
-    return [
-        n for n, cell in enumerate(notebook.cells) if "exercise" in cell.metadata.get("tags", [])
-    ]
-
-
-def printed(cell) -> str:
-    return "".join(output.get("text", "") for output in cell.get("outputs", []))
-
-
-def solution_code(number: int) -> str:
-    """The Python block of section `## {number}.` of notebooks/solutions/README.md."""
-    text = SOLUTIONS.read_text()
-    section = re.search(rf"^## {number}\. .*?(?=^## |\Z)", text, re.S | re.M)
-    assert section, f"solutions/README.md has no section {number}"
-    block = re.search(r"```python\n(.*?)```", section.group(0), re.S)
-    assert block, f"section {number} of solutions/README.md has no Python block"
-    return block.group(1)
-
-
-EXERCISES = [path for path in NOTEBOOKS if exercise_cells(nbformat.read(path, as_version=4))]
-
-
-@pytest.mark.parametrize("path", EXERCISES, ids=[p.stem for p in EXERCISES])
-def test_the_solution_in_solutions_readme_solves_the_exercise(
-    path, localstack, tmp_path, monkeypatch, output_dir
-):
-    """The exercise cell (tagged `exercise`) replaced by its solution: the check says ✓."""
-    notebook = nbformat.read(path, as_version=4)
-    [index] = exercise_cells(notebook)
-    notebook.cells[index].source = solution_code(int(path.name[:2]))
-    errors = execute(
-        notebook, path, localstack, tmp_path, monkeypatch, output_dir, "solved-" + path.name
-    )
     assert errors == []
-    assert printed(notebook.cells[index + 1]).startswith("✓"), printed(notebook.cells[index + 1])

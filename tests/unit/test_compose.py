@@ -58,7 +58,7 @@ def test_every_image_is_pinned(compose):
         assert ":" in image, f"{name}: {image} has no tag"
         tag = image.rsplit(":", 1)[1]
         assert tag != "latest" and re.match(r"\d+\.\d+", tag), f"{name}: {image} is not pinned"
-    assert compose["services"]["localstack"]["image"] == "localstack/localstack:4.14"
+    assert compose["services"]["localstack"]["image"] == "localstack/localstack:4.14.0"
 
 
 def test_every_published_port_binds_loopback_only(compose):

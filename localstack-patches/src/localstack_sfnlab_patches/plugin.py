@@ -21,24 +21,39 @@ LOG = logging.getLogger(__name__)
 SUPPORTED_VERSION = "4.14.0"
 
 # One module per patch, named for what it fixes; each has `apply() -> None` and a
-# docstring whose first line says which AWS behaviour it restores (README.md lists them).
-PATCHES: tuple[str, ...] = (
-    "gateway_listen_host",
-    "spent_task_tokens",
-    "stop_interrupts_token_waits",
-    "heartbeat_without_heartbeat_seconds",
-    "early_task_decisions",
-    "definition_transition_checks",
-    "send_task_length_limits",
-    "jsonpath_parse_cache",
-    "iam_managed_policies_once",
-    "definition_parse_cache",
-    "assumed_roles_reused",
-)
-# Patches whose own modules import Step Functions' internals: imported and applied only
-# once LocalStack loads Step Functions (on its first request), so no start-up pays for them.
-STEP_FUNCTIONS_PATCHES: tuple[str, ...] = ("jsonata_in_python", "assign_strings")
+# docstring whose first line says what it restores (README.md lists them). Beside each, the
+# LocalStack module it changes when that module imports the service's internals: the patch
+# is then imported and applied only once LocalStack loads that service (on its first
+# request), so no start-up pays for it. None: applied at start-up (such a patch waits for
+# its module by itself, through `import_hooks`, where it needs to).
 STEP_FUNCTIONS_PROVIDER = "localstack.services.stepfunctions.provider"
+LAMBDA_PROVIDER = "localstack.services.lambda_.provider"
+PATCHES: dict[str, str | None] = {
+    "gateway_listen_host": None,
+    "internal_client_connections": None,
+    "spent_task_tokens": None,
+    "stop_interrupts_token_waits": None,
+    "heartbeat_without_heartbeat_seconds": None,
+    "early_task_decisions": None,
+    "definition_transition_checks": None,
+    "branch_states_errors": None,
+    "heartbeat_timeout_catchable": None,
+    "stop_execution_final": None,
+    "variables_at_state_entry": None,
+    "invalid_token_message": None,
+    # Before send_task_length_limits, whose check of the lengths then comes first.
+    "task_output_must_be_json": None,
+    "send_task_length_limits": None,
+    # Less work for LocalStack, nothing else changed.
+    "jsonpath_parse_cache": None,
+    "iam_managed_policies_once": None,
+    "definition_parse_cache": None,
+    "assumed_roles_reused": None,
+    "jsonata_in_python": STEP_FUNCTIONS_PROVIDER,
+    "assign_strings": STEP_FUNCTIONS_PROVIDER,
+    "delete_failed_function": LAMBDA_PROVIDER,
+    "invoke_payload_is_json": LAMBDA_PROVIDER,
+}
 
 
 def localstack_version() -> str:
@@ -57,12 +72,13 @@ def apply_sfnlab_patches() -> None:
             version,
         )
         return
-    for name in PATCHES:
-        apply_patch(name)
     from localstack_sfnlab_patches.import_hooks import when_imported
 
-    for name in STEP_FUNCTIONS_PATCHES:
-        when_imported(STEP_FUNCTIONS_PROVIDER, lambda _module, name=name: apply_patch(name))
+    for name, changed_module in PATCHES.items():
+        if changed_module is None:
+            apply_patch(name)
+        else:
+            when_imported(changed_module, lambda _module, name=name: apply_patch(name))
 
 
 def apply_patch(name: str) -> None:

@@ -13,29 +13,31 @@ may import nothing but the standard library, and must keep working on every Pyth
 ``pythonX.Y`` runtime can map to (3.9 and newer).
 
 Timeouts and crashes are the executor's business: a process cannot reliably stop its own
-handler, so the executor kills this whole process group and reports the error itself.
+handler, so the executor kills the environment's whole process tree and reports the error
+itself. `keeper.py` starts it, and stays behind to take down what the handler leaves.
 """
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import logging
 import os
 import queue
 import resource
-import signal
 import sys
+import sysconfig
 import threading
 import time
 import traceback
+import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from socket import socket
 
 # Set by the executor; removed from the environment before user code runs.
 LISTEN_FD = "_PROCESS_EXECUTOR_LISTEN_FD"
-LIFELINE_FD = "_PROCESS_EXECUTOR_LIFELINE_FD"
 ASSIGNMENT_FD = "_PROCESS_EXECUTOR_ASSIGNMENT_FD"
 LOG_FILE = "_PROCESS_EXECUTOR_LOG_FILE"
 EXTRA_SYS_PATH = "_PROCESS_EXECUTOR_SYS_PATH"
@@ -63,12 +65,38 @@ def error_payload(error_type: str, message: str, request_id: str, stack: list[st
     }
 
 
+# Where this machine keeps what AWS's runtime keeps under /var: (local prefix, AWS's),
+# longest first; filled in once the process knows its function (`aws_paths`).
+PATHS: list[tuple[str, str]] = []
+
+
+def aws_paths(task_root: str, sdk_dirs: list[str]) -> list[tuple[str, str]]:
+    """The function's code at /var/task, the SDK and the standard library under /var/lang,
+    as stack traces on AWS show them."""
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    pairs = [(task_root, "/var/task")]
+    pairs += [(folder, f"/var/lang/lib/{version}/site-packages") for folder in sdk_dirs]
+    pairs.append((sysconfig.get_paths()["stdlib"], f"/var/lang/lib/{version}"))
+    pairs = [(os.path.realpath(local), aws) for local, aws in pairs] + pairs
+    return sorted({(local.rstrip(os.sep), aws) for local, aws in pairs if local}, reverse=True)
+
+
+def aws_path(filename: str) -> str:
+    for local, aws in PATHS:
+        if filename == local or filename.startswith(local + os.sep):
+            return aws + filename[len(local) :]
+    return filename
+
+
 def exception_payload(exc: BaseException, request_id: str) -> dict:
     if isinstance(exc, FaultError):
         return error_payload(exc.error_type, exc.message, request_id, exc.stack_trace)
     frames = traceback.extract_tb(exc.__traceback__)
     # Drop this bootstrap's own frames: the learner should see only their code.
     frames = [f for f in frames if f.filename != __file__]
+    for frame in frames:
+        frame.line  # noqa: B018 (read the source line while the local path still finds it)
+        frame.filename = aws_path(frame.filename)
     return error_payload(type(exc).__name__, str(exc), request_id, traceback.format_list(frames))
 
 
@@ -110,7 +138,7 @@ def load_handler(handler: str):
             "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}"
         ) from None
     except SyntaxError as exc:
-        trace = [f'  File "{exc.filename}" Line {exc.lineno}\n    {exc.text}']
+        trace = [f'  File "{aws_path(exc.filename or "")}" Line {exc.lineno}\n    {exc.text}']
         raise FaultError(
             "Runtime.UserCodeSyntaxError",
             f"Syntax error in module '{module_name}': {exc}",
@@ -177,6 +205,20 @@ def configure_logging() -> None:
     logging.getLogger().addHandler(handler)
 
 
+# Pauses between attempts to reach LocalStack's executor endpoint (about 3 s in all).
+RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
+TRANSIENT_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A refused, reset or dropped connection: worth another attempt."""
+    if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, BaseException):
+        exc = exc.reason
+    if isinstance(exc, ConnectionError) or type(exc).__name__ == "RemoteDisconnected":
+        return True
+    return isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS
+
+
 class RuntimeEndpoint:
     """Client for LocalStack's executor endpoint (`LOCALSTACK_RUNTIME_ENDPOINT`)."""
 
@@ -187,14 +229,29 @@ class RuntimeEndpoint:
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     def post(self, path: str, body: bytes) -> None:
+        """POST to LocalStack, again after a refused or reset connection (a busy LocalStack
+        drops some). A report LocalStack refuses on a retry was taken by the attempt whose
+        connection broke afterwards: LocalStack accepts each report once only."""
         request = urllib.request.Request(
             f"{self.base_url}/{path}",
             data=body,
             headers={"Content-Type": "application/json"},
             method="POST",
         )
-        with self._opener.open(request, timeout=30) as response:
-            response.read()
+        for attempt, delay in enumerate((*RETRY_DELAYS, None)):
+            try:
+                with self._opener.open(request, timeout=30) as response:
+                    response.read()
+                return
+            except urllib.error.HTTPError:
+                if attempt == 0:
+                    raise
+                write_log(f"[process executor] {path}: taken by an earlier attempt\n")
+                return
+            except OSError as exc:
+                if delay is None or not is_transient(exc):
+                    raise
+                time.sleep(delay)
 
     def ready(self) -> None:
         self.post(f"status/{self.runtime_id}/ready", b"")
@@ -215,32 +272,20 @@ def make_invoke_handler(invocations: queue.Queue):
                 self.send_error(404)
                 return
             length = int(self.headers.get("Content-Length") or 0)
-            invocations.put(json.loads(self.rfile.read(length)))
+            invocation = json.loads(self.rfile.read(length))
+            # Acknowledge first: once queued, the handler may end this process (os._exit)
+            # before this thread could answer, and the executor would take that for a
+            # failure to deliver the invocation.
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
+            self.wfile.flush()
+            invocations.put(invocation)
 
         def log_message(self, format: str, *args) -> None:
             pass  # the function's log is for the learner's output, not for access logs
 
     return InvokeHandler
-
-
-def watch_lifeline(fd: int) -> None:
-    """Kill this environment's process group once the executor's end of the pipe closes.
-
-    The executor holds the other end; when LocalStack exits, however it exits, the pipe
-    closes and no environment outlives it.
-    """
-    while True:
-        try:
-            if not os.read(fd, 1):
-                break
-        except InterruptedError:
-            continue
-        except OSError:
-            break
-    os.killpg(os.getpgid(0), signal.SIGKILL)
 
 
 def peak_memory_mb() -> int:
@@ -257,6 +302,21 @@ def peak_memory_mb() -> int:
     return max_rss // (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
+MAX_RESPONSE = 6 * 1024 * 1024 + 100
+
+
+def too_large(limit: int) -> bytes:
+    """AWS's answer to a response over the limit: the invocation fails, nothing is logged."""
+    return json.dumps(
+        {
+            "errorMessage": (
+                f"Response payload size exceeded maximum allowed payload size ({limit} bytes)."
+            ),
+            "errorType": "Function.ResponseSizeTooLarge",
+        }
+    ).encode()
+
+
 class Runtime:
     def __init__(self, endpoint: RuntimeEndpoint, log_file: str, handler, init_ms: float):
         self.endpoint = endpoint
@@ -266,6 +326,8 @@ class Runtime:
         self.memory_size = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         self.version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         self.timeout = float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
+        # LocalStack passes Lambda's limit on a synchronous response (6 MB and 100 bytes).
+        self.max_response = int(os.environ.get("LOCALSTACK_MAX_PAYLOAD_SIZE") or MAX_RESPONSE)
         # The first invocation's log starts at the top of the file, so that output written
         # while the module was imported (the init phase) reaches CloudWatch, as on AWS.
         self.log_offset = 0
@@ -298,6 +360,8 @@ class Runtime:
                     "Runtime.MarshalError", f"Unable to marshal response: {exc}"
                 ) from None
             is_error = False
+            if len(body) > self.max_response:
+                body, is_error = too_large(self.max_response), True
         except Exception as exc:
             payload = exception_payload(exc, request_id)
             log_error(payload)
@@ -338,12 +402,10 @@ def adopt_environment(environment: dict, task_root: str) -> None:
 
 
 def main() -> None:
+    """Run the runtime (started by keeper.py, which watches the lifeline)."""
     listen_fd = int(os.environ[LISTEN_FD])
-    lifeline_fd = int(os.environ[LIFELINE_FD])
     log_file = os.environ[LOG_FILE]
     extra_sys_path = [p for p in os.environ.get(EXTRA_SYS_PATH, "").split(os.pathsep) if p]
-    threading.Thread(target=watch_lifeline, args=(lifeline_fd,), daemon=True).start()
-
     assignment = read_assignment(int(os.environ[ASSIGNMENT_FD]))
     if not assignment:
         return  # the executor let this spare go unused
@@ -353,6 +415,7 @@ def main() -> None:
     # Like AWS: the function's code first, then the runtime's SDK; nothing else installed.
     sys.path[:] = [task_root] + [p for p in sys.path if p != os.path.dirname(__file__)]
     sys.path.extend(extra_sys_path)
+    PATHS[:] = aws_paths(task_root, extra_sys_path)
     configure_logging()
 
     endpoint = RuntimeEndpoint(
@@ -376,7 +439,3 @@ def main() -> None:
     endpoint.ready()
     while True:
         runtime.invoke(invocations.get())
-
-
-if __name__ == "__main__":
-    main()

@@ -1,8 +1,73 @@
-"""The executor's settings, read once from the environment of the LocalStack process."""
+"""The executor's settings, read once from the environment of the LocalStack process.
+
+Numbers are checked: a value that is not a number is ignored for the default, one out of
+range is clamped into it, each with a line in LocalStack's log saying so. `sfnlab up`
+runs the same check before it starts LocalStack (`check_numbers`).
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NumberSetting:
+    name: str
+    default: float
+    low: float
+    high: float
+    integer: bool = True
+
+    def read(self, environ: Mapping[str, str]) -> tuple[float, str | None]:
+        """The value to use, and what is wrong with the one given, if anything."""
+        text = (environ.get(self.name) or "").strip()
+        if not text:
+            return self.default, None
+        try:
+            value: float = int(text) if self.integer else float(text)
+        except ValueError:
+            kind = "a whole number" if self.integer else "a number"
+            return self.default, f"{self.name}={text} is not {kind}"
+        if value != value:  # NaN
+            return self.default, f"{self.name}={text} is not a number"
+        clamped = min(max(value, self.low), self.high)
+        if clamped != value:
+            return clamped, f"{self.name}={text} is outside {show(self.low)}..{show(self.high)}"
+        return value, None
+
+
+def show(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+# Live execution environments (each a process) at most, all functions together. Beyond
+# it, idle environments are stopped to make room, and invocations wait for a turn.
+MAX_ENVIRONMENTS = NumberSetting("PROCESS_EXECUTOR_MAX_ENVIRONMENTS", 16, 1, 1024)
+# How long an invocation waits for a turn when MAX_ENVIRONMENTS are all busy, before it
+# is throttled (TooManyRequestsException), as Lambda throttles beyond its concurrency.
+QUEUE_SECONDS = NumberSetting("PROCESS_EXECUTOR_QUEUE_SECONDS", 10.0, 0, 300, integer=False)
+# Loaded processes kept ready per interpreter for the next cold starts (0: none).
+SPARES = NumberSetting("PROCESS_EXECUTOR_SPARES", 1, 0, 8)
+
+NUMBER_SETTINGS = (MAX_ENVIRONMENTS, QUEUE_SECONDS, SPARES)
+
+
+def check_numbers(environ: Mapping[str, str]) -> list[str]:
+    """What is wrong with the numeric settings in `environ` (one sentence each)."""
+    return [problem for s in NUMBER_SETTINGS if (problem := s.read(environ)[1])]
+
+
+def _number(setting: NumberSetting) -> float:
+    value, problem = setting.read(os.environ)
+    if problem:
+        LOG.warning("Process executor: %s; using %s.", problem, show(value))
+    return value
+
 
 # Extra interpreters to consider for `pythonX.Y` runtimes (os.pathsep-separated paths),
 # tried before the ones found on PATH and in the usual install locations.
@@ -23,9 +88,9 @@ PROCESS_EXECUTOR_PATH = os.environ.get(
     "PROCESS_EXECUTOR_PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 )
 
-# How many loaded processes to keep ready per interpreter for the next cold starts
-# (0: none, each cold start then starts its process on demand).
-PROCESS_EXECUTOR_SPARES = max(0, int(os.environ.get("PROCESS_EXECUTOR_SPARES") or 1))
+PROCESS_EXECUTOR_MAX_ENVIRONMENTS = int(_number(MAX_ENVIRONMENTS))
+PROCESS_EXECUTOR_QUEUE_SECONDS = _number(QUEUE_SECONDS)
+PROCESS_EXECUTOR_SPARES = int(_number(SPARES))
 
 # "bwrap": every runtime process runs inside bubblewrap (see sandbox.py); for code nobody
 # has reviewed, such as the solutions a grader runs. Empty: plain processes.

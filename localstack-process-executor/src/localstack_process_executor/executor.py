@@ -5,9 +5,10 @@ starts `bootstrap.py` on a local interpreter instead. The process speaks the sam
 executor-endpoint protocol as the init LocalStack puts into its containers, so the rest
 of LocalStack's Lambda service (assignment, scaling, logs, retries) works unchanged.
 
-Each environment's process leads its own process group, so stopping it also stops
-whatever the handler started; a lifeline pipe makes every process exit when LocalStack
-does, even when LocalStack is killed without a chance to stop them.
+Stopping an environment ends its process's whole tree, so whatever the handler started
+goes with it; a lifeline pipe makes every process exit when LocalStack does, even when
+LocalStack is killed without a chance to stop them. How many environments live at once
+is bounded (`capacity.py`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import contextlib
 import http.client
 import json
 import logging
-import shutil
 import signal
 import threading
-from concurrent.futures import Future, InvalidStateError
+import time
+from concurrent.futures import CancelledError, Future, InvalidStateError
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,8 +28,8 @@ from pathlib import Path
 from localstack import config as localstack_config
 from localstack.aws.api.lambda_ import PackageType
 from localstack.services.lambda_.invocation.executor_endpoint import (
-    ExecutorEndpoint,
     InvokeSendError,
+    ShutdownDuringStartup,
     StatusErrorException,
 )
 from localstack.services.lambda_.invocation.lambda_models import FunctionVersion, InvocationResult
@@ -37,13 +38,23 @@ from localstack.services.lambda_.invocation.runtime_executor import (
     RuntimeExecutor,
 )
 
+from localstack_process_executor import config
 from localstack_process_executor.aws_sdk import ensure_aws_sdk_folder
-from localstack_process_executor.runtime_process import BOOTSTRAP, SPARES, RuntimeProcess
+from localstack_process_executor.capacity import SLOTS, Slot
+from localstack_process_executor.endpoint import CurrentInvocationEndpoint
+from localstack_process_executor.runtime_process import (
+    BOOTSTRAP,
+    SPARES,
+    ProcessGone,
+    RuntimeProcess,
+)
 from localstack_process_executor.runtimes import UnsupportedRuntimeError, choose_interpreter
 
 LOG = logging.getLogger(__name__)
 
 LOCAL_ADDRESSES = {"0.0.0.0", "127.0.0.1", "localhost", "::", "::1", ""}
+# AWS limits an on-demand environment's Init phase to 10 s.
+INIT_SECONDS = 10
 
 
 def executor_folder() -> Path:
@@ -74,46 +85,74 @@ def utc_timestamp() -> str:
 
 
 class ProcessRuntimeExecutor(RuntimeExecutor):
-    """One execution environment of one function version, run as a local process."""
+    """One execution environment of one function version, run as a local process.
+
+    LocalStack calls `start()`, `invoke()` and `stop()` from its own threads; a process's
+    exit arrives on that process's reaper thread (`_exited`). `_lock` guards what they
+    share: the current process and its slot, the invocation in progress, and whether the
+    environment has been stopped.
+    """
 
     def __init__(self, id: str, function_version: FunctionVersion) -> None:
         super().__init__(id=id, function_version=function_version)
-        self.executor_endpoint = ExecutorEndpoint(self.id, container_address="127.0.0.1")
+        self.executor_endpoint = CurrentInvocationEndpoint(self.id, container_address="127.0.0.1")
         self.env_vars: dict[str, str] = {}
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
         self._process: RuntimeProcess | None = None
-        self._deliberate_exits: set[int] = set()
+        self._slot: Slot | None = None
         self._stopped = False
         self._request_id: str | None = None
-        self._log_offset = 0
+        self._timing_out: str | None = None  # the request being ended for its timeout
+        self._init_again = False  # the Init took over 10 s: run it with the next invocation
 
     # Lifecycle ----------------------------------------------------------------------
 
     def start(self, env_vars: dict[str, str]) -> None:
         self.env_vars = {key: str(value) for key, value in env_vars.items()}
         self.executor_endpoint.start()
-        self._launch()
-        self.executor_endpoint.wait_for_startup()
+        # Within LocalStack's own limit on a start (LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT).
+        self._launch(slot_wait=min(config.PROCESS_EXECUTOR_QUEUE_SECONDS, 5))
+        if not self._wait_until_ready(INIT_SECONDS):
+            # As on AWS: an Init phase over 10 s is abandoned, and run again with the first
+            # invocation, within the function's timeout.
+            LOG.info("Init of environment %s took over %d s; it runs again", self.id, INIT_SECONDS)
+            with self._lock:
+                self._init_again = True
+                runtime_process = self._process
+            runtime_process.terminate()
 
     def stop(self) -> None:
         with self._lock:
             self._stopped = True
-            runtime_process = self._process
-        self._kill(runtime_process)
+            runtime_process, slot = self._process, self._slot
+        if runtime_process is not None:
+            runtime_process.terminate()
+        if slot is not None:
+            SLOTS.release(slot)
         try:
             self.executor_endpoint.shutdown()
         except Exception as e:  # the endpoint may never have started
             LOG.debug("Error while shutting down endpoint of environment %s: %s", self.id, e)
-        if runtime_process is not None:
-            shutil.rmtree(runtime_process.folder, ignore_errors=True)
+        # Return once the process is gone and its folder removed (its reaper does that).
+        if runtime_process is not None and not runtime_process.released.wait(timeout=10):
+            LOG.warning("Runtime process %s of %s is slow to end", runtime_process.pid, self.id)
 
-    def _launch(self) -> None:
+    def _launch(self, slot_wait: float = config.PROCESS_EXECUTOR_QUEUE_SECONDS) -> None:
         """Give this environment a fresh process (first start, or after a timeout/crash)."""
         choice = choose_interpreter(self.function_version.config.runtime)
         code_dir = str(self.function_version.config.code.get_unzipped_code_location())
-        runtime_process = SPARES.take(choice.interpreter, processes_folder(), aws_sdk_folder())
+        holder: list[RuntimeProcess] = []
+        slot = SLOTS.acquire(lambda: holder[0].terminate() if holder else None, slot_wait)
+        try:
+            runtime_process = SPARES.take(choice.interpreter, processes_folder(), aws_sdk_folder())
+        except BaseException:
+            SLOTS.release(slot)
+            raise
+        holder.append(runtime_process)
+        if slot.state == "released":  # given up before the process was there to end
+            runtime_process.terminate()
         if choice.note:
-            with runtime_process.log_path.open("a") as log:
+            with contextlib.suppress(OSError), runtime_process.log_path.open("a") as log:
                 log.write(choice.note)
         environment = {
             **runtime_process.base_environment(),
@@ -125,18 +164,18 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{runtime_process.port}",
         }
         with self._lock:
-            previous, self._process = self._process, runtime_process
-            self._log_offset = 0
-        if previous is not None:
-            previous.close_pipes()
+            stopped = self._stopped
+            if not stopped:
+                self._process, self._slot = runtime_process, slot
+        runtime_process.on_exit(lambda process, code: self._exited(process, code, slot))
+        if stopped:  # stop() came first: this process must not outlive the environment
+            runtime_process.terminate()
+            raise ShutdownDuringStartup(f"Environment {self.id} was stopped while starting")
         self.executor_endpoint.container_port = runtime_process.port
-        threading.Thread(
-            target=self._watch, args=(runtime_process,), name=f"lambda-{self.id}", daemon=True
-        ).start()
         try:
             runtime_process.assign(environment, code_dir)
-        except OSError as e:
-            LOG.debug("Process %s died before its assignment: %s", runtime_process.pid, e)
+        except ProcessGone as e:
+            LOG.debug("%s", e)  # its exit is reported as the start-up's failure (_exited)
         LOG.debug(
             "Environment %s of %s runs as process %s on Python %s",
             self.id,
@@ -145,28 +184,65 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             choice.interpreter.version_text,
         )
 
-    def _relaunch(self) -> None:
+    def _wait_until_ready(self, seconds: float) -> bool:
+        """Wait for the process to report ready; False if it has not within `seconds`.
+        An init error raises StatusErrorException, as LocalStack expects."""
+        try:
+            self.executor_endpoint.startup_future.result(timeout=seconds)
+        except FutureTimeoutError:
+            return False
+        except CancelledError as e:  # stopped meanwhile
+            raise ShutdownDuringStartup(f"Environment {self.id} stopped while starting") from e
+        return True
+
+    def _relaunch(self, seconds: float) -> bool:
+        """A fresh process for this environment; False if it was not ready within `seconds`
+        (it is left running, for its log to be read)."""
         LOG.debug("Environment %s needs a fresh process", self.id)
         self.executor_endpoint.startup_future = Future()
         self._launch()
-        self.executor_endpoint.wait_for_startup()
+        return self._wait_until_ready(seconds)
 
-    def _kill(self, runtime_process: RuntimeProcess | None) -> None:
-        if runtime_process is None:
-            return
+    def _prepare(self, request_id: str, timeout: float) -> float | InvocationResult:
+        """A ready process for an invocation that has none: how much of `timeout` is left
+        for the handler, or the timeout's result if the Init used it all up."""
         with self._lock:
-            self._deliberate_exits.add(runtime_process.pid)
-        runtime_process.kill()
+            init_again = self._init_again
+        if not init_again:
+            if self._relaunch(INIT_SECONDS):
+                return timeout
+            self._current_process().terminate()  # an Init over 10 s is abandoned
+        # ... and run again within the invocation, bounded by the function's timeout.
+        started = time.monotonic()
+        if self._relaunch(timeout):
+            with self._lock:
+                self._init_again = False
+            return max(0.0, timeout - (time.monotonic() - started))
+        runtime_process = self._current_process()
+        logs = runtime_process.new_log()
+        runtime_process.terminate()
+        with self._lock:
+            self._init_again = True
+        return self._timeout_result(request_id, logs)
 
-    def _watch(self, runtime_process: RuntimeProcess) -> None:
-        """Turn an exit nobody asked for into the error AWS reports (Runtime.ExitError)."""
-        returncode = runtime_process.process.wait()
-        # Whatever the handler started must not outlive its environment.
-        runtime_process.kill()
+    def _current_process(self) -> RuntimeProcess:
         with self._lock:
-            if self._stopped or runtime_process.pid in self._deliberate_exits:
+            return self._process
+
+    def _exited(self, runtime_process: RuntimeProcess, returncode: int, slot: Slot) -> None:
+        """On the process's reaper thread: free its slot, and report an exit nobody asked
+        for (Runtime.ExitError), or the timeout that ended it, to whoever waits."""
+        SLOTS.release(slot)
+        with self._lock:
+            if self._stopped or runtime_process is not self._process:
                 return
-            request_id = self._request_id
+            request_id, timing_out = self._request_id, self._timing_out
+        endpoint = self.executor_endpoint
+        if timing_out is not None:
+            self._report_timeout(runtime_process, timing_out)
+            return
+        if runtime_process.terminated:
+            return  # given up while idle: nothing was waiting for it
         reason = exit_reason(returncode)
         LOG.debug("Process %s of environment %s exited: %s", runtime_process.pid, self.id, reason)
         error = {
@@ -175,7 +251,6 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
                 f"RequestId: {request_id or ''} Error: Runtime exited with error: {reason}"
             ),
         }
-        endpoint = self.executor_endpoint
         if endpoint.startup_future is not None and not endpoint.startup_future.done():
             payload = json.dumps(error).encode()
             with contextlib.suppress(InvalidStateError):  # a report from the process won
@@ -185,7 +260,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             return
         future = endpoint.invocation_future
         if request_id and future is not None and not future.done():
-            logs = self._new_logs() + (
+            logs = runtime_process.new_log() + (
                 f"{error['errorMessage']}\nRuntime.ExitError\n" + self._end_lines(request_id, None)
             )
             with contextlib.suppress(InvalidStateError):
@@ -197,27 +272,41 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
 
     def invoke(self, payload: dict[str, str]) -> InvocationResult:
         with self._lock:
-            needs_process = self._process is None or not self._process.alive()
-        if needs_process:
-            self._relaunch()
+            runtime_process, slot = self._process, self._slot
+        fresh = (
+            runtime_process is not None
+            and slot is not None
+            and runtime_process.alive()
+            and SLOTS.claim(slot)
+        )
         request_id = payload["invoke-id"]
+        timeout: float = self.function_version.config.timeout
+        if not fresh:
+            prepared = self._prepare(request_id, timeout)
+            if isinstance(prepared, InvocationResult):
+                return prepared
+            timeout = prepared
+            with self._lock:
+                runtime_process, slot = self._process, self._slot
         future: Future[InvocationResult] = Future()
         self.executor_endpoint.invocation_future = future
         self.executor_endpoint.logs = None
+        self.executor_endpoint.request_id = request_id
         with self._lock:
             self._request_id = request_id
         try:
             self._send(payload)
-            timeout = self.function_version.config.timeout
             try:
                 result = future.result(timeout=timeout)
             except FutureTimeoutError:
-                result = self._time_out(future, request_id, timeout)
-            self._log_offset = self._log_size()
+                result = self._time_out(runtime_process, future, request_id)
+            runtime_process.skip_log()
             return result
         finally:
             with self._lock:
                 self._request_id = None
+                self._timing_out = None
+            SLOTS.idle(slot)
 
     def _send(self, payload: dict[str, str]) -> None:
         connection = http.client.HTTPConnection(
@@ -238,28 +327,42 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             raise InvokeSendError(f"Environment {self.id} refused the invocation ({status})")
 
     def _time_out(
-        self, future: Future[InvocationResult], request_id: str, timeout: int
+        self,
+        runtime_process: RuntimeProcess,
+        future: Future[InvocationResult],
+        request_id: str,
     ) -> InvocationResult:
-        """Stop a handler that ran past its timeout: kill its processes, report as AWS does."""
+        """Stop a handler that ran past its timeout: end its processes; the reaper reports
+        the timeout as AWS does (`_report_timeout`), once the process's last words are in
+        its log."""
         with self._lock:
-            runtime_process = self._process
-        self._kill(runtime_process)
-        message = f"Task timed out after {timeout:.2f} seconds"
-        logs = (
-            self._new_logs()
-            + f"{utc_timestamp()} {request_id} {message}\n"
-            + self._end_lines(request_id, timeout * 1000, status="timeout")
+            self._timing_out = request_id
+        runtime_process.terminate()
+        try:
+            return future.result(timeout=10)
+        except FutureTimeoutError:
+            LOG.warning("Runtime process %s did not end after its timeout", runtime_process.pid)
+            self._report_timeout(runtime_process, request_id)
+            return future.result()
+
+    def _report_timeout(self, runtime_process: RuntimeProcess, request_id: str) -> None:
+        result = self._timeout_result(request_id, runtime_process.new_log())
+        # The response may have won the race against the kill: then it stands.
+        with contextlib.suppress(InvalidStateError):
+            self.executor_endpoint.invocation_future.set_result(result)
+
+    def _timeout_result(self, request_id: str, logs: str) -> InvocationResult:
+        """What AWS reports for an invocation that ran out of time (with what was logged)."""
+        configured = self.function_version.config.timeout
+        message = f"Task timed out after {configured:.2f} seconds"
+        logs += f"{utc_timestamp()} {request_id} {message}\n" + self._end_lines(
+            request_id, configured * 1000, status="timeout"
         )
         error = {
             "errorType": "Sandbox.Timedout",
             "errorMessage": f"RequestId: {request_id} Error: {message}",
         }
-        result = InvocationResult(request_id, json.dumps(error).encode(), True, logs)
-        try:
-            future.set_result(result)
-        except InvalidStateError:
-            return future.result()  # the response won the race against the kill
-        return result
+        return InvocationResult(request_id, json.dumps(error).encode(), True, logs)
 
     def _end_lines(self, request_id: str, duration_ms: float | None, status: str = "error") -> str:
         memory = self.function_version.config.memory_size
@@ -272,21 +375,6 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
     @property
     def log_path(self) -> Path | None:
         return self._process.log_path if self._process else None
-
-    def _log_size(self) -> int:
-        try:
-            return self.log_path.stat().st_size
-        except (OSError, AttributeError):
-            return 0
-
-    def _new_logs(self) -> str:
-        """What the environment wrote since the last invocation ended."""
-        try:
-            with self.log_path.open("rb") as log:
-                log.seek(self._log_offset)
-                return log.read().decode("utf-8", "replace")
-        except (OSError, AttributeError):
-            return ""
 
     # Addresses and preparation --------------------------------------------------------
 
@@ -303,10 +391,8 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         return f"http://{self.get_endpoint_from_executor()}:{port}{prefix}"
 
     def get_logs(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except (OSError, AttributeError):
-            return ""
+        runtime_process = self._process
+        return runtime_process.whole_log() if runtime_process else ""
 
     @classmethod
     def prepare_version(cls, function_version: FunctionVersion) -> None:

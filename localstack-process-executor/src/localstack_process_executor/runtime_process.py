@@ -5,6 +5,13 @@ process is started before it is needed and waits, fully loaded, for its assignme
 function's environment variables and code folder. Once assigned it behaves exactly as a
 process started for that function would: its environment is replaced wholesale and, as
 it runs with `-I`, no `PYTHON*` variable could have changed how the interpreter started.
+
+Who owns what: a `RuntimeProcess` owns its two pipe ends and its folder, and one thread
+of its own (the reaper) releases them, exactly once, after the process has exited. Other
+threads may only ask for the process to end (`terminate()`); they never close its
+descriptors or remove its folder. A descriptor closed twice closes whatever another
+thread opened in between under the same number: a zip LocalStack is writing, a folder
+`shutil.rmtree` is walking.
 """
 
 from __future__ import annotations
@@ -14,32 +21,63 @@ import functools
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import threading
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
-from localstack_process_executor import bootstrap, config, sandbox
+from localstack_process_executor import bootstrap, config, keeper, sandbox
 from localstack_process_executor.interpreters import Interpreter
+from localstack_process_executor.process_tree import kill_tree
 
 LOG = logging.getLogger(__name__)
 
 BOOTSTRAP = Path(bootstrap.__file__).resolve()
+KEEPER = Path(keeper.__file__).resolve()
+# How much of a process's log to keep once its folder is gone, for LocalStack's messages.
+LOG_TAIL_BYTES = 8 * 1024
 
 
-@dataclass
+class ProcessGone(Exception):
+    """The process exited before it could be given its assignment."""
+
+
+ExitHandler = Callable[["RuntimeProcess", int], None]
+
+
 class RuntimeProcess:
     """A started bootstrap process; `assign()` turns it into a function's environment."""
 
-    process: subprocess.Popen
-    interpreter: Interpreter
-    port: int
-    folder: Path
-    lifeline: int  # write end: closing it (or our exit) ends the process group
-    assignment: int | None  # write end of the pipe the assignment is sent through
+    def __init__(
+        self,
+        process: subprocess.Popen,
+        interpreter: Interpreter,
+        port: int,
+        folder: Path,
+        lifeline: int,
+        assignment: int,
+    ) -> None:
+        self.process = process
+        self.interpreter = interpreter
+        self.port = port
+        self.folder = folder
+        self._lock = threading.Lock()
+        self._lifeline: int | None = lifeline  # write end: its closing ends the process
+        self._assignment: int | None = assignment  # write end the assignment goes through
+        self._reaped = False
+        self._terminated = False
+        self._exit_handler: ExitHandler | None = None
+        self._log_offset = 0
+        self._log_tail = ""
+        self.exited = threading.Event()  # the process has exited (it may not be reaped yet)
+        self.released = threading.Event()  # reaped, descriptors closed, folder removed
+        threading.Thread(
+            target=self._reap, name=f"lambda-process-{process.pid}", daemon=True
+        ).start()
 
     @property
     def log_path(self) -> Path:
@@ -53,42 +91,114 @@ class RuntimeProcess:
     def pid(self) -> int:
         return self.process.pid
 
+    @property
+    def terminated(self) -> bool:
+        """Whether the executor ended it (a timeout, a stop), rather than the process itself."""
+        return self._terminated
+
     def alive(self) -> bool:
-        return self.process.poll() is None
+        """Running, and not on its way out."""
+        return not (self._terminated or self.exited.is_set())
 
     def base_environment(self) -> dict[str, str]:
         return base_environment(self.interpreter, self.tmp_dir)
 
+    # Owned by callers, one at a time ----------------------------------------------------
+
     def assign(self, environment: dict[str, str], task_root: str) -> None:
-        if self.assignment is None:
-            raise RuntimeError(f"Process {self.pid} was already assigned")
+        """Hand the process its function; raises ProcessGone if it is no longer there."""
+        with self._lock:
+            fd, self._assignment = self._assignment, None
+        if fd is None:
+            raise ProcessGone(f"Process {self.pid} exited or was already assigned")
         if config.PROCESS_EXECUTOR_SANDBOX:  # the sandbox sees only its own copy of the code
             task_root = sandbox.stage_code(task_root, self.folder)
             environment = {**environment, "LAMBDA_TASK_ROOT": task_root}
         message = json.dumps({"environment": environment, "task_root": task_root}).encode()
-        try:
-            with os.fdopen(self.assignment, "wb") as pipe:
+        # This thread now owns `fd`: the file object closes it, once.
+        with os.fdopen(fd, "wb") as pipe:
+            try:
                 pipe.write(message)
-        finally:
-            self.assignment = None
+            except BrokenPipeError:
+                raise ProcessGone(f"Process {self.pid} exited before its assignment") from None
 
-    def kill(self) -> None:
-        """Kill the process and everything it started (its process group)."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)
+    def on_exit(self, handler: ExitHandler) -> None:
+        """Call `handler(process, returncode)` once the process exits, before its folder is
+        removed (so its log can still be read); at once if it has already exited."""
+        with self._lock:
+            if not self._reaped:
+                self._exit_handler = handler
+                return
+        handler(self, self.process.returncode)
+
+    def terminate(self) -> None:
+        """End the process and everything it started; any thread, any number of times."""
+        with self._lock:
+            self._terminated = True
+            if self._reaped:
+                return  # its pid may belong to another program by now
+            kill_tree(self.pid)
+
+    def new_log(self) -> str:
+        """What the process wrote since the last call (or `skip_log()`)."""
+        with self._lock:
+            try:
+                with self.log_path.open("rb") as log:
+                    log.seek(self._log_offset)
+                    data = log.read()
+            except OSError:
+                return ""
+            self._log_offset += len(data)
+        return data.decode("utf-8", "replace")
+
+    def skip_log(self) -> None:
+        with self._lock, contextlib.suppress(OSError):
+            self._log_offset = self.log_path.stat().st_size
+
+    def whole_log(self) -> str:
         try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            LOG.warning("Runtime process %s did not exit after SIGKILL", self.pid)
-        self.close_pipes()
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return self._log_tail
 
-    def close_pipes(self) -> None:
-        for name in ("lifeline", "assignment"):
-            fd = getattr(self, name)
-            if fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-                setattr(self, name, None)
+    # The reaper thread ------------------------------------------------------------------
+
+    def _reap(self) -> None:
+        # Wait without reaping: while the exited process is a zombie its pid (and process
+        # group) cannot be reused, so `terminate()` in another thread stays safe.
+        with contextlib.suppress(ChildProcessError):
+            os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)
+        self.exited.set()
+        with self._lock:
+            # Whatever is left of its process group (no keeper: not Linux).
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGKILL)
+            returncode = self.process.wait()
+            self._reaped = True
+            pipes = [fd for fd in (self._lifeline, self._assignment) if fd is not None]
+            self._lifeline = self._assignment = None
+            handler, self._exit_handler = self._exit_handler, None
+        for fd in pipes:
+            os.close(fd)
+        if handler is not None:
+            try:
+                handler(self, returncode)
+            except Exception:
+                LOG.exception("Error while handling the exit of runtime process %s", self.pid)
+        self._log_tail = tail(self.log_path, LOG_TAIL_BYTES)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.folder.exists():
+            LOG.warning("Could not remove the folder of runtime process %s", self.pid)
+        self.released.set()
+
+
+def tail(path: Path, size: int) -> str:
+    try:
+        with path.open("rb") as log:
+            log.seek(max(0, path.stat().st_size - size))
+            return log.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def base_environment(interpreter: Interpreter, tmp_dir: Path) -> dict[str, str]:
@@ -101,10 +211,20 @@ def base_environment(interpreter: Interpreter, tmp_dir: Path) -> dict[str, str]:
     }
 
 
+def runtime_command(interpreter: Interpreter, folder: Path) -> list[str]:
+    """The command line of a runtime process (one place, so that a wrapper can go in front).
+
+    -I -S: no site-packages and no PYTHON* variables, as in AWS's runtime.
+    """
+    return [interpreter.path, "-I", "-S", "-u", str(KEEPER)]
+
+
 def spawn(interpreter: Interpreter, root: Path, sdk_dir: Path) -> RuntimeProcess:
     """Start a bootstrap process that loads the runtime, then waits for its assignment."""
     folder = root / uuid.uuid4().hex
-    (folder / "tmp").mkdir(parents=True)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700)
+    (folder / "tmp").mkdir(mode=0o700)
     # The executor binds the socket and hands it over, so the port is known before the
     # process runs and no other program can take it in between.
     listener = socket.create_server(("127.0.0.1", 0))
@@ -116,13 +236,12 @@ def spawn(interpreter: Interpreter, root: Path, sdk_dir: Path) -> RuntimeProcess
     environment = {
         **base_environment(interpreter, folder / "tmp"),
         bootstrap.LISTEN_FD: str(listener.fileno()),
-        bootstrap.LIFELINE_FD: str(lifeline_read),
+        keeper.LIFELINE_FD: str(lifeline_read),
         bootstrap.ASSIGNMENT_FD: str(assignment_read),
         bootstrap.LOG_FILE: str(log_path),
         bootstrap.EXTRA_SYS_PATH: str(sdk_dir),
     }
     try:
-        # -I -S: no site-packages and no PYTHON* variables, as in AWS's runtime.
         popen = functools.partial(
             subprocess.Popen,
             env=environment,
@@ -133,7 +252,7 @@ def spawn(interpreter: Interpreter, root: Path, sdk_dir: Path) -> RuntimeProcess
             pass_fds=(listener.fileno(), lifeline_read, assignment_read),
             start_new_session=True,
         )
-        argv = [interpreter.path, "-I", "-S", "-u", str(BOOTSTRAP)]
+        argv = runtime_command(interpreter, folder)
         if config.PROCESS_EXECUTOR_SANDBOX:
             where = {"runtime_dir": BOOTSTRAP.parent, "sdk_dir": sdk_dir, "folder": folder}
             process = sandbox.start(argv, popen, interpreter=interpreter.path, **where)
@@ -142,6 +261,7 @@ def spawn(interpreter: Interpreter, root: Path, sdk_dir: Path) -> RuntimeProcess
     except OSError:
         os.close(lifeline_write)
         os.close(assignment_write)
+        shutil.rmtree(folder, ignore_errors=True)
         raise
     finally:
         for fd in (log_fd, lifeline_read, assignment_read):
@@ -163,13 +283,12 @@ class SparePool:
         """A ready spare for `interpreter` if there is one, else a new process."""
         with self._lock:
             ready = self._spares.get(interpreter.path) or []
+            # A spare that died waiting cleans up after itself (its reaper); skip it.
+            while ready and not ready[0].alive():
+                ready.pop(0)
             spare = ready.pop(0) if ready else None
         self.refill(interpreter, root, sdk_dir)
-        if spare is not None and spare.alive():
-            return spare
-        if spare is not None:
-            spare.kill()
-        return spawn(interpreter, root, sdk_dir)
+        return spare if spare is not None else spawn(interpreter, root, sdk_dir)
 
     def refill(self, interpreter: Interpreter, root: Path, sdk_dir: Path) -> None:
         """Start spares for `interpreter` in the background, up to the configured number."""

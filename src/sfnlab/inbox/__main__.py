@@ -14,8 +14,16 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=4567)
     parser.add_argument("--database", type=Path, required=True, help="SQLite file of requests")
     parser.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY_BYTES)
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name clients may use for the inbox besides loopback and --host "
+        "(repeat for several); requests naming any other host are refused",
+    )
     args = parser.parse_args()
-    serve(args.host, args.port, args.database, args.max_body)
+    serve(args.host, args.port, args.database, args.max_body, args.allow_host)
 
 
 main()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 from sfnlab.inbox.store import CapturedRequest
 
@@ -97,6 +98,12 @@ def render_request(request: CapturedRequest) -> str:
             f'<input id="{field}" class="task-token" readonly value="{escape(token)}">'
             f'<button type="button" data-copy="{field}">Copy token</button></div>'
         )
+    for key, label in (("toApprove", "To approve"), ("toReject", "To reject")):
+        commands = body.get(key) if isinstance(body, dict) else None
+        if isinstance(commands, dict):  # shown as typed, not JSON-escaped, to paste as is
+            lines = "\n".join(value for value in commands.values() if isinstance(value, str))
+            parts.append(f"<p>{label}, in a terminal in the kit's folder:</p>")
+            parts.append(f'<pre class="command">{escape(lines)}</pre>')
     parts.append(f"<pre>{escape(pretty(request))}</pre>")
     headers = json.dumps(request.headers, indent=2)
     parts.append(f"<details><summary>Headers</summary><pre>{escape(headers)}</pre></details>")
@@ -116,8 +123,11 @@ def render_list(requests: list[CapturedRequest]) -> str:
 def render_page(
     requests: list[CapturedRequest], latest: int, channels: list[str], nonce: str
 ) -> str:
+    # A channel is whatever the first segment of a path was: in a link it is a query
+    # value (URL-encoded, then escaped for the attribute), on screen it is text (escaped).
     links = " ".join(
-        f'<a href="/?channel={escape(channel)}">{escape(channel)}</a>' for channel in channels
+        f'<a href="/?channel={escape(quote(channel, safe=""))}">{escape(channel)}</a>'
+        for channel in channels
     )
     return f"""<!doctype html>
 <html lang="en">

@@ -1,7 +1,8 @@
 """The inbox's HTTP server.
 
-Built on the standard library's ThreadingHTTPServer: it parses HTTP for us, and for one
-learner on loopback a web framework would add dependencies and nothing else.
+Built on the standard library's HTTPServer: it parses HTTP for us, and for one learner on
+loopback a web framework would add dependencies and nothing else. One request per
+connection (HTTP/1.0), served by a fixed pool of threads.
 
     any POST/PUT to any path (but /api/...)   stored; answers {"id", "channel", ...}
     GET  /                                     the web page (?channel=NAME filters)
@@ -9,6 +10,8 @@ learner on loopback a web framework would add dependencies and nothing else.
     GET  /api/requests/ID                      one request
     DELETE /api/requests[?channel=NAME]        clear (one channel, or all)
     GET  /api/health                           {"status": "ok", "latest": ID}
+
+What it refuses, and why, is in `guard.py`.
 """
 
 from __future__ import annotations
@@ -16,128 +19,291 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import socket
+import socketserver
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from sfnlab.inbox.guard import (
+    Refused,
+    body_length,
+    check_same_origin,
+    checked_host,
+    declared_length,
+    served_hosts,
+    whole_number,
+)
 from sfnlab.inbox.page import render_list, render_page
-from sfnlab.inbox.store import RequestStore
+from sfnlab.inbox.pool import ConnectionPool
+from sfnlab.inbox.store import MAX_ID, MAX_LIMIT, RequestStore
 
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
-REQUEST_PATH = re.compile(r"^/api/requests/(\d+)$")
+DEFAULT_WORKERS = 16
+DEFAULT_WAITING = 496  # with the workers, 512 connections at most: well under 1,024 fds
+DEFAULT_IDLE_TIMEOUT = 10.0  # seconds a connection may stay silent
+REQUEST_PATH = re.compile(r"^/api/requests/([0-9]{1,19})$")
+# How much of a refused request's body is read (and dropped) so that the client, still
+# sending it, gets to read the answer: as much as a Lambda payload can be.
+DRAIN_LIMIT = 8 * 1024 * 1024
+
+BUSY = json.dumps({"error": "the inbox is busy: try again in a moment"}).encode()
+BUSY_RESPONSE = (
+    b"HTTP/1.0 503 Service Unavailable\r\n"
+    b"Content-Type: application/json\r\n"
+    b"Retry-After: 1\r\n"
+    b"Connection: close\r\n"
+    b"Content-Length: " + str(len(BUSY)).encode() + b"\r\n\r\n" + BUSY
+)
 
 
-class InboxServer(ThreadingHTTPServer):
-    daemon_threads = True
+class InboxServer(HTTPServer):
+    # The listen backlog: a class's worth of Lambdas may post at the same moment (the
+    # default, 5, makes a burst wait for the client's SYN retry, a second or more).
+    request_queue_size = 1024
 
-    def __init__(self, address: tuple[str, int], store: RequestStore, max_body: int) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        store: RequestStore,
+        max_body: int = DEFAULT_MAX_BODY_BYTES,
+        *,
+        allowed_hosts: Iterable[str] = (),
+        workers: int = DEFAULT_WORKERS,
+        waiting: int = DEFAULT_WAITING,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+    ) -> None:
         self.store = store
         self.max_body = max_body
+        self.served_hosts = served_hosts(address[0], allowed_hosts)
+        self.idle_timeout = idle_timeout
         super().__init__(address, InboxHandler)
+        self.pool = ConnectionPool(workers, waiting, self.serve_connection, self.refuse_connection)
+
+    def server_bind(self) -> None:
+        # HTTPServer would look up the host's fully qualified name here, which can take
+        # seconds where DNS is slow; nothing reads it.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), self.server_address[1]
+
+    def process_request(self, request: socket.socket, client_address: Any) -> None:
+        if not self.pool.offer(request, client_address):
+            self.shutdown_request(request)  # too busy even to say so
+
+    def serve_connection(self, request: socket.socket, client_address: Any) -> None:
+        """Runs on a pool thread, which owns the connection until it closes it."""
+        try:
+            self.finish_request(request, client_address)
+        except (ConnectionError, TimeoutError):
+            pass  # the client went away or went quiet: nobody to answer
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def refuse_connection(self, request: socket.socket, client_address: Any) -> None:
+        """Runs on the pool's refusing thread, which owns the connection: 503."""
+        try:
+            answer_busy(request)
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.pool.close()
+
+
+def answer_busy(connection: socket.socket, patience: float = 1.0) -> None:
+    """Say 503 to a connection no worker can take, spending at most `patience` seconds.
+
+    The request is read first and what follows it after the answer: a connection closed
+    with bytes unread is reset, and the client would see a reset instead of the answer.
+    """
+    deadline = time.monotonic() + patience
+    try:
+        received = b""
+        while b"\r\n\r\n" not in received and len(received) < 65536:
+            connection.settimeout(max(0.01, deadline - time.monotonic()))
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        connection.sendall(BUSY_RESPONSE)
+        connection.shutdown(socket.SHUT_WR)
+        while time.monotonic() < deadline:
+            connection.settimeout(max(0.01, deadline - time.monotonic()))
+            if not connection.recv(65536):
+                break  # the client read the answer and closed
+    except OSError:
+        pass
+
+
+@dataclass(frozen=True)
+class Html:
+    """A page to answer with; `nonce` lets its own script and style run."""
+
+    text: str
+    nonce: str | None = None
 
 
 class InboxHandler(BaseHTTPRequestHandler):
     server: InboxServer
     server_version = "sfnlab-inbox"
+    default_request_version = "HTTP/1.0"  # a malformed request line still gets a status line
+    # The answer goes out as headers, then body: with Nagle's algorithm the body could
+    # wait for the client's delayed acknowledgement of the headers.
+    disable_nagle_algorithm = True
+
+    body_read = False
+
+    def setup(self) -> None:
+        self.timeout = self.server.idle_timeout  # every read and write of this connection
+        super().setup()
+
+    def do_GET(self) -> None:
+        self.answer(self.read)
+
+    def do_POST(self) -> None:
+        self.answer(self.capture)
+
+    def do_PUT(self) -> None:
+        self.answer(self.capture)
+
+    def do_DELETE(self) -> None:
+        self.answer(self.delete)
+
+    def answer(self, action: Callable[[], tuple[Any, HTTPStatus]]) -> None:
+        """Check where the request comes from, run `action`, send what it returns."""
+        try:
+            host = checked_host(self.headers, self.server.served_hosts)
+            check_same_origin(self.command, self.headers, host)
+            body, status = action()
+        except Refused as refused:
+            body, status = {"error": refused.message}, refused.status
+        except TimeoutError:
+            body, status = {"error": "the request was not sent in time"}, HTTPStatus.REQUEST_TIMEOUT
+        if not self.body_read and not self.wants_continue():
+            self.drop_declared_body()
+        self.drop_unread()
+        if isinstance(body, Html):
+            self.send_body(body.text.encode(), "text/html; charset=utf-8", status, body.nonce)
+        else:
+            self.send_body(json.dumps(body).encode(), "application/json", status)
 
     # Capturing ----------------------------------------------------------------------
 
-    def do_POST(self) -> None:
-        self.capture()
-
-    def do_PUT(self) -> None:
-        self.capture()
-
-    def capture(self) -> None:
+    def capture(self) -> tuple[Any, HTTPStatus]:
         url = urlsplit(self.path)
         if url.path.startswith("/api/"):
-            self.send_json(
-                {"error": "the /api/ paths are the inbox's own"}, HTTPStatus.METHOD_NOT_ALLOWED
+            raise Refused(HTTPStatus.METHOD_NOT_ALLOWED, "the /api/ paths are the inbox's own")
+        length = body_length(self.headers, self.server.max_body)
+        if length is None:
+            if self.drop_unread():
+                raise Refused(HTTPStatus.BAD_REQUEST, "a body needs a Content-Length")
+            length = 0
+        if self.wants_continue():
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # 1xx: HTTP/1.1's, as asked
+        self.body_read = True  # read here, or not at all
+        data = self.rfile.read(length)
+        if len(data) < length:
+            raise Refused(
+                HTTPStatus.BAD_REQUEST, f"the body ended after {len(data)} of {length} bytes"
             )
-            return
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self.send_json({"error": "send a Content-Length"}, HTTPStatus.LENGTH_REQUIRED)
-            return
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            self.send_json({"error": "Content-Length is not a number"}, HTTPStatus.BAD_REQUEST)
-            return
-        if length > self.server.max_body:
-            self.close_connection = True  # the body is left unread
-            self.send_json(
-                {"error": f"body of {length} bytes is over the limit of {self.server.max_body}"},
-                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            )
-            return
-        body = self.rfile.read(length).decode("utf-8", "replace")
         stored = self.server.store.add(
             self.command,
             url.path,
             parse_qs(url.query, keep_blank_values=True),
             dict(self.headers.items()),
-            body,
+            data.decode("utf-8", "replace"),
         )
-        self.send_json(
-            {"id": stored.id, "channel": stored.channel, "receivedAt": stored.received_at},
-            HTTPStatus.OK,
+        receipt = {"id": stored.id, "channel": stored.channel, "receivedAt": stored.received_at}
+        return receipt, HTTPStatus.OK
+
+    def wants_continue(self) -> bool:
+        # curl asks before sending a large body, and waits a second for an answer.
+        return (
+            self.request_version == "HTTP/1.1"
+            and self.headers.get("Expect", "").strip().lower() == "100-continue"
         )
+
+    def drop_declared_body(self) -> None:
+        """Read and drop the body of a request answered without it (refused, say): a
+        client still sending it would otherwise not get to read the answer."""
+        length = declared_length(self.headers, DRAIN_LIMIT)
+        try:
+            while length > 0 and (chunk := self.rfile.read1(min(length, 65536))):
+                length -= len(chunk)
+        except (TimeoutError, OSError):
+            pass
+
+    def drop_unread(self) -> int:
+        """Read and drop whatever has already arrived after the headers, without waiting
+        for more (at most DRAIN_LIMIT bytes); how many bytes that was.
+
+        Unread bytes make closing reset the connection, and the client could lose the
+        answer; and a body that came without a Content-Length is found this way.
+        """
+        dropped = 0
+        try:
+            self.connection.setblocking(False)
+            while dropped < DRAIN_LIMIT and (chunk := self.rfile.read1(65536)):
+                dropped += len(chunk)
+        except OSError:
+            pass
+        finally:
+            self.connection.settimeout(self.timeout)
+        return dropped
 
     # Reading ------------------------------------------------------------------------
 
-    def do_GET(self) -> None:
+    def read(self) -> tuple[Any, HTTPStatus]:
         url = urlsplit(self.path)
         query = {key: values[-1] for key, values in parse_qs(url.query).items()}
         store = self.server.store
         if url.path == "/api/health":
-            self.send_json({"status": "ok", "latest": store.latest_id()})
-        elif url.path == "/api/requests":
-            try:
-                found = store.list(
-                    channel=query.get("channel"),
-                    path=query.get("path"),
-                    since=int(query["since"]) if "since" in query else None,
-                    limit=min(int(query.get("limit", 100)), 1000),
-                )
-            except ValueError:
-                self.send_json({"error": "since and limit are numbers"}, HTTPStatus.BAD_REQUEST)
-                return
-            self.send_json({"requests": [request.to_dict() for request in found]})
-        elif match := REQUEST_PATH.match(url.path):
-            request = store.get(int(match.group(1)))
-            if request is None:
-                self.send_json({"error": "no such request"}, HTTPStatus.NOT_FOUND)
-            else:
-                self.send_json(request.to_dict())
-        elif url.path == "/":
-            nonce = secrets.token_urlsafe(16)
-            channels = sorted({request.channel for request in store.list(limit=1000)})
-            page = render_page(
-                store.list(channel=query.get("channel")), store.latest_id(), channels, nonce
+            return {"status": "ok", "latest": store.latest_id()}, HTTPStatus.OK
+        if url.path == "/api/requests":
+            found = store.list(
+                channel=query.get("channel"),
+                path=query.get("path"),
+                since=whole_number("since", query.get("since"), None, 0, MAX_ID),
+                limit=whole_number("limit", query.get("limit"), 100, 1, MAX_LIMIT),
             )
-            self.send_html(page, nonce)
-        elif url.path == "/fragment":
-            self.send_html(render_list(store.list(channel=query.get("channel"))), None)
-        else:
-            self.send_json({"error": "not found"}, HTTPStatus.NOT_FOUND)
+            return {"requests": [request.to_dict() for request in found]}, HTTPStatus.OK
+        if match := REQUEST_PATH.match(url.path):
+            request = store.get(int(match.group(1)))  # None past SQLite's largest id too
+            if request is None:
+                return {"error": "no such request"}, HTTPStatus.NOT_FOUND
+            return request.to_dict(), HTTPStatus.OK
+        if url.path == "/":
+            nonce = secrets.token_urlsafe(16)
+            page = render_page(
+                store.list(channel=query.get("channel")),
+                store.latest_id(),
+                store.channels(),
+                nonce,
+            )
+            return Html(page, nonce), HTTPStatus.OK
+        if url.path == "/fragment":
+            return Html(render_list(store.list(channel=query.get("channel")))), HTTPStatus.OK
+        return {"error": "not found"}, HTTPStatus.NOT_FOUND
 
-    def do_DELETE(self) -> None:
+    def delete(self) -> tuple[Any, HTTPStatus]:
         url = urlsplit(self.path)
         if url.path != "/api/requests":
-            self.send_json({"error": "not found"}, HTTPStatus.NOT_FOUND)
-            return
-        channel = parse_qs(url.query).get("channel", [None])[-1]
-        self.send_json({"deleted": self.server.store.clear(channel)})
+            return {"error": "not found"}, HTTPStatus.NOT_FOUND
+        channels = parse_qs(url.query, keep_blank_values=True).get("channel")
+        if channels is not None and not channels[-1]:
+            # Never read an empty ?channel= as "everything".
+            raise Refused(HTTPStatus.BAD_REQUEST, "name the channel to clear, or leave it out")
+        return {"deleted": self.server.store.clear(channels and channels[-1])}, HTTPStatus.OK
 
     # Answering ----------------------------------------------------------------------
-
-    def send_json(self, body: Any, status: HTTPStatus = HTTPStatus.OK) -> None:
-        self.send_body(json.dumps(body).encode(), "application/json", status)
-
-    def send_html(self, page: str, nonce: str | None) -> None:
-        self.send_body(page.encode(), "text/html; charset=utf-8", HTTPStatus.OK, nonce)
 
     def send_body(
         self, data: bytes, content_type: str, status: HTTPStatus, nonce: str | None = None
@@ -147,25 +313,49 @@ class InboxHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
+        # Other sites may neither frame the page nor load the inbox's answers.
+        self.send_header("X-Frame-Options", "DENY")
+        self.send_header("Cross-Origin-Resource-Policy", "same-origin")
+        self.send_header("Referrer-Policy", "same-origin")
         # Only the page's own script and style run, and nothing is loaded from elsewhere.
         sources = f"'nonce-{nonce}'" if nonce else "'none'"
         self.send_header(
             "Content-Security-Policy",
-            f"default-src 'self'; script-src {sources}; style-src {sources}; img-src 'self'",
+            f"default-src 'self'; script-src {sources}; style-src {sources}; img-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
         )
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own refusals (a malformed request line, too many headers,
+        an unknown method), as JSON with the same headers as every other answer."""
+        self.close_connection = True
+        try:
+            status = HTTPStatus(code)
+        except ValueError:
+            status = HTTPStatus.BAD_REQUEST
+        self.send_body(
+            json.dumps({"error": message or status.phrase}).encode(), "application/json", status
+        )
 
     def log_message(self, format: str, *args: Any) -> None:
         print(f"{self.address_string()} {format % args}", flush=True)
 
 
-def serve(host: str, port: int, database: Path, max_body: int = DEFAULT_MAX_BODY_BYTES) -> None:
+def serve(
+    host: str,
+    port: int,
+    database: Path,
+    max_body: int = DEFAULT_MAX_BODY_BYTES,
+    allowed_hosts: Iterable[str] = (),
+) -> None:
     """Serve until interrupted (SIGINT or SIGTERM)."""
     import signal
 
     store = RequestStore(database)
-    server = InboxServer((host, port), store, max_body)
+    server = InboxServer((host, port), store, max_body, allowed_hosts=allowed_hosts)
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt

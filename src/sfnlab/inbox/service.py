@@ -59,6 +59,9 @@ def ensure_inbox(settings: Settings, timeout: float = 15.0) -> ServiceRecord | N
             str(port),
             "--database",
             str(settings.inbox_database),
+            # The name the kit and the Lambdas use for it (loopback names always pass).
+            "--allow-host",
+            urlsplit(settings.inbox_url).hostname or host,
         ],
         url=settings.inbox_url,
         env=env,

@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 CREATE INDEX IF NOT EXISTS requests_by_channel ON requests (channel, id);
 """
+MAX_LIMIT = 1000  # requests in one answer
+MAX_ID = 2**63 - 1  # SQLite's largest integer
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,10 @@ class RequestStore:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # With WAL, NORMAL keeps every commit through a crash or kill of the inbox, and
+        # only a crash of the machine itself can lose the last few; FULL would wait for
+        # the disk on every request, which under load is what a burst waits on.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
 
     def add(
@@ -90,7 +96,9 @@ class RequestStore:
         since: int | None = None,
         limit: int = 100,
     ) -> list[CapturedRequest]:
-        """Newest first; `since` keeps only requests with a larger id."""
+        """Newest first, at most MAX_LIMIT; `since` keeps only requests with a larger id."""
+        limit = max(1, min(limit, MAX_LIMIT))
+        since = None if since is None else max(0, min(since, MAX_ID))
         clauses, values = [], []
         for clause, value in (("channel = ?", channel), ("path = ?", path), ("id > ?", since)):
             if value is not None:
@@ -103,7 +111,15 @@ class RequestStore:
             ).fetchall()
         return [self._from_row(row) for row in rows]
 
+    def channels(self) -> list[str]:
+        """Every channel that holds a request, sorted."""
+        with self._lock:
+            rows = self._db.execute("SELECT DISTINCT channel FROM requests ORDER BY channel")
+            return [channel for (channel,) in rows.fetchall()]
+
     def get(self, request_id: int) -> CapturedRequest | None:
+        if not 0 < request_id <= MAX_ID:
+            return None
         with self._lock:
             row = self._db.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
         return self._from_row(row) if row else None

@@ -122,3 +122,56 @@ def test_result_that_is_not_json_is_a_marshal_error(lambda_client, create_functi
     error = invoke(lambda_client, name)["Payload"]
     assert error["errorType"] == "Runtime.MarshalError"
     assert error["errorMessage"].startswith("Unable to marshal response:")
+
+
+def test_stack_traces_show_the_paths_of_aws_runtime(localstack, lambda_client, create_function):
+    """On AWS a function's code is under /var/task, the runtime's SDK and standard library
+    under /var/lang; a trace never shows where this machine keeps them."""
+    name = create_function(
+        files={
+            "lambda_function.py": """
+                import json
+                import boto3
+                import helpers
+
+                def handler(event, context):
+                    if event.get("where") == "sdk":
+                        boto3.client("s3", region_name="us-east-1").get_object(Bucket="b")
+                    if event.get("where") == "stdlib":
+                        json.loads("{")
+                    return helpers.fail()
+                """,
+            "helpers.py": "def fail():\n    raise RuntimeError('in a helper')\n",
+        }
+    )
+    ours = invoke(lambda_client, name)["Payload"]["stackTrace"]
+    assert ours[0].startswith('  File "/var/task/lambda_function.py", line 11, in handler')
+    assert ours[1].startswith('  File "/var/task/helpers.py", line 2, in fail')
+    assert "raise RuntimeError('in a helper')" in ours[1]
+
+    sdk = invoke(lambda_client, name, {"where": "sdk"})["Payload"]
+    assert sdk["errorType"] == "ParamValidationError", sdk
+    stdlib = invoke(lambda_client, name, {"where": "stdlib"})["Payload"]
+    assert stdlib["errorType"] == "JSONDecodeError"
+    for frame in sdk["stackTrace"][1:]:
+        assert "/site-packages/botocore/" in frame and frame.startswith('  File "/var/lang/lib/')
+    for frame in stdlib["stackTrace"][1:]:
+        assert frame.startswith('  File "/var/lang/lib/python3.') and "/json/" in frame
+    for trace in (ours, sdk["stackTrace"], stdlib["stackTrace"]):
+        assert not any(str(localstack.state_dir) in frame for frame in trace)
+        assert not any(str(localstack.home) in frame for frame in trace)
+
+
+def test_syntax_error_names_the_file_under_var_task(lambda_client, create_function):
+    name = create_function("def handler(event, context)\n    return 1\n")
+    error = invoke(lambda_client, name)["Payload"]
+    assert error["stackTrace"][0].startswith('  File "/var/task/lambda_function.py" Line 1')
+
+
+def test_a_handler_that_exits_at_once_is_an_exit_error_every_time(lambda_client, create_function):
+    """The process may end before it has said it got the invocation: still an ExitError,
+    never a failure to deliver the invocation (a 500 from Invoke)."""
+    name = create_function("import os\n\ndef handler(event, context):\n    os._exit(3)\n")
+    for _ in range(12):
+        error = invoke(lambda_client, name)["Payload"]
+        assert error["errorType"] == "Runtime.ExitError"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
+from sfnlab import execution
 from sfnlab.aws import client
 from sfnlab.cli import main
-from sfnlab.config import PROJECT_ROOT
+from sfnlab.config import PROJECT_ROOT, load_settings
 from sfnlab.deploy import deploy_state_machine
 
 
@@ -69,3 +72,85 @@ def test_graph_finds_an_execution_of_another_machine_by_name(sfnlab, localstack)
     output = sfnlab("graph", name, "--machine", machine)
     assert output.startswith(f"{machine}: {name}") and "AskBothReviewers" in output
     client("stepfunctions", localstack).stop_execution(executionArn=execution["executionArn"])
+
+
+def run_cli(*args: str):
+    """`sfnlab ...` with both streams kept apart, whatever the exit status."""
+    return CliRunner().invoke(main, list(args))
+
+
+def test_a_long_reject_comment_is_shortened_for_display(sfnlab):
+    name = started_name(sfnlab("start"))
+    sfnlab("token", "--wait", "--execution", name)
+    comment = "x" * 100_000
+    decided = sfnlab("reject", "--execution", name, "--reviewer", "carol", "--comment", comment)
+    assert decided.startswith("Rejected by carol: xxx") and len(decided) < 1000
+    assert "more characters" in decided
+    execution.wait_for_end(load_settings(), name)
+    shown = run_cli("status", name)
+    assert shown.exit_code == 0 and len(shown.stdout) < 2000
+    assert "error: ReviewRejected: Rejected by carol: xxx" in shown.stdout
+    assert "add --cause" in shown.stdout
+    whole = run_cli("status", name, "--cause")
+    assert comment in whole.stdout
+
+
+def test_logs_show_a_rejection_as_the_expected_end_not_an_error(sfnlab):
+    name = started_name(sfnlab("start"))
+    sfnlab("token", "--wait", "--execution", name)
+    sfnlab("reject", "--execution", name, "--comment", f"rejected-{name}")
+    execution.wait_for_end(load_settings(), name)
+    shown = sfnlab("logs", "-n", "100000")
+    mine = [line for line in shown.splitlines() if f"rejected-{name}" in line]
+    assert len(mine) == 1, mine
+    assert " INFO " in mine[0] and " ERROR " not in mine[0]
+    assert "reached its Fail state (expected by the workflow): Error=ReviewRejected" in mine[0]
+    assert len(mine[0]) < 600  # not LocalStack's 2 KB dump of the state
+    raw = sfnlab("logs", "-n", "100000", "--raw")
+    assert any(" ERROR " in line and f"rejected-{name}" in line for line in raw.splitlines())
+
+
+@pytest.fixture
+def failing_machine(localstack, create_function, sfn_client):
+    """A state machine whose only task raises: a real failure, not a chosen Fail state."""
+    name = create_function("def handler(event, context):\n    raise RuntimeError('boom-cli')\n")
+    arn = client("lambda", localstack).get_function(FunctionName=name)["Configuration"][
+        "FunctionArn"
+    ]
+    definition = {
+        "StartAt": "Boom",
+        "States": {
+            "Boom": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": arn, "Payload.$": "$"},
+                "End": True,
+            }
+        },
+    }
+    machine = sfn_client.create_state_machine(
+        name=f"Boom-{name}",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::000000000000:role/sfnlab-test-states",
+    )["stateMachineArn"]
+    started = sfn_client.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    return execution.wait_for_end(localstack, started)
+
+
+def test_status_of_a_failed_execution_shows_the_message_not_the_stack_trace(
+    sfnlab, failing_machine
+):
+    assert failing_machine.status == "FAILED"
+    shown = run_cli("status", failing_machine.arn)
+    assert shown.exit_code == 0
+    assert "error: RuntimeError: boom-cli" in shown.stdout
+    assert "stackTrace" not in shown.stdout and "Traceback" not in shown.stdout
+    whole = run_cli("status", failing_machine.arn, "--cause")
+    assert "stackTrace" in whole.stdout
+
+
+def test_logs_keep_a_real_failure_an_error(sfnlab, failing_machine):
+    shown = sfnlab("logs", "-n", "100000")
+    errors = [line for line in shown.splitlines() if "boom-cli" in line]
+    assert errors and all(" ERROR " in line for line in errors)
+    assert any("Error=RuntimeError" in line for line in errors)

@@ -11,7 +11,7 @@ from sfnlab import approval, execution
 from sfnlab.aws import client
 from sfnlab.config import PROJECT_ROOT
 from sfnlab.deploy import deploy
-from sfnlab.errors import KitError
+from sfnlab.errors import KitError, TokenRefused
 
 
 @pytest.fixture
@@ -92,5 +92,5 @@ def test_the_lambda_names_a_placeholder_token(localstack, deployment):
 
 
 def test_a_token_nobody_issued_is_named(localstack, deployment):
-    with pytest.raises(KitError, match="no notification in the inbox carries it"):
+    with pytest.raises(TokenRefused, match=r"does not know this token \(InvalidToken\)"):
         approval.decide(localstack, True, token="00000000-1111-2222-3333-444444444444")

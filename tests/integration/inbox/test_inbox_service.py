@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import psutil
 import pytest
 import requests
@@ -9,7 +12,7 @@ import requests
 from sfnlab.errors import PortInUse
 from sfnlab.inbox import InboxClient
 from sfnlab.inbox.service import ensure_inbox, running_inbox, stop_inbox
-from tests.helpers import settings_for, web_page_server
+from tests.helpers import free_port, settings_for, wait_for, web_page_server
 
 
 @pytest.fixture
@@ -51,3 +54,30 @@ def test_inbox_port_held_by_another_server_is_a_clear_error(tmp_path):
         settings = settings_for(tmp_path / "state", inbox_port=port)
         with pytest.raises(PortInUse, match=f"Port {port} on 127.0.0.1, the inbox's"):
             ensure_inbox(settings)
+
+
+def test_the_inbox_answers_to_the_names_it_is_given_and_to_no_other(tmp_path):
+    # As Docker Compose runs it: Lambdas and JupyterLab call it `inbox`.
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "sfnlab.inbox", "--port", str(port), "--allow-host", "inbox",
+         "--database", str(tmp_path / "inbox.sqlite3")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/api/health"
+    try:
+        assert wait_for(lambda: InboxClient(f"http://127.0.0.1:{port}").health() is not None)
+        answers = {
+            host: requests.get(url, headers={"Host": host}, timeout=5).status_code
+            for host in (f"inbox:{port}", f"localhost:{port}", "evil.example", "inbox.evil.example")
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=5)
+    assert answers == {
+        f"inbox:{port}": 200,
+        f"localhost:{port}": 200,
+        "evil.example": 421,
+        "inbox.evil.example": 421,
+    }

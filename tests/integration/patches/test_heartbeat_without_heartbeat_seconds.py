@@ -43,9 +43,9 @@ def test_heartbeats_still_keep_a_task_with_heartbeat_seconds_alive(sfn_client, t
 
 
 def test_without_heartbeats_heartbeat_seconds_still_times_the_task_out(sfn_client, token_machine):
-    """AWS: a task with HeartbeatSeconds that hears nothing times out; the patch leaves
-    that clock alone. (LocalStack 4.14.0 names the error States.Timeout where AWS says
-    States.HeartbeatTimeout; the exercise catches both, as does this test.)"""
+    """AWS: a task with HeartbeatSeconds that hears nothing times out (`States.Timeout`,
+    which a Catch for `States.HeartbeatTimeout` also matches; the exercise names both, as
+    does this test); the patch leaves that clock alone."""
     catch = [{"ErrorEquals": ["States.Timeout", "States.HeartbeatTimeout"], "Next": "Silent"}]
     silent = {"Silent": {"Type": "Fail", "Error": "HeartbeatTimedOut"}}
     machine = token_machine(silent, TimeoutSeconds=60, HeartbeatSeconds=1, Catch=catch)

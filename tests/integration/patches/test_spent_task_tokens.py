@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 
 import pytest
 
@@ -16,12 +17,16 @@ from sfnlab.config import PROJECT_ROOT
 from sfnlab.deploy import deploy_state_machine
 from tests.helpers import wait_for
 from tests.integration.patches.conftest import (
+    ROLE,
     ended,
     event_types,
+    events,
     refusal,
     start_waiting,
     status,
     submitted,
+    tokens,
+    waiting_task,
 )
 
 SPENT = ("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
@@ -158,3 +163,72 @@ def test_a_token_no_task_was_given_is_still_invalid(sfn_client):
         "InvalidToken"
     )
     assert refusal(sfn_client.send_task_heartbeat, taskToken="0" * 36)[0] == "InvalidToken"
+
+
+def test_a_token_of_an_execution_stopped_while_its_lambda_runs_is_refused(
+    sfn_client, token_machine
+):
+    """AWS: the token is handed out (here in the task's Lambda, which goes on for 3 s, as
+    the exercise's Lambda posts the notification and returns); a stop that lands before
+    the Lambda returns closes the task: a decision sent right after the stop, still during
+    the Lambda, is TaskTimedOut, and the execution ends ABORTED without it."""
+    machine = token_machine(TimeoutSeconds=86400, HeartbeatSeconds=3600)
+    arn = sfn_client.start_execution(stateMachineArn=machine, input=json.dumps({"sleep": 3}))[
+        "executionArn"
+    ]
+    assert wait_for(lambda: tokens(sfn_client, arn), timeout=10)
+    token = tokens(sfn_client, arn)[0]
+    sfn_client.stop_execution(executionArn=arn)
+    assert every_call(sfn_client, token) == ALL_SPENT
+    assert ended(sfn_client, arn, timeout=15) == "ABORTED"
+    assert "TaskSucceeded" not in event_types(sfn_client, arn)
+
+
+def entered(sfn_client, arn: str) -> list[str]:
+    """The states the execution has entered so far."""
+    return [
+        event["stateEnteredEventDetails"]["name"]
+        for event in events(sfn_client, arn)
+        if "stateEnteredEventDetails" in event
+    ]
+
+
+def test_a_token_of_a_branch_stopped_while_its_lambda_runs_is_refused(sfn_client, notify_function):
+    """AWS: when one branch of a Parallel state fails, the other branches are stopped,
+    "and activity workers processing a task token are not stopped", but their tokens are
+    refused: here Bob's Lambda still runs (6 s) when Ana's branch fails after 1 s; the
+    Parallel state's Catch lets the execution run on, and Bob's token is TaskTimedOut
+    for every call and changes nothing."""
+    bob = waiting_task(notify_function, End=True)
+    bob["Parameters"]["Payload"] = {"token.$": "$$.Task.Token", "sleep": 6}
+    ana = {
+        "StartAt": "Think",
+        "States": {
+            "Think": {"Type": "Wait", "Seconds": 1, "Next": "Refuse"},
+            "Refuse": {"Type": "Fail", "Error": "Rejected"},
+        },
+    }
+    definition = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "Branches": [ana, {"StartAt": "Bob", "States": {"Bob": bob}}],
+                "Catch": [{"ErrorEquals": ["Rejected"], "Next": "Linger"}],
+                "End": True,
+            },
+            "Linger": {"Type": "Wait", "Seconds": 8, "End": True},
+        },
+    }
+    machine = sfn_client.create_state_machine(
+        name=f"test-branch-stop-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(definition),
+        roleArn=ROLE,
+    )["stateMachineArn"]
+    arn = sfn_client.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    assert wait_for(lambda: "Linger" in entered(sfn_client, arn), timeout=10)
+    assert status(sfn_client, arn) == "RUNNING"
+    token = tokens(sfn_client, arn)[0]
+    assert every_call(sfn_client, token) == ALL_SPENT
+    assert ended(sfn_client, arn, timeout=30) == "SUCCEEDED"
+    assert "TaskSucceeded" not in event_types(sfn_client, arn)

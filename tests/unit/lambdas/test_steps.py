@@ -50,7 +50,7 @@ def test_notify_reviewers_sends_branch_token_execution_and_what_to_run(handlers,
     body = message.json
     assert body["branch"] == BRANCH and body["taskToken"] == token
     assert body["execution"] == "solve-1"
-    assert body["toApprove"]["sfnlab"] == f"sfnlab approve --token {token}"
+    assert body["toApprove"]["sfnlab"] == f".sfnlab/venv/bin/sfnlab approve --token {token}"
     approve_cli = body["toApprove"]["awslocal"]
     assert "--function-name sfnlab-approve-step-with-token" in approve_cli
     payload_json = approve_cli.split("--payload '", 1)[1].split("'", 1)[0]

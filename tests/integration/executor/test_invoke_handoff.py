@@ -1,0 +1,41 @@
+"""The runtime acknowledges an invocation before its handler can run.
+
+Once an invocation is handed to the handler's thread, the handler may end the process at
+once (os._exit): the acknowledgement must already be on its way, or the executor takes
+the invocation for undelivered (a 500 from Invoke instead of Runtime.ExitError).
+Here the hand-over never returns, standing for a process that ends at that moment.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from http.server import HTTPServer
+
+from localstack_process_executor.bootstrap import make_invoke_handler
+
+
+class HandOverThatNeverReturns:
+    def __init__(self) -> None:
+        self.received = threading.Event()
+        self.release = threading.Event()
+
+    def put(self, invocation: dict) -> None:
+        self.received.set()
+        self.release.wait(timeout=30)
+
+
+def test_the_invocation_is_acknowledged_before_it_is_handed_over():
+    queue = HandOverThatNeverReturns()
+    server = HTTPServer(("127.0.0.1", 0), make_invoke_handler(queue))
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=5)
+    try:
+        connection.request("POST", "/invoke", json.dumps({"invoke-id": "1", "payload": "{}"}))
+        assert connection.getresponse().status == 200
+        assert queue.received.wait(timeout=5)
+    finally:
+        queue.release.set()
+        connection.close()
+        server.server_close()
