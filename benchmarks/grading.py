@@ -160,6 +160,11 @@ def measure(size: int, jobs: int) -> Measured:
     unexpected = [
         f"{folder.name} ({folder.parent.name}): failed {sorted(report.failed)}, "
         f"expected {sorted(fails)}; {report.kit_error or ''}"
+        + "".join(
+            f"\n  {verdict.requirement.id}: {verdict.feedback}"
+            for verdict in report.verdicts
+            if verdict.passed == (verdict.requirement.id in fails)
+        )
         for folder, report, fails in zip(folders, reports, expected, strict=True)
         if not report.graded or report.failed != fails
     ]
