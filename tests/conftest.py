@@ -155,7 +155,7 @@ def create_function(lambda_client, lambda_python_version) -> Iterator[Callable[.
 
     yield factory
     for name in created:
-        # LocalStack 4.14 cannot delete a function whose creation failed (InternalError:
-        # no version manager); the session's LocalStack is thrown away anyway.
+        # A test may have deleted its function already; the session's LocalStack is
+        # thrown away anyway.
         with contextlib.suppress(ClientError):
             lambda_client.delete_function(FunctionName=name)
