@@ -47,6 +47,23 @@ NO_TOKEN = (
     "the definition passes no task token to Notify Reviewers: its Payload has no field "
     'mapped to "$$.Task.Token" (JSONata: "{% $states.context.Task.Token %}")'
 )
+
+
+def no_token(evidence: Evidence) -> str:
+    """Why the grader has no token to decide with: none passed, or not the whole one."""
+    state = evidence.workflow.state_of(NOTIFY_REVIEWERS)
+    found = state.token_expression if state and not state.token_path else None
+    if found is None:
+        return NO_TOKEN
+    where, expression = found
+    return (
+        f"the definition passes Notify Reviewers no field holding the whole task token: "
+        f"{where} is {quoted(expression)}, a value made from the token (cut or merged), not "
+        'the token itself; map a Payload field to "$$.Task.Token" (JSONata: '
+        '"{% $states.context.Task.Token %}")'
+    )
+
+
 MET, NOT_MET, NO_EVIDENCE = "met", "not met", "no evidence"
 
 
@@ -158,7 +175,8 @@ def check_reaches_review(evidence: Evidence) -> Verdict:
     return met(REACHES_REVIEW, f"it waited for a task token at {state.name if state else '?'}.")
 
 
-def reviewers_judgment(evidence: Evidence, outcome: Outcome, branch: str | None) -> Judgment:
+def reviewers_judgment(evidence: Evidence, outcome: Outcome, branches: list[str]) -> Judgment:
+    """`branches`: the names that count as the branch in this run (see the caller)."""
     if not outcome.reached_review:
         return Judgment(
             NO_EVIDENCE,
@@ -166,13 +184,16 @@ def reviewers_judgment(evidence: Evidence, outcome: Outcome, branch: str | None)
             outcome.label,
         )
     if outcome.token is None:
-        return Judgment(NOT_MET, NO_TOKEN, outcome.label)
-    if branch is None:
+        return Judgment(NOT_MET, no_token(evidence), outcome.label)
+    if not branches:
         return Judgment(NO_EVIDENCE, "Notify Reviewers got no branch to name", outcome.label)
+    branch = branches[0]
     token = outcome.token
     sent = [message.value for message in outcome.sent(NOTIFY_REVIEWERS)]
-    if any(names(message, token) and names(message, branch) for message in sent):
-        return Judgment(MET, f"the whole token and the branch {branch}", outcome.label)
+    for message in sent:
+        named = next((b for b in branches if names(message, b)), None)
+        if names(message, token) and named:
+            return Judgment(MET, f"the whole token and the branch {named}", outcome.label)
     if not sent:
         return Judgment(NOT_MET, "Notify Reviewers sent nothing to its INBOX_URL", outcome.label)
     problems = []
@@ -196,18 +217,25 @@ def reviewers_judgment(evidence: Evidence, outcome: Outcome, branch: str | None)
     return Judgment(NOT_MET, " and ".join(problems), outcome.label)
 
 
+def created_branch(evidence: Evidence, outcome: Outcome) -> str | None:
+    made = evidence.visit(outcome, CREATE_BRANCH)
+    return branch_of(made.output) if made and made.exited else None
+
+
 def check_reviewers_message(evidence: Evidence) -> Verdict:
     if evidence.workflow.state_of(NOTIFY_REVIEWERS) is None:
         return not_met(REVIEWERS_MESSAGE, evidence.workflow.missing(NOTIFY_REVIEWERS) + ".")
-    made = evidence.visit(evidence.approve, CREATE_BRANCH)
-    approve_branch = branch_of(made.output) if made and made.exited else None
-    own_branch = branch_of(evidence.own.inputs.get(NOTIFY_REVIEWERS.key))
+    # The branch is the one Create Branch made in that run; in the step's own run, also
+    # the one the grader's payload gives (a JSONata `Assign` variable holds the made one).
+    approve_branch = created_branch(evidence, evidence.approve)
+    own_branches = [branch_of(evidence.own.inputs.get(NOTIFY_REVIEWERS.key))]
+    own_branches.append(created_branch(evidence, evidence.own))
     judgments = [
-        reviewers_judgment(evidence, evidence.approve, approve_branch),
-        reviewers_judgment(evidence, evidence.own, own_branch),
+        reviewers_judgment(evidence, evidence.approve, [approve_branch] if approve_branch else []),
+        reviewers_judgment(evidence, evidence.own, [b for b in own_branches if b]),
     ]
-    if all(j.text == NO_TOKEN for j in judgments):
-        return not_met(REVIEWERS_MESSAGE, NO_TOKEN + ".")
+    if all(j.text == no_token(evidence) for j in judgments):
+        return not_met(REVIEWERS_MESSAGE, no_token(evidence) + ".")
     return combine(REVIEWERS_MESSAGE, judgments)
 
 
@@ -216,7 +244,7 @@ def decision_problem(evidence: Evidence, outcome: Outcome) -> str | None:
     if not outcome.reached_review:
         return "it never reached the review: " + why_no_review(evidence, outcome)
     if outcome.token is None:
-        return "the grader could not decide: " + NO_TOKEN
+        return "the grader could not decide: " + no_token(evidence)
     if outcome.approve_error:
         return f"the approve Lambda failed ({outcome.approve_error})"
     return None

@@ -313,6 +313,22 @@ def judge(attempt: Attempt, time_limit: float) -> None:
             )
 
 
+def refuse_links_out(folder: Path, paths: list[Path], error: type[Exception]) -> None:
+    """Refuse a file of the solution that is a link to somewhere outside it.
+
+    Packaging and reading follow links as the instructor: a link to `~/.aws/credentials`
+    or a classmate's file would carry that file into the sandbox, or into the report.
+    """
+    root = folder.resolve()
+    for path in paths:
+        target = path.resolve()
+        if target != root and root not in target.parents:
+            raise error(
+                f"{path.relative_to(folder)} is a link to a file outside the solution; "
+                "the grader reads only the solution's own files (copy the file in instead)"
+            )
+
+
 def function_arn(settings: Settings, name: str) -> str:
     return f"arn:aws:lambda:{settings.region}:{settings.account_id}:function:{name}"
 
@@ -321,6 +337,7 @@ def check_definition(attempt: Attempt) -> Workflow | None:
     """Judge the definition as AWS would; the workflow it describes, if valid."""
     settings, prefix = attempt.settings, attempt.prefix
     try:
+        refuse_links_out(attempt.folder, [attempt.folder / DEFINITION_FILE], DefinitionError)
         template = load_template(attempt.folder / DEFINITION_FILE)
         values: dict = {
             f"{step.key}FunctionArn": function_arn(settings, step.function_name(prefix))
@@ -341,6 +358,7 @@ def deploy_solution(attempt: Attempt, workflow: Workflow) -> Context:
     lambdas = attempt.folder / LAMBDAS_FOLDER
     if not lambdas.is_dir() or not any(lambdas.glob("*.py")):
         raise LearnerFault(f"the solution has no Lambda code: no .py files in {LAMBDAS_FOLDER}/")
+    refuse_links_out(attempt.folder, sorted(lambdas.glob("*.py")), LearnerFault)
     context = Context(attempt.settings, workflow, attempt.mailbox, attempt.deadline)
     context.remaining()
     try:

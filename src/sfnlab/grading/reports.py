@@ -120,7 +120,7 @@ def summary_markdown(reports: list[SolutionReport]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for report in reports:
         cells = ["✓" if report.verdict(r.id).passed else "✗" for r in REQUIREMENTS]
-        name = report.solution.replace("|", "\\|")
+        name = " ".join(report.solution.splitlines()).replace("|", "\\|")  # one row each
         score = f"{report.score}/{report.total}" if report.graded else "could not grade"
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {score} |")
     return "\n".join(lines) + "\n"

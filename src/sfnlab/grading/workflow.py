@@ -19,6 +19,7 @@ LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 WAIT_FOR_TOKEN = ".waitForTaskToken"
 JSONPATH_TOKEN = "$$.Task.Token"
 JSONATA_TOKEN = re.compile(r"^\{%\s*\$states\.context\.Task\.Token\s*%\}$")
+TOKEN_MENTION = re.compile(r"(\$\$|\$states\.context)\.Task\b")
 GRADER_STATE = "sfnlab grader: "  # prefix of the states the grader adds to a step's own run
 
 
@@ -79,6 +80,20 @@ def token_path(payload: Any, jsonata: bool, path: tuple[str, ...] = ()) -> tuple
     return None
 
 
+def token_expression(arguments: Any, path: tuple[str, ...] = ()) -> tuple[str, str] | None:
+    """A field of a Task's arguments whose value is made from the task token (cut, merged,
+    transformed) rather than the token itself: ("Payload.taskToken", its expression)."""
+    if not isinstance(arguments, dict):
+        return None
+    for key, value in arguments.items():
+        if isinstance(value, str) and TOKEN_MENTION.search(value):
+            return ".".join((*path, key.removesuffix(".$"))), value
+        found = token_expression(value, (*path, key))
+        if found:
+            return found
+    return None
+
+
 def value_at(value: Any, path: tuple[str, ...]) -> Any:
     for key in path:
         if not isinstance(value, dict):
@@ -101,6 +116,12 @@ class StepState:
     def token_path(self) -> tuple[str, ...] | None:
         arguments = self.state.get("Arguments" if self.jsonata else "Parameters") or {}
         return token_path(arguments.get("Payload"), self.jsonata)
+
+    @property
+    def token_expression(self) -> tuple[str, str] | None:
+        """Where the token goes in a form the grader cannot read it from, if anywhere."""
+        arguments = self.state.get("Arguments" if self.jsonata else "Parameters") or {}
+        return token_expression(arguments)
 
 
 @dataclass

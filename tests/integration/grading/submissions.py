@@ -1,6 +1,7 @@
 """The submissions the grader is tested on: folders under `submissions/`, each a change to
-the kit's own solution (its files replace the kit's, `expected.json` lists files to
-remove), with `expected.json` saying which requirements it must fail, and why.
+the kit's own solution (its files replace the kit's; `expected.json` lists files to
+remove, and files to make links to elsewhere), with `expected.json` saying which
+requirements it must fail, and why.
 
 Hostile submissions name what they attack with placeholders, filled in when the class is
 assembled: @@HOME@@ (the instructor's home, a fake one), @@CLASSMATE@@ (another learner's
@@ -27,6 +28,7 @@ class Submission:
     fails: frozenset[str]
     feedback: dict[str, str]  # requirement id -> text its feedback must contain
     remove: tuple[str, ...]
+    links: dict[str, str]  # file -> where it links to (placeholders filled in)
 
     @property
     def source(self) -> Path:
@@ -44,6 +46,7 @@ def load_all() -> list[Submission]:
                 frozenset(expected["fails"]),
                 expected.get("feedback", {}),
                 tuple(expected.get("remove", [])),
+                expected.get("links", {}),
             )
         )
     return found
@@ -72,4 +75,9 @@ def assemble(
             target.write_bytes(data)
     for relative in submission.remove:
         (folder / relative).unlink()
+    for relative, target in submission.links.items():
+        for mark, value in placeholders.items():
+            target = target.replace(mark, value)
+        (folder / relative).unlink(missing_ok=True)
+        (folder / relative).symlink_to(target)
     return folder

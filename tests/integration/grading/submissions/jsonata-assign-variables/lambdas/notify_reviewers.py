@@ -1,0 +1,73 @@
+"""Step 3, Notify Reviewers: ask for a review, then wait for a human decision.
+
+Runs as `lambda:invoke.waitForTaskToken`: Step Functions passes a task token and waits
+until somebody hands that token back with SendTaskSuccess (approve or reject). This
+step only tells the reviewers, on the inbox's `reviewers` channel: the branch, the
+token, the execution's name, and exactly what to run to approve or reject.
+
+Event (built by the state machine):
+    {"taskToken": "...", "executionName": "...", "executionArn": "...",
+     "reviewer": "(optional) who is asked", "input": {<the payload so far>}}
+
+Environment:
+    APPROVE_FUNCTION_NAME  the manual approve Lambda, named in the instructions
+"""
+
+import json
+import os
+import shlex
+
+from simulated_action import log, send
+
+APPROVE_FUNCTION_NAME = os.environ.get("APPROVE_FUNCTION_NAME", "approve_step_with_token")
+
+
+def commands(token, approve):
+    """What to paste into a terminal in the kit's folder: nothing needs sourcing first."""
+    payload = json.dumps({"token": token, "approve": approve})
+    verb = "approve" if approve else "reject"
+    return {
+        "sfnlab": f".sfnlab/venv/bin/sfnlab {verb} --token {shlex.quote(token)}",
+        # The Lambda's answer (the decision, or why the token was refused) is printed:
+        # the AWS CLI itself exits 0 even when the function failed.
+        "awslocal": (
+            f"scripts/awslocal lambda invoke --function-name {APPROVE_FUNCTION_NAME} "
+            f"--payload {shlex.quote(payload)} .sfnlab/decision.json "
+            "&& cat .sfnlab/decision.json"
+        ),
+    }
+
+
+def review_request(event):
+    token = event["taskToken"]
+    payload = event.get("input") or {}
+    branch = payload.get("branch", "(no branch)")
+    request = {
+        "subject": f"Please review branch {branch}",
+        "branch": branch,
+        "issue": payload.get("issue"),
+        "commit": (payload.get("code") or {}).get("commit"),
+        "execution": event.get("executionName"),
+        "executionArn": event.get("executionArn"),
+        "taskToken": token,
+        "toApprove": commands(token, True),
+        "toReject": commands(token, False),
+    }
+    if event.get("reviewer"):
+        request["reviewer"] = event["reviewer"]
+    return request
+
+
+def lambda_handler(event, context):
+    meta = event["meta"]  # this definition nests the token: {"meta": {"review": {"tok": ...}}}
+    request_event = {**event, "taskToken": meta["review"]["tok"], "executionName": meta["who"]}
+    event, received = request_event, event
+    if not event.get("taskToken"):
+        raise ValueError(
+            "No taskToken in the event: this step must run as lambda:invoke.waitForTaskToken "
+            'with "taskToken.$": "$$.Task.Token" in its Payload.'
+        )
+    request = review_request(event)
+    send("reviewers", request)
+    log(context, "review requested", branch=request["branch"], execution=request["execution"])
+    return received
