@@ -347,13 +347,18 @@ def definition_text(definition: Any) -> str:
 
 def validate(sfn: Any, text: str, source: str = str(DEFINITION_FILE)) -> None:
     result = sfn.validate_state_machine_definition(definition=text, type="STANDARD")
-    problems = "; ".join(
-        [d["message"] for d in result.get("diagnostics", [])]
-        + structural_problems(json.loads(text))
-    )
+    own = structural_problems(json.loads(text))
+    # Step Functions reports missing targets and unreachable states too: when the kit
+    # found them, its own words (which name the state and field) say each once.
+    theirs = [
+        d["message"]
+        for d in result.get("diagnostics", [])
+        if not (own and d.get("code") == "MISSING_TRANSITION_TARGET")
+    ]
+    problems = "; ".join(problem.rstrip(". ") for problem in theirs + own)
     if problems:
         raise DefinitionError(
-            f"Step Functions rejects {source}: {problems}",
+            f"Step Functions rejects {source}: {problems}.",
             hint="Fix the definition, then deploy again.",
         )
 
