@@ -151,7 +151,12 @@ def find_review(
                 return review
         return None
 
-    review = poll(found, timeout if wait else 0, max_delay=0.1)
+    review = found()
+    if review is None and execution is not None and not executions.known(settings, execution):
+        # A mistyped name, or an execution forgotten in a restart: no notification will come.
+        raise executions.gone(settings, execution)
+    if review is None and wait:
+        review = poll(found, timeout, max_delay=0.1)
     if review is not None:
         if execution is not None and review.execution_arn:
             check_alive(settings, review)

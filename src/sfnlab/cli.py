@@ -20,6 +20,7 @@ from sfnlab.solve_issue import (
     DEFAULT_REVIEW_HEARTBEAT,
     DEFAULT_REVIEW_TIMEOUT,
     INITIAL_EVENT,
+    MAX_REVIEW_SECONDS,
     STACK_NAME,
     STATE_MACHINE_NAME,
 )
@@ -204,7 +205,14 @@ def latest_executions(settings: Settings) -> str:
 
 
 @main.command()
-@click.option("-n", "--lines", default=50, show_default=True, help="How many lines to show.")
+@click.option(
+    "-n",
+    "--lines",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="How many lines to show.",
+)
 @click.option("--raw", is_flag=True, help="Exactly as LocalStack wrote them.")
 @pass_settings
 def logs(settings: Settings, lines: int, raw: bool) -> None:
@@ -234,12 +242,14 @@ def logs(settings: Settings, lines: int, raw: bool) -> None:
 )
 @click.option(
     "--review-timeout",
+    type=click.IntRange(1, MAX_REVIEW_SECONDS),
     default=DEFAULT_REVIEW_TIMEOUT,
     show_default=True,
     help="Seconds the review may take before the execution fails.",
 )
 @click.option(
     "--review-heartbeat",
+    type=click.IntRange(0, MAX_REVIEW_SECONDS),
     default=DEFAULT_REVIEW_HEARTBEAT,
     show_default=True,
     help="Seconds between heartbeats a review needs (0: none).",
@@ -319,7 +329,13 @@ def start(settings: Settings, event_file: Path, name: str | None) -> None:
 @main.command()
 @click.option("--execution", help="The execution's name (default: the newest one waiting).")
 @click.option("--wait", is_flag=True, help="Wait until a notification arrives.")
-@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait, with --wait.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait, with --wait.",
+)
 @pass_settings
 def token(settings: Settings, execution: str | None, wait: bool, timeout: float) -> None:
     """Print the task token the reviewers got, from the inbox.
@@ -407,9 +423,16 @@ def exercise(ctx: click.Context, settings: Settings, reject_review: bool) -> Non
     help="Where the JSON, JUnit XML and class summary (CSV, Markdown) go "
     "[default: .sfnlab/grading-reports].",
 )
-@click.option("--jobs", default=4, show_default=True, help="Solutions graded at the same time.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Solutions graded at the same time.",
+)
 @click.option(
     "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
     default=90.0,
     show_default=True,
     help="Seconds each solution may take, from deploy to clean-up.",
@@ -505,7 +528,7 @@ def graph_text(picture: Any) -> str:
 
 @main.command()
 @click.option("--ip", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8888, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8888, show_default=True)
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
 def notebook(ip: str, port: int, no_browser: bool) -> None:
     """Start JupyterLab on the guided notebooks (notebooks/), from the kit's environment.

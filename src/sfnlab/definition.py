@@ -27,7 +27,9 @@ def load_template(path: Path) -> Any:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as e:
-        raise DefinitionError(f"Cannot read the state machine definition {path}: {e}.") from None
+        raise DefinitionError(
+            f"Cannot read the state machine definition {path}: {e.strerror or e}."
+        ) from None
     except UnicodeDecodeError as e:
         raise DefinitionError(
             f"{path} is not UTF-8 text (byte {e.start} cannot be read as UTF-8; a file saved "

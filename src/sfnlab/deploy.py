@@ -40,6 +40,7 @@ from sfnlab.solve_issue import (
     DEFAULT_REVIEW_TIMEOUT,
     DEFINITION_FILE,
     LAMBDAS_FOLDER,
+    MAX_REVIEW_SECONDS,
     RUNTIME,
     STACK_NAME,
     STATE_MACHINE_NAME,
@@ -124,6 +125,7 @@ def deploy(
     """
     settings = settings or load_settings()
     guard_real_aws(settings, confirm_account)
+    check_review_seconds(review_timeout, review_heartbeat)
     if review_heartbeat is not None and review_heartbeat >= review_timeout:
         raise KitError(
             f"The review heartbeat ({review_heartbeat} s) must be shorter than the review "
@@ -315,6 +317,28 @@ def ensure_state_machine(
     return arn, Change("state machine", name, "updated")
 
 
+def check_review_seconds(review_timeout: int, review_heartbeat: int | None) -> None:
+    """Refuse review times Step Functions would refuse, before anything is changed: the
+    learner's number is the mistake, not the definition it is written into."""
+    for what, seconds in (
+        ("review timeout", review_timeout),
+        ("review heartbeat", review_heartbeat),
+    ):
+        if seconds is None:
+            continue
+        if isinstance(seconds, bool) or not isinstance(seconds, int):
+            raise KitError(f"The {what} must be a whole number of seconds, not {seconds!r}.")
+        if not 1 <= seconds <= MAX_REVIEW_SECONDS:
+            raise KitError(
+                f"The {what} must be from 1 to {MAX_REVIEW_SECONDS} seconds "
+                f"(Step Functions' limit); {seconds} is not.",
+                hint="For a review without heartbeats, give none (`--review-heartbeat 0`, "
+                "or review_heartbeat=None)."
+                if what == "review heartbeat"
+                else "",
+            )
+
+
 def definition_text(definition: Any) -> str:
     """A definition as deploy sends it to Step Functions (validate that same text, and
     LocalStack parses it once: the kit's patches keep each text's parse)."""
@@ -323,13 +347,18 @@ def definition_text(definition: Any) -> str:
 
 def validate(sfn: Any, text: str, source: str = str(DEFINITION_FILE)) -> None:
     result = sfn.validate_state_machine_definition(definition=text, type="STANDARD")
-    problems = "; ".join(
-        [d["message"] for d in result.get("diagnostics", [])]
-        + structural_problems(json.loads(text))
-    )
+    own = structural_problems(json.loads(text))
+    # Step Functions reports missing targets and unreachable states too: when the kit
+    # found them, its own words (which name the state and field) say each once.
+    theirs = [
+        d["message"]
+        for d in result.get("diagnostics", [])
+        if not (own and d.get("code") == "MISSING_TRANSITION_TARGET")
+    ]
+    problems = "; ".join(problem.rstrip(". ") for problem in theirs + own)
     if problems:
         raise DefinitionError(
-            f"Step Functions rejects {source}: {problems}",
+            f"Step Functions rejects {source}: {problems}.",
             hint="Fix the definition, then deploy again.",
         )
 

@@ -206,6 +206,24 @@ def exists(settings: Settings, arn: str) -> bool:
     return True
 
 
+def known(settings: Settings, execution: str) -> bool:
+    """Whether any state machine has an execution of this name (or this ARN)."""
+    if execution.startswith("arn:"):
+        return exists(settings, execution)
+    sfn = client("stepfunctions", settings)
+    if not settings.on_aws:
+        # SolveIssue's first: its ARN is known beforehand, and a listing is slower to load.
+        solve_issue = f"arn:aws:states:{settings.region}:{settings.account_id}:execution:"
+        if exists(settings, f"{solve_issue}{STATE_MACHINE_NAME}:{execution}"):
+            return True
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for machine in page["stateMachines"]:
+            arn = machine["stateMachineArn"].replace(":stateMachine:", ":execution:")
+            if exists(settings, f"{arn}:{execution}"):
+                return True
+    return False
+
+
 def history(sfn: Any, arn: str) -> list[dict]:
     events: list[dict] = []
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):

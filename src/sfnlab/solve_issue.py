@@ -27,6 +27,8 @@ RUNTIME = "python3.12"
 DEFAULT_PREFIX = "sfnlab-"
 DEFAULT_REVIEW_TIMEOUT = 24 * 3600  # seconds the reviewers have to decide
 DEFAULT_REVIEW_HEARTBEAT = 3600  # seconds between heartbeats of a review in progress
+# The most TimeoutSeconds and HeartbeatSeconds may say (template.yaml allows the same).
+MAX_REVIEW_SECONDS = 99_999_999
 REVIEWERS_CHANNEL = "reviewers"
 OPS_CHANNEL = "ops"
 

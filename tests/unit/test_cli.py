@@ -162,3 +162,30 @@ def test_a_held_inbox_port_is_refused_before_localstack_starts(monkeypatch, tmp_
     assert f"Port {port} on 127.0.0.1, the inbox's, is held" in result.stderr
     assert "SFNLAB_INBOX_URL=http://127.0.0.1:" in result.stderr
     assert not (tmp_path / "state" / "localstack.json").exists()  # nothing was started
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["deploy", "--review-timeout", "-5"], "--review-timeout"),
+        (["deploy", "--review-timeout", "0"], "--review-timeout"),
+        (["deploy", "--review-timeout", "999999999999"], "--review-timeout"),
+        (["deploy", "--review-heartbeat", "-1"], "--review-heartbeat"),
+        (["deploy", "--stack", "--review-heartbeat", "100000000"], "--review-heartbeat"),
+        (["logs", "-n", "0"], "--lines"),
+        (["logs", "--lines", "-3"], "--lines"),
+        (["token", "--wait", "--timeout", "-1"], "--timeout"),
+        (["grade", "--jobs", "0", "."], "--jobs"),
+        (["grade", "--time-limit", "-1", "."], "--time-limit"),
+        (["notebook", "--port", "70000"], "--port"),
+    ],
+)
+def test_a_number_out_of_range_is_a_command_line_mistake_before_anything_runs(args, option):
+    """Not a Step Functions parse error blamed on the definition, nor a whole log for -n 0."""
+    result = run(*args, endpoint=nowhere())
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}'" in result.stderr or (
+        option == "--lines" and "Invalid value for '-n' / '--lines'" in result.stderr
+    )
+    assert "is not in the range" in result.stderr
+    assert "Traceback" not in result.output

@@ -62,3 +62,12 @@ def test_the_same_code_zips_to_the_same_bytes(tmp_path):
     assert build_zip(tmp_path) == first
     (tmp_path / "a.py").write_text("A = 2\n")
     assert code_sha256(build_zip(tmp_path)) != code_sha256(first)
+
+
+def test_a_missing_definition_file_is_named_in_words(tmp_path):
+    missing = tmp_path / "SolveIssue.json"
+    with pytest.raises(DefinitionError) as refused:
+        load_template(missing)
+    assert str(refused.value) == (
+        f"Cannot read the state machine definition {missing}: No such file or directory."
+    )

@@ -49,3 +49,24 @@ def test_localstack_clients_read_nothing_under_dot_aws(tmp_path, monkeypatch):
     sfn = client("stepfunctions", settings)  # a region of its own: not a cached client
     assert sfn.meta.region_name == "eu-west-3"
     assert sfn._request_signer._credentials.access_key == "000000000000"
+
+
+@pytest.mark.parametrize(
+    ("times", "refusal"),
+    [
+        ({"review_timeout": -5}, "The review timeout must be from 1 to 99999999 seconds"),
+        ({"review_timeout": 10**12}, "The review timeout must be from 1 to 99999999 seconds"),
+        ({"review_heartbeat": 0}, "give none (`--review-heartbeat 0`"),
+        ({"review_heartbeat": -1}, "The review heartbeat must be from 1 to 99999999 seconds"),
+        ({"review_timeout": 1.5}, "must be a whole number of seconds, not 1.5"),
+    ],
+)
+def test_review_times_step_functions_refuses_are_refused_before_any_call(
+    monkeypatch, times, refusal
+):
+    calls = []
+    monkeypatch.setattr("sfnlab.deploy.client", lambda *args: calls.append(args))
+    with pytest.raises(KitError) as refused:
+        deploy(load_settings({}), **times)
+    assert refusal in str(refused.value)
+    assert calls == []

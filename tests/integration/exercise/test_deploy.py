@@ -6,9 +6,12 @@ import json
 import shutil
 from dataclasses import replace
 
+import pytest
+
 from sfnlab import execution
 from sfnlab.aws import client
 from sfnlab.config import PROJECT_ROOT
+from sfnlab.definition import DefinitionError
 from sfnlab.deploy import LAMBDA_INBOX_PARAMETER, deploy, lambda_inbox_url
 from sfnlab.iam import as_document
 
@@ -104,3 +107,23 @@ def test_lambdas_find_the_inbox_where_localstack_publishes_it(localstack):
     finally:
         ssm.delete_parameter(Name=LAMBDA_INBOX_PARAMETER)
     assert lambda_inbox_url(localstack) == localstack.inbox_url
+
+
+def test_a_definition_missing_a_state_names_each_problem_once(localstack, deployment, tmp_path):
+    definition = json.loads((PROJECT_ROOT / "definitions/SolveIssueStepFunction.json").read_text())
+    del definition["States"]["MergeToMaster"]
+    broken = tmp_path / "SolveIssue.json"
+    broken.write_text(json.dumps(definition, indent=2))
+    with pytest.raises(DefinitionError) as refused:
+        deploy(localstack, definition=broken)
+    message = str(refused.value)
+    assert message == (
+        f"Step Functions rejects {broken}: ReviewDecision: Choices[1].Next names "
+        "'MergeToMaster', which is not a state; CreateRelease cannot be reached from "
+        "CreateCode; NotifyOps cannot be reached from CreateCode; IssueSolved cannot be "
+        "reached from CreateCode. Fix the definition, then deploy again."
+    )
+    # Nothing was changed: the deployed SolveIssue still merges.
+    sfn = client("stepfunctions", localstack)
+    deployed = sfn.describe_state_machine(stateMachineArn=deployment.state_machine_arn)
+    assert "MergeToMaster" in json.loads(deployed["definition"])["States"]

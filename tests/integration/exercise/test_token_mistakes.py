@@ -11,7 +11,7 @@ from sfnlab import approval, execution
 from sfnlab.aws import client
 from sfnlab.config import PROJECT_ROOT
 from sfnlab.deploy import deploy
-from sfnlab.errors import KitError, TokenRefused
+from sfnlab.errors import ExecutionGone, KitError, TokenRefused
 
 
 @pytest.fixture
@@ -94,3 +94,31 @@ def test_the_lambda_names_a_placeholder_token(localstack, deployment):
 def test_a_token_nobody_issued_is_named(localstack, deployment):
     with pytest.raises(TokenRefused, match=r"does not know this token \(InvalidToken\)"):
         approval.decide(localstack, True, token="00000000-1111-2222-3333-444444444444")
+
+
+@pytest.mark.parametrize("wait", [False, True])
+def test_a_made_up_execution_is_named_as_unknown_at_once(localstack, deployment, wait):
+    """Not "no notification (yet)", and no 30 s wait for one that can never come."""
+    with pytest.raises(ExecutionGone, match="Execution no-such-run does not exist"):
+        approval.find_review(localstack, "no-such-run", wait=wait, timeout=60)
+
+
+def test_an_execution_of_another_machine_is_not_called_unknown(localstack, deployment):
+    """A running execution that has notified nobody yet is still waited for, whatever its
+    state machine (a learner's own, in notebook 05)."""
+    sfn = client("stepfunctions", localstack)
+    machine = sfn.create_state_machine(
+        name="t-no-reviewers",
+        definition=json.dumps(
+            {"StartAt": "Pause", "States": {"Pause": {"Type": "Wait", "Seconds": 30, "End": True}}}
+        ),
+        roleArn=f"arn:aws:iam::{localstack.account_id}:role/t-any",
+    )["stateMachineArn"]
+    name = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"].rsplit(":", 1)[
+        1
+    ]
+    try:
+        with pytest.raises(KitError, match=rf"no notification for execution {name} \(yet\)"):
+            approval.find_review(localstack, name, wait=True, timeout=0.5)
+    finally:
+        sfn.delete_state_machine(stateMachineArn=machine)
