@@ -158,6 +158,12 @@ def start(
         raise KitError(
             f"An execution named {name!r} exists already; choose another name."
         ) from None
+    except sfn.exceptions.InvalidName:
+        raise KitError(
+            f"Step Functions refuses the execution name {name!r}.",
+            hint="A name is 1 to 80 characters: letters, digits, - and _ are safe; no "
+            'spaces, brackets, wildcards, or any of " # % \\ ^ | ~ ` $ & , ; : /.',
+        ) from None
     return Execution(arn=arn, name=name, status="RUNNING", input=payload)
 
 

@@ -41,6 +41,7 @@ PATCHES: dict[str, str | None] = {
     "stop_execution_final": None,
     "variables_at_state_entry": None,
     "invalid_token_message": None,
+    "execution_names": None,
     # Before send_task_length_limits, whose check of the lengths then comes first.
     "task_output_must_be_json": None,
     "send_task_length_limits": None,

@@ -154,3 +154,15 @@ def test_logs_keep_a_real_failure_an_error(sfnlab, failing_machine):
     errors = [line for line in shown.splitlines() if "boom-cli" in line]
     assert errors and all(" ERROR " in line for line in errors)
     assert any("Error=RuntimeError" in line for line in errors)
+
+
+def test_a_name_aws_refuses_is_explained_and_nothing_starts(sfnlab):
+    refused = run_cli("start", "--name", "my first run")
+    assert refused.exit_code != 0 and "Traceback" not in refused.output
+    assert "refuses the execution name 'my first run'" in refused.output
+    assert "1 to 80 characters" in refused.output
+    started = client("stepfunctions", load_settings()).list_executions(
+        stateMachineArn=execution.state_machine_arn(load_settings())
+    )["executions"]
+    assert "my first run" not in [e["name"] for e in started]
+    assert started_name(sfnlab("start", "--name", "my-first-run")) == "my-first-run"
