@@ -6,8 +6,12 @@ is used as is) and only otherwise starts the embedded one.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,12 +172,44 @@ def port_in_use(settings: Settings, detail: str) -> PortInUse:
     )
 
 
+@contextlib.contextmanager
+def one_at_a_time(settings: Settings) -> Iterator[None]:
+    """Hold the state folder's lock: one `up` or `down` of it at a time.
+
+    Two `sfnlab up` at once would each start a LocalStack and an inbox; only one of each
+    gets the port and the pid file, and the other would run on, unrecorded, where no
+    `sfnlab down` finds it. The lock goes with the process, however it ends.
+    """
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(lock_file(settings), os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            note(
+                f"Waiting for another `sfnlab up` or `down` of {shown_path(settings.state_dir)} ..."
+            )
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def lock_file(settings: Settings) -> Path:
+    return settings.state_dir / "lifecycle.lock"
+
+
 def up(settings: Settings) -> Status:
     """Make sure LocalStack and the inbox answer, starting the embedded ones if needed.
 
     After a restart (or a crash) LocalStack has forgotten what was deployed: `up` says so
     and deploys it again (see `deployments.restore`).
     """
+    with one_at_a_time(settings):
+        return up_alone(settings)
+
+
+def up_alone(settings: Settings) -> Status:
     current = status(settings)
     if current.running:
         if not current.inbox_running:
@@ -225,6 +261,11 @@ class Stopped:
 
 def down(settings: Settings) -> Stopped:
     """Stop the embedded LocalStack, every process it started, and the inbox."""
+    with one_at_a_time(settings):
+        return down_alone(settings)
+
+
+def down_alone(settings: Settings) -> Stopped:
     # Both at once: each takes a moment to exit.
     with ThreadPoolExecutor(1) as pool:
         stopping_inbox = pool.submit(stop_inbox, settings)
