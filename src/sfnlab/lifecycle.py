@@ -7,6 +7,7 @@ is used as is) and only otherwise starts the embedded one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -20,7 +21,7 @@ from sfnlab import background, deployments, embedded
 from sfnlab.background import ServiceRecord
 from sfnlab.config import Settings
 from sfnlab.endpoint import NotLocalStack, is_loopback, port_is_free, probe
-from sfnlab.errors import KitError, LocalStackNotReachable, PortInUse
+from sfnlab.errors import KitError, LocalStackNotReachable, PortInUse, kit_error
 from sfnlab.inbox.client import InboxClient
 from sfnlab.inbox.service import ensure_inbox, inbox_address, stop_inbox
 from sfnlab.log_view import readable_log
@@ -226,6 +227,7 @@ def up_alone(settings: Settings) -> Status:
     if not port_is_free(settings.host, settings.port):
         raise port_in_use(settings, "it accepts no HTTP requests")
     check_inbox_port(settings, current)  # before anything starts, not after
+    check_writable(settings)
     if current.crashed:
         note(crash_text(current.crashed) + ". Starting it again.")
     python = ensure_runtime_env(settings)
@@ -234,6 +236,14 @@ def up_alone(settings: Settings) -> Status:
     ensure_inbox(settings)
     deployments.restore(settings)
     return status(settings)
+
+
+def check_writable(settings: Settings) -> None:
+    """Refuse a state folder the pid files and logs cannot go to, before anything starts."""
+    folder = settings.state_dir
+    if not os.access(folder, os.W_OK | os.X_OK):
+        denied = PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
+        raise kit_error(denied, settings) or denied
 
 
 def check_inbox_port(settings: Settings, current: Status) -> None:
