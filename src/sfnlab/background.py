@@ -75,7 +75,14 @@ def start(
         url=url,
         log_file=str(log_file),
     )
-    pid_file.write_text(json.dumps(asdict(record)) + "\n")
+    try:
+        pid_file.write_text(json.dumps(asdict(record)) + "\n")
+    except OSError:
+        # Unrecorded, it would run on where no `sfnlab down` finds it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
     return process, record
 
 

@@ -7,6 +7,7 @@ with, so scripts can tell a refused token from LocalStack not running.
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -88,6 +89,8 @@ def kit_error(error: BaseException, settings: Settings | None = None) -> KitErro
     """
     if isinstance(error, KitError):
         return error
+    if isinstance(error, OSError) and error.errno in FOLDER_ERRORS and error.filename:
+        return folder_error(error, settings)
     from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
     if isinstance(error, EndpointConnectionError):
@@ -111,6 +114,31 @@ def kit_error(error: BaseException, settings: Settings | None = None) -> KitErro
             hint="`sfnlab logs` shows what LocalStack made of it.",
         )
     return KitError(f"The AWS call failed: {error}.")
+
+
+# A folder the kit writes to that is read-only, not its user's, or on a full disk.
+FOLDER_ERRORS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
+
+
+def folder_error(error: OSError, settings: Settings | None) -> KitError:
+    """Name the folder the kit could not write to, and what to do about it."""
+    path = Path(error.filename)
+    state_dir = settings.state_dir if settings is not None else None
+    inside_state = state_dir is not None and path.is_relative_to(state_dir)
+    folder = state_dir if inside_state else path.parent
+    detail = error.strerror if path == folder else f"{error.strerror}: {path}"
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return KitError(
+            f"The disk holding {folder} is full ({detail}).",
+            hint="Free some space there, then try again.",
+        )
+    hint = f"Make it writable for you (`chmod u+w {folder}`)"
+    if inside_state:
+        hint += ", or point SFNLAB_STATE_DIR at a folder that is"
+    return KitError(
+        f"The kit cannot write in {folder} ({detail}).",
+        hint=hint + ", then try again.",
+    )
 
 
 def not_localstack(settings: Settings) -> NotLocalStackError | None:

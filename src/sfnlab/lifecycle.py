@@ -6,8 +6,13 @@ is used as is) and only otherwise starts the embedded one.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import json
+import os
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +21,7 @@ from sfnlab import background, deployments, embedded
 from sfnlab.background import ServiceRecord
 from sfnlab.config import Settings
 from sfnlab.endpoint import NotLocalStack, is_loopback, port_is_free, probe
-from sfnlab.errors import KitError, LocalStackNotReachable, PortInUse
+from sfnlab.errors import KitError, LocalStackNotReachable, PortInUse, kit_error
 from sfnlab.inbox.client import InboxClient
 from sfnlab.inbox.service import ensure_inbox, inbox_address, stop_inbox
 from sfnlab.log_view import readable_log
@@ -168,12 +173,44 @@ def port_in_use(settings: Settings, detail: str) -> PortInUse:
     )
 
 
+@contextlib.contextmanager
+def one_at_a_time(settings: Settings) -> Iterator[None]:
+    """Hold the state folder's lock: one `up` or `down` of it at a time.
+
+    Two `sfnlab up` at once would each start a LocalStack and an inbox; only one of each
+    gets the port and the pid file, and the other would run on, unrecorded, where no
+    `sfnlab down` finds it. The lock goes with the process, however it ends.
+    """
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(lock_file(settings), os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            note(
+                f"Waiting for another `sfnlab up` or `down` of {shown_path(settings.state_dir)} ..."
+            )
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def lock_file(settings: Settings) -> Path:
+    return settings.state_dir / "lifecycle.lock"
+
+
 def up(settings: Settings) -> Status:
     """Make sure LocalStack and the inbox answer, starting the embedded ones if needed.
 
     After a restart (or a crash) LocalStack has forgotten what was deployed: `up` says so
     and deploys it again (see `deployments.restore`).
     """
+    with one_at_a_time(settings):
+        return up_alone(settings)
+
+
+def up_alone(settings: Settings) -> Status:
     current = status(settings)
     if current.running:
         if not current.inbox_running:
@@ -190,6 +227,7 @@ def up(settings: Settings) -> Status:
     if not port_is_free(settings.host, settings.port):
         raise port_in_use(settings, "it accepts no HTTP requests")
     check_inbox_port(settings, current)  # before anything starts, not after
+    check_writable(settings)
     if current.crashed:
         note(crash_text(current.crashed) + ". Starting it again.")
     python = ensure_runtime_env(settings)
@@ -198,6 +236,14 @@ def up(settings: Settings) -> Status:
     ensure_inbox(settings)
     deployments.restore(settings)
     return status(settings)
+
+
+def check_writable(settings: Settings) -> None:
+    """Refuse a state folder the pid files and logs cannot go to, before anything starts."""
+    folder = settings.state_dir
+    if not os.access(folder, os.W_OK | os.X_OK):
+        denied = PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
+        raise kit_error(denied, settings) or denied
 
 
 def check_inbox_port(settings: Settings, current: Status) -> None:
@@ -225,6 +271,11 @@ class Stopped:
 
 def down(settings: Settings) -> Stopped:
     """Stop the embedded LocalStack, every process it started, and the inbox."""
+    with one_at_a_time(settings):
+        return down_alone(settings)
+
+
+def down_alone(settings: Settings) -> Stopped:
     # Both at once: each takes a moment to exit.
     with ThreadPoolExecutor(1) as pool:
         stopping_inbox = pool.submit(stop_inbox, settings)
