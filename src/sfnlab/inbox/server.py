@@ -82,8 +82,9 @@ class InboxServer(HTTPServer):
         self.max_body = max_body
         self.served_hosts = served_hosts(address[0], allowed_hosts)
         self.idle_timeout = idle_timeout
-        super().__init__(address, InboxHandler)
+        # Before binding: a bind that fails closes the server, pool included, and raises.
         self.pool = ConnectionPool(workers, waiting, self.serve_connection, self.refuse_connection)
+        super().__init__(address, InboxHandler)
 
     def server_bind(self) -> None:
         # HTTPServer would look up the host's fully qualified name here, which can take

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
+import threading
 
 import pytest
 import requests
 
 from sfnlab.inbox import InboxClient
+from sfnlab.inbox.server import InboxServer
+from sfnlab.inbox.store import RequestStore
 from tests.helpers import inbox_server
 
 
@@ -107,3 +112,15 @@ def test_page_fragment_and_health_drive_the_live_update(inbox):
     assert requests.get(f"{inbox.url}/api/health").json()["latest"] == 1
     fragment = requests.get(f"{inbox.url}/fragment?channel=ops").text
     assert 'id="request-1"' in fragment and "<html" not in fragment
+
+
+def test_a_port_taken_already_is_an_address_in_use_error_and_leaves_no_threads(tmp_path):
+    holder = socket.create_server(("127.0.0.1", 0))
+    before = threading.active_count()
+    try:
+        with pytest.raises(OSError) as raised:
+            InboxServer(holder.getsockname(), RequestStore(tmp_path / "inbox.sqlite3"))
+        assert raised.value.errno == errno.EADDRINUSE
+        assert threading.active_count() == before  # the pool's threads ended with it
+    finally:
+        holder.close()
