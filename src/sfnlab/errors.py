@@ -108,9 +108,10 @@ def kit_error(error: BaseException, settings: Settings | None = None) -> KitErro
     if isinstance(error, ClientError):
         details = error.response.get("Error", {})
         operation = getattr(error, "operation_name", "the request")
+        refused = f"{operation} was refused: {details.get('Code', 'Error')}: "
+        refused = f"{refused}{details.get('Message', '')}".rstrip(": ")
         return KitError(
-            f"{operation} was refused: {details.get('Code', 'Error')}: "
-            f"{details.get('Message', '')}".rstrip(": "),
+            refused if refused.endswith((".", "!", "?")) else f"{refused}.",
             hint="`sfnlab logs` shows what LocalStack made of it.",
         )
     return KitError(f"The AWS call failed: {error}.")
