@@ -94,12 +94,22 @@ class Execution:
         return "\n".join(lines)
 
 
+def local_state_machine_arn(settings: Settings, name: str = STATE_MACHINE_NAME) -> str:
+    """A state machine's ARN on LocalStack, whose account and region are known beforehand."""
+    return f"arn:aws:states:{settings.region}:{settings.account_id}:stateMachine:{name}"
+
+
+def execution_arn_in(machine_arn: str, execution: str) -> str:
+    """The ARN of the execution named `execution` of the state machine `machine_arn`."""
+    return machine_arn.replace(":stateMachine:", ":execution:") + f":{execution}"
+
+
 def state_machine_arn(settings: Settings, name: str = STATE_MACHINE_NAME) -> str:
     sfn = client("stepfunctions", settings)
     if not settings.on_aws:
         # LocalStack's ARNs are known beforehand: one describe checks it, where a listing
         # would first load the paginators' model (a command's start is kept quick).
-        arn = f"arn:aws:states:{settings.region}:{settings.account_id}:stateMachine:{name}"
+        arn = local_state_machine_arn(settings, name)
         try:
             sfn.describe_state_machine(stateMachineArn=arn)
             return arn
@@ -120,8 +130,7 @@ def execution_arn(settings: Settings, execution: str, machine: str = STATE_MACHI
     """An execution's ARN from its ARN or its name."""
     if execution.startswith("arn:"):
         return execution
-    machine_arn = state_machine_arn(settings, machine)
-    return machine_arn.replace(":stateMachine:", ":execution:") + f":{execution}"
+    return execution_arn_in(state_machine_arn(settings, machine), execution)
 
 
 def read_event(path: Path) -> Any:
@@ -217,15 +226,14 @@ def known(settings: Settings, execution: str) -> bool:
     if execution.startswith("arn:"):
         return exists(settings, execution)
     sfn = client("stepfunctions", settings)
-    if not settings.on_aws:
-        # SolveIssue's first: its ARN is known beforehand, and a listing is slower to load.
-        solve_issue = f"arn:aws:states:{settings.region}:{settings.account_id}:execution:"
-        if exists(settings, f"{solve_issue}{STATE_MACHINE_NAME}:{execution}"):
-            return True
+    # On LocalStack, SolveIssue's first: its ARN is known beforehand, and a listing is
+    # slower to load.
+    solve_issue = local_state_machine_arn(settings)
+    if not settings.on_aws and exists(settings, execution_arn_in(solve_issue, execution)):
+        return True
     for page in sfn.get_paginator("list_state_machines").paginate():
         for machine in page["stateMachines"]:
-            arn = machine["stateMachineArn"].replace(":stateMachine:", ":execution:")
-            if exists(settings, f"{arn}:{execution}"):
+            if exists(settings, execution_arn_in(machine["stateMachineArn"], execution)):
                 return True
     return False
 
