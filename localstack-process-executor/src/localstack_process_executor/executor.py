@@ -142,7 +142,11 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         choice = choose_interpreter(self.function_version.config.runtime)
         code_dir = str(self.function_version.config.code.get_unzipped_code_location())
         holder: list[RuntimeProcess] = []
-        slot = SLOTS.acquire(lambda: holder[0].terminate() if holder else None, slot_wait)
+        slot = SLOTS.acquire(
+            lambda: holder[0].terminate() if holder else None,
+            self.function_version.qualified_arn,
+            slot_wait,
+        )
         try:
             runtime_process = SPARES.take(choice.interpreter, processes_folder(), aws_sdk_folder())
         except BaseException:
@@ -224,6 +228,17 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         with self._lock:
             self._init_again = True
         return self._timeout_result(request_id, logs)
+
+    def warm(self) -> bool:
+        """Whether this environment has a live process waiting for an invocation."""
+        with self._lock:
+            runtime_process, slot = self._process, self._slot
+        return (
+            runtime_process is not None
+            and slot is not None
+            and slot.state == "idle"
+            and runtime_process.alive()
+        )
 
     def _current_process(self) -> RuntimeProcess:
         with self._lock:

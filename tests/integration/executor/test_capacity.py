@@ -1,6 +1,6 @@
 """Live environments are bounded: warm ones are reused, idle ones give way, invocations
-beyond the cap wait for a turn and are throttled as Lambda throttles, and idle ones stop
-after the keep-alive.
+beyond the cap wait for a turn (warm ones first) and are throttled as Lambda throttles, and
+idle ones stop after the keep-alive.
 
 Most of these run on a LocalStack of their own with room for two environments
 (PROCESS_EXECUTOR_MAX_ENVIRONMENTS=2) and a three-second wait for a turn.
@@ -121,6 +121,44 @@ def test_idle_environments_give_way_least_recently_used_first(room_for_two, runt
     assert psutil.pid_exists(two["pid"]) and psutil.pid_exists(three["pid"])
     assert call(lam, second, {})["pid"] == two["pid"]  # still warm
     assert call(lam, first, {})["pid"] != one["pid"]  # started afresh
+
+
+def test_a_freed_turn_goes_to_an_invocation_with_a_warm_process_first(room_for_two, runtime):
+    """Both turns busy; an invocation of another function queues first, then one of the
+    function about to finish. When that one finishes, the later invocation takes its idle
+    process (no cold start); only then does the other start one. First come, first served
+    would have stopped that process for the other function, then started it again."""
+    short, long, other = (make_function(room_for_two, SLEEPER, runtime) for _ in range(3))
+    lam = lambda_without_retries(room_for_two)
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(call, lam, short, {"sleep": 1.5})
+        pool.submit(call, lam, long, {"sleep": 3})
+        time.sleep(0.7)  # both turns taken
+        queued_first = pool.submit(call, lam, other, {})
+        time.sleep(0.3)
+        queued_second = pool.submit(call, lam, short, {})
+        warm, cold = queued_second.result(), queued_first.result()
+    assert warm["pid"] == first.result()["pid"]
+    assert warm["started"] < cold["started"]
+
+
+def test_an_invocation_is_given_the_environment_whose_process_is_waiting(room_for_two, runtime):
+    """A function with two environments, the first of which gave its process up to another
+    function: the next invocation takes the second one's live process, instead of starting
+    a process in the first (LocalStack by itself takes the first ready one it created)."""
+    name, other = (make_function(room_for_two, SLEEPER, runtime) for _ in range(2))
+    lam = lambda_without_retries(room_for_two)
+    first = call(lam, name, {})
+    with ThreadPoolExecutor(2) as pool:
+        # The first environment, warm, takes the short one; the long one needs a second.
+        short = pool.submit(call, lam, name, {"sleep": 0.3})
+        time.sleep(0.1)
+        long = pool.submit(call, lam, name, {"sleep": 1})
+        short, long = short.result(), long.result()
+    assert short["pid"] == first["pid"] != long["pid"]
+    call(lam, other, {})  # no room: the first environment, idle the longest, gives way
+    assert wait_for(lambda: not psutil.pid_exists(first["pid"]))
+    assert call(lam, name, {})["pid"] == long["pid"]
 
 
 def test_idle_environments_stop_after_the_keep_alive(own_localstack, runtime):
