@@ -150,7 +150,7 @@ class Measured:
 
 def measure(size: int, jobs: int) -> Measured:
     """Grade a class on a grading LocalStack of its own, as `sfnlab grade` does."""
-    with tempfile.TemporaryDirectory() as workdir, grading_stack() as settings:
+    with tempfile.TemporaryDirectory() as workdir, grading_stack(jobs=jobs) as settings:
         folders, expected = the_class(Path(workdir), size)
         pid = embedded.running_embedded(settings).pid
         with CpuMeter(pid) as cpu:

@@ -471,7 +471,7 @@ def grade_command(
 
     out = Console(highlight=False)
     with (
-        grading_stack(sandbox=not no_sandbox) as grading_settings,
+        grading_stack(sandbox=not no_sandbox, jobs=jobs) as grading_settings,
         step(f"Grading {len(solutions)} solution(s), {jobs} at a time"),
     ):
         reports = grade(list(solutions), grading_settings, jobs=jobs, time_limit=time_limit)

@@ -70,6 +70,10 @@ def localstack_environment(settings: Settings) -> dict[str, str]:
     # Only the services the kit uses: others (DynamoDB, Kinesis, OpenSearch, ...) would
     # download and start servers of their own, which may listen beyond loopback.
     env.setdefault("SERVICES", ",".join(SERVICES))
+    # LocalStack's calls between its own services (Step Functions invoking a Lambda, a
+    # Lambda's logs) go straight to its gateway rather than over HTTP to itself: about a
+    # third less of its CPU under load, and no socket per call (benchmarks/load.py).
+    env.setdefault("IN_MEMORY_CLIENT", "1")
     env.update(
         {
             "GATEWAY_LISTEN": f"{bind_host}:{settings.port}",

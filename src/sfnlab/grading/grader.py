@@ -43,6 +43,7 @@ from sfnlab.solve_issue import (
 )
 
 DEFAULT_TIME_LIMIT = 90.0
+DEFAULT_JOBS = 4  # solutions graded at once
 FUNCTION_TIMEOUT = 5  # seconds a graded Lambda may run: a handler that never returns stops
 REVIEW_TIMEOUT = 300
 CLEAN_UP_TIME = 10.0  # seconds of the time limit kept for removing the solution
@@ -105,7 +106,7 @@ def grade(
     folders: list[Path],
     settings: Settings | None = None,
     *,
-    jobs: int = 4,
+    jobs: int = DEFAULT_JOBS,
     time_limit: float = DEFAULT_TIME_LIMIT,
     on_done: Callable[[SolutionReport], None] | None = None,
 ) -> list[SolutionReport]:

@@ -10,6 +10,7 @@ own code without a sandbox.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -22,9 +23,12 @@ from localstack_process_executor.sandbox import find_bwrap
 from sfnlab import embedded, lifecycle
 from sfnlab.config import Settings, load_settings
 from sfnlab.errors import KitError
+from sfnlab.grading.grader import DEFAULT_JOBS
 from sfnlab.runtime_env import ensure_runtime_env
+from sfnlab.solve_issue import STEPS
 
 SANDBOX_VARIABLE = "PROCESS_EXECUTOR_SANDBOX"
+ENVIRONMENTS_VARIABLE = "PROCESS_EXECUTOR_MAX_ENVIRONMENTS"
 INSTALL_HINT = (
     "Install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`; Fedora: "
     "`sudo dnf install bubblewrap`; Arch: `sudo pacman -S bubblewrap`), or pass --no-sandbox "
@@ -78,15 +82,27 @@ def check_sandbox() -> str:
     return bwrap
 
 
+def environments_for(jobs: int) -> int:
+    """Room for every function of `jobs` solutions at once, so that none has to give its
+    process up to another solution's (each cold start is a sandbox, an interpreter and
+    the handler's imports); within the executor's default at least, and a laptop's memory
+    at most."""
+    functions = len(STEPS) + 1  # the steps and the approve Lambda
+    return min(max(16, jobs * (functions + 1)), 64)
+
+
 @contextlib.contextmanager
 def grading_stack(
     sandbox: bool = True,
     state_dir: Path | None = None,
     environment: Mapping[str, str] | None = None,
+    jobs: int = DEFAULT_JOBS,
 ) -> Iterator[Settings]:
     """Start a dedicated embedded LocalStack for grading; stop it and its files afterwards.
 
-    `environment` adds to LocalStack's (a test gives it a fake home, say)."""
+    `environment` adds to LocalStack's (a test gives it a fake home, say); its
+    environments are sized for `jobs` solutions at once, unless
+    PROCESS_EXECUTOR_MAX_ENVIRONMENTS says otherwise."""
     if sandbox:
         check_sandbox()
     owned = state_dir is None
@@ -95,6 +111,8 @@ def grading_stack(
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     python = ensure_runtime_env(settings)
     extra = {**(environment or {}), SANDBOX_VARIABLE: "bwrap" if sandbox else ""}
+    if ENVIRONMENTS_VARIABLE not in os.environ:
+        extra.setdefault(ENVIRONMENTS_VARIABLE, str(environments_for(jobs)))
     try:
         embedded.start(settings, python, extra_environment=extra)
         yield settings
