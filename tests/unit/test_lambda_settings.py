@@ -7,6 +7,7 @@ import pytest
 from localstack_process_executor.config import MAX_ENVIRONMENTS, QUEUE_SECONDS, SPARES
 from sfnlab.embedded import KEEPALIVE, localstack_environment
 from sfnlab.errors import KitError
+from sfnlab.grading.stack import environments_for
 from tests.helpers import settings_for
 
 
@@ -59,3 +60,17 @@ def test_localstack_gets_the_kits_keep_alive_unless_one_is_set(tmp_path, monkeyp
     assert localstack_environment(settings_for(tmp_path))["LAMBDA_KEEPALIVE_MS"] == "60000"
     monkeypatch.setenv("LAMBDA_KEEPALIVE_MS", "5000")
     assert localstack_environment(settings_for(tmp_path))["LAMBDA_KEEPALIVE_MS"] == "5000"
+
+
+def test_localstack_calls_its_own_services_in_memory_unless_told_otherwise(tmp_path, monkeypatch):
+    monkeypatch.delenv("IN_MEMORY_CLIENT", raising=False)
+    assert localstack_environment(settings_for(tmp_path))["IN_MEMORY_CLIENT"] == "1"
+    monkeypatch.setenv("IN_MEMORY_CLIENT", "0")
+    assert localstack_environment(settings_for(tmp_path))["IN_MEMORY_CLIENT"] == "0"
+
+
+@pytest.mark.parametrize(("jobs", "environments"), [(1, 16), (2, 16), (4, 32), (8, 64), (500, 64)])
+def test_the_grading_localstack_has_room_for_every_function_graded_at_once(jobs, environments):
+    assert environments_for(jobs) == environments
+    # Within the executor's own bounds, whatever the number of jobs.
+    assert MAX_ENVIRONMENTS.read({MAX_ENVIRONMENTS.name: str(environments)})[1] is None

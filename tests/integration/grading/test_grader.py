@@ -7,9 +7,11 @@ import json
 import xml.etree.ElementTree as ElementTree
 from dataclasses import replace
 
+import psutil
 import pytest
 from click.testing import CliRunner
 
+from sfnlab import embedded
 from sfnlab.aws import client
 from sfnlab.cli import main
 from sfnlab.config import PROJECT_ROOT
@@ -90,6 +92,14 @@ def test_every_solution_ran_in_an_account_of_its_own_left_empty(graded_class, gr
     )
     assert client("lambda", reference).list_functions()["Functions"] == []
     assert client("stepfunctions", reference).list_state_machines()["stateMachines"] == []
+
+
+def test_the_grading_localstack_is_sized_for_the_solutions_graded_at_once(grading_localstack):
+    """Four solutions' seven functions each, so that none gives its process up to another's;
+    LocalStack's own calls between its services stay in memory."""
+    environment = psutil.Process(embedded.running_embedded(grading_localstack).pid).environ()
+    assert environment["PROCESS_EXECUTOR_MAX_ENVIRONMENTS"] == "32"
+    assert environment["IN_MEMORY_CLIENT"] == "1"
 
 
 def test_a_solution_gets_its_time_limit_from_deploy_to_clean_up(graded_class):
