@@ -17,20 +17,18 @@ and prints the median with the range.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))  # for the tests' submissions
 
 import psutil  # noqa: E402
+from cpu_meter import CpuMeter  # noqa: E402
 
 from sfnlab import embedded  # noqa: E402
 from sfnlab.grading import grade  # noqa: E402
@@ -57,81 +55,6 @@ def the_class(root: Path, size: int) -> tuple[list[Path], list[frozenset[str]]]:
     return folders, expected
 
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def processes() -> dict[int, tuple[int, float]]:
-    """Every process: its parent, and its own user and system time (from /proc)."""
-    found = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # gone meanwhile
-        found[int(name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS)
-    return found
-
-
-class CpuMeter:
-    """CPU seconds used by LocalStack, the processes it starts (the Lambdas'), and the grader.
-
-    The Lambdas' processes are sampled every SAMPLE seconds: killed sandboxes are never
-    reaped by LocalStack, so the kernel's accounts of reaped children miss them. The
-    sampling thread's own CPU is not charged to the grader.
-    """
-
-    SAMPLE = 0.1
-
-    def __init__(self, pid: int) -> None:
-        self.localstack = psutil.Process(pid)
-        self.pid = pid
-        self.first: dict[int, float] = {}  # descendant -> its CPU when first seen
-        self.last: dict[int, float] = {}  # descendant -> its CPU when last seen
-        self.sampler_seconds = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample_once(self, starting: bool = False) -> None:
-        table = processes()
-        offspring: dict[int, list[int]] = {}
-        for pid, (parent, _) in table.items():
-            offspring.setdefault(parent, []).append(pid)
-        pending = list(offspring.get(self.pid, []))
-        while pending:
-            pid = pending.pop()
-            # A process first seen after the start used all of its time during the run.
-            self.first.setdefault(pid, table[pid][1] if starting else 0.0)
-            self.last[pid] = table[pid][1]
-            pending += offspring.get(pid, [])
-
-    def _sample(self) -> None:
-        while not self._stop.wait(self.SAMPLE):
-            self._sample_once()
-        self._sample_once()
-        self.sampler_seconds = time.thread_time()
-
-    def __enter__(self) -> CpuMeter:
-        self._sample_once(starting=True)
-        self.start = (self.localstack.cpu_times(), psutil.Process().cpu_times())
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        localstack, grader = self.localstack.cpu_times(), psutil.Process().cpu_times()
-        self.localstack_seconds = own(localstack) - own(self.start[0])
-        self.grader_seconds = own(grader) - own(self.start[1]) - self.sampler_seconds
-        self.lambda_seconds = sum(self.last[pid] - self.first[pid] for pid in self.last)
-
-
-def own(times: Any) -> float:
-    return times.user + times.system
-
-
 @dataclass
 class Measured:
     seconds: float  # wall time of the class
@@ -144,7 +67,7 @@ class Measured:
         return {
             "LocalStack": self.cpu.localstack_seconds / size,
             "Lambda processes (sandboxed)": self.cpu.lambda_seconds / size,
-            "the grader": self.cpu.grader_seconds / size,
+            "the grader": self.cpu.own_seconds / size,
         }
 
 
