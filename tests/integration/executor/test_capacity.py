@@ -142,6 +142,20 @@ def test_a_freed_turn_goes_to_an_invocation_with_a_warm_process_first(room_for_t
     assert warm["started"] < cold["started"]
 
 
+def test_a_queue_of_three_functions_is_served_whole_never_beyond_the_cap(room_for_two, runtime):
+    """Thirty invocations of three functions at once, on room for two: every one is
+    served (the turns handed on, none lost or given twice), never more than two run at a
+    time, and warm processes serve most of them."""
+    names = [make_function(room_for_two, SLEEPER, runtime) for _ in range(3)]
+    lam = lambda_without_retries(room_for_two)
+    with ThreadPoolExecutor(30) as pool:
+        results = list(pool.map(lambda i: call(lam, names[i % 3], {"sleep": 0.05}), range(30)))
+    assert len(results) == 30
+    assert most_at_once(results) <= 2
+    # First come, first served: over twenty processes; warm first: three or four.
+    assert len({r["pid"] for r in results}) <= 8
+
+
 def test_an_invocation_is_given_the_environment_whose_process_is_waiting(room_for_two, runtime):
     """A function with two environments, the first of which gave its process up to another
     function: the next invocation takes the second one's live process, instead of starting
