@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from localstack_process_executor.config import MAX_ENVIRONMENTS
 from localstack_process_executor.sandbox import find_bwrap
 from sfnlab import embedded, lifecycle
 from sfnlab.config import Settings, load_settings
@@ -28,7 +29,6 @@ from sfnlab.runtime_env import ensure_runtime_env
 from sfnlab.solve_issue import STEPS
 
 SANDBOX_VARIABLE = "PROCESS_EXECUTOR_SANDBOX"
-ENVIRONMENTS_VARIABLE = "PROCESS_EXECUTOR_MAX_ENVIRONMENTS"
 INSTALL_HINT = (
     "Install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`; Fedora: "
     "`sudo dnf install bubblewrap`; Arch: `sudo pacman -S bubblewrap`), or pass --no-sandbox "
@@ -88,7 +88,7 @@ def environments_for(jobs: int) -> int:
     the handler's imports); within the executor's default at least, and a laptop's memory
     at most."""
     functions = len(STEPS) + 1  # the steps and the approve Lambda
-    return min(max(16, jobs * (functions + 1)), 64)
+    return min(max(int(MAX_ENVIRONMENTS.default), jobs * (functions + 1)), 64)
 
 
 @contextlib.contextmanager
@@ -111,8 +111,8 @@ def grading_stack(
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     python = ensure_runtime_env(settings)
     extra = {**(environment or {}), SANDBOX_VARIABLE: "bwrap" if sandbox else ""}
-    if ENVIRONMENTS_VARIABLE not in os.environ:
-        extra.setdefault(ENVIRONMENTS_VARIABLE, str(environments_for(jobs)))
+    if MAX_ENVIRONMENTS.name not in os.environ:
+        extra.setdefault(MAX_ENVIRONMENTS.name, str(environments_for(jobs)))
     try:
         embedded.start(settings, python, extra_environment=extra)
         yield settings
