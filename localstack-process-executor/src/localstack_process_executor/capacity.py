@@ -31,7 +31,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections import Counter, OrderedDict, defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -139,20 +139,18 @@ class Slots:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._live = 0
-        self._idle: OrderedDict[Slot, None] = OrderedDict()
-        self._idle_functions: Counter[str] = Counter()
-        self._live_functions: Counter[str] = Counter()
+        self._live: set[Slot] = set()
+        self._idle: OrderedDict[Slot, None] = OrderedDict()  # least recently used first
         self._changed = threading.Condition()
 
     @property
     def live(self) -> int:
-        return self._live
+        return len(self._live)
 
     def functions(self) -> tuple[set[str], set[str]]:
         """The functions that have an idle process, and those that have any."""
         with self._changed:
-            return set(self._idle_functions), set(self._live_functions)
+            return {s.function for s in self._idle}, {s.function for s in self._live}
 
     def acquire(self, give_up: Callable[[], None], function: str, wait_seconds: float) -> Slot:
         """A busy slot; an idle environment gives up its process if none is free."""
@@ -160,16 +158,14 @@ class Slots:
         while True:
             with self._changed:
                 victim = None
-                if self._live < self.limit:
-                    self._live += 1
-                    self._live_functions[function] += 1
-                    return Slot(give_up, function)
+                if len(self._live) < self.limit:
+                    slot = Slot(give_up, function)
+                    self._live.add(slot)
+                    return slot
                 if self._idle:
                     victim, _ = self._idle.popitem(last=False)
-                    self._forget(victim, self._idle_functions)
-                    self._forget(victim, self._live_functions)
                     victim.state = "released"
-                    self._live -= 1
+                    self._live.discard(victim)
                 else:
                     # Only while a stopped environment's process is on its way out.
                     remaining = deadline - time.monotonic()
@@ -185,7 +181,6 @@ class Slots:
         with self._changed:
             if slot.state == "idle":
                 del self._idle[slot]
-                self._forget(slot, self._idle_functions)
                 slot.state = "busy"
             return slot.state == "busy"
 
@@ -194,7 +189,6 @@ class Slots:
             if slot.state == "busy":
                 slot.state = "idle"
                 self._idle[slot] = None
-                self._idle_functions[slot.function] += 1
                 self._changed.notify()
 
     def release(self, slot: Slot) -> None:
@@ -203,17 +197,9 @@ class Slots:
                 return
             if slot.state == "idle":
                 del self._idle[slot]
-                self._forget(slot, self._idle_functions)
-            self._forget(slot, self._live_functions)
             slot.state = "released"
-            self._live -= 1
+            self._live.discard(slot)
             self._changed.notify()
-
-    @staticmethod
-    def _forget(slot: Slot, functions: Counter[str]) -> None:
-        functions[slot.function] -= 1
-        if not functions[slot.function]:
-            del functions[slot.function]
 
 
 SLOTS = Slots(config.PROCESS_EXECUTOR_MAX_ENVIRONMENTS)
