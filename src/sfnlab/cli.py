@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from sfnlab.config import PROJECT_ROOT, Settings, load_settings
+from sfnlab.config import DEFAULT_GRADING_JOBS, PROJECT_ROOT, Settings, load_settings
 from sfnlab.solve_issue import (
     DEFAULT_REVIEW_HEARTBEAT,
     DEFAULT_REVIEW_TIMEOUT,
@@ -426,7 +426,7 @@ def exercise(ctx: click.Context, settings: Settings, reject_review: bool) -> Non
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
-    default=4,
+    default=DEFAULT_GRADING_JOBS,
     show_default=True,
     help="Solutions graded at the same time.",
 )

@@ -28,6 +28,7 @@ from sfnlab.errors import KitError
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 DEFAULT_INBOX_URL = "http://127.0.0.1:4567"
+DEFAULT_GRADING_JOBS = 4  # solutions `sfnlab grade` grades at once
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sfnlab import embedded
 from sfnlab.aws import client
-from sfnlab.config import Settings, load_settings
+from sfnlab.config import DEFAULT_GRADING_JOBS, Settings, load_settings
 from sfnlab.definition import DefinitionError, load_template, render
 from sfnlab.deploy import definition_text, deploy, lambda_inbox_url, validate
 from sfnlab.errors import KitError
@@ -43,7 +43,6 @@ from sfnlab.solve_issue import (
 )
 
 DEFAULT_TIME_LIMIT = 90.0
-DEFAULT_JOBS = 4  # solutions graded at once
 FUNCTION_TIMEOUT = 5  # seconds a graded Lambda may run: a handler that never returns stops
 REVIEW_TIMEOUT = 300
 CLEAN_UP_TIME = 10.0  # seconds of the time limit kept for removing the solution
@@ -106,7 +105,7 @@ def grade(
     folders: list[Path],
     settings: Settings | None = None,
     *,
-    jobs: int = DEFAULT_JOBS,
+    jobs: int = DEFAULT_GRADING_JOBS,
     time_limit: float = DEFAULT_TIME_LIMIT,
     on_done: Callable[[SolutionReport], None] | None = None,
 ) -> list[SolutionReport]:

@@ -22,9 +22,8 @@ from pathlib import Path
 from localstack_process_executor.config import MAX_ENVIRONMENTS
 from localstack_process_executor.sandbox import find_bwrap
 from sfnlab import embedded, lifecycle
-from sfnlab.config import Settings, load_settings
+from sfnlab.config import DEFAULT_GRADING_JOBS, Settings, load_settings
 from sfnlab.errors import KitError
-from sfnlab.grading.grader import DEFAULT_JOBS
 from sfnlab.runtime_env import ensure_runtime_env
 from sfnlab.solve_issue import STEPS
 
@@ -96,7 +95,7 @@ def grading_stack(
     sandbox: bool = True,
     state_dir: Path | None = None,
     environment: Mapping[str, str] | None = None,
-    jobs: int = DEFAULT_JOBS,
+    jobs: int = DEFAULT_GRADING_JOBS,
 ) -> Iterator[Settings]:
     """Start a dedicated embedded LocalStack for grading; stop it and its files afterwards.
 
