@@ -156,6 +156,30 @@ def test_a_queue_of_three_functions_is_served_whole_never_beyond_the_cap(room_fo
     assert len({r["pid"] for r in results}) <= 8
 
 
+def test_an_invocation_passed_over_for_warm_ones_goes_next_after_half_its_wait(
+    own_localstack, runtime
+):
+    """Room for one. An invocation of a function without a process queues, then a stream
+    of invocations of a warm function queues behind it: the stream goes first, but once
+    the first has waited half its queue time (4 of 8 s) it goes next, before the stream
+    is through, and is not throttled. (First come, first served would have taken it at
+    once; warm first without a bound, last.)"""
+    kit = own_localstack(PROCESS_EXECUTOR_MAX_ENVIRONMENTS="1", PROCESS_EXECUTOR_QUEUE_SECONDS="8")
+    warm, cold = (make_function(kit, SLEEPER, runtime) for _ in range(2))
+    lam = lambda_without_retries(kit)
+    with ThreadPoolExecutor(12) as pool:
+        busy = pool.submit(call, lam, warm, {"sleep": 1})
+        time.sleep(0.3)
+        queued = time.time()
+        passed_over = pool.submit(call, lam, cold, {})
+        time.sleep(0.1)
+        stream = [pool.submit(call, lam, warm, {"sleep": 0.4}) for _ in range(10)]
+        passed_over, busy = passed_over.result(), busy.result()
+        stream = [future.result() for future in stream]
+    assert passed_over["started"] - queued >= 3.5  # the warm ones went first ...
+    assert passed_over["started"] < max(r["started"] for r in stream)  # ... not all of them
+
+
 def test_an_invocation_is_given_the_environment_whose_process_is_waiting(room_for_two, runtime):
     """A function with two environments, the first of which gave its process up to another
     function: the next invocation takes the second one's live process, instead of starting
