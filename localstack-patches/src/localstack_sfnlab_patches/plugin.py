@@ -53,6 +53,7 @@ PATCHES: dict[str, str | None] = {
     "jsonata_in_python": STEP_FUNCTIONS_PROVIDER,
     "assign_strings": STEP_FUNCTIONS_PROVIDER,
     "delete_failed_function": LAMBDA_PROVIDER,
+    "lambda_task_pool": LAMBDA_PROVIDER,
     "invoke_payload_is_json": LAMBDA_PROVIDER,
 }
 

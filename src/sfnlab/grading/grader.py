@@ -32,7 +32,7 @@ from sfnlab.grading.checks import CHECKS, Evidence, Verdict, met, not_checked, n
 from sfnlab.grading.faults import KitFault, LearnerFault
 from sfnlab.grading.mailbox import CaptureServer, InboxMailbox, Mailbox
 from sfnlab.grading.requirements import BY_ID, DEFINITION_VALID, REQUIREMENTS, TOTAL_POINTS
-from sfnlab.grading.scenarios import Context, OutOfTime, end_to_end, steps_on_their_own
+from sfnlab.grading.scenarios import Context, OutOfTime, all_runs
 from sfnlab.grading.workflow import Workflow
 from sfnlab.solve_issue import (
     DEFAULT_PREFIX,
@@ -288,9 +288,7 @@ def judge(attempt: Attempt, time_limit: float) -> None:
             )
             return
         context = deploy_solution(attempt, workflow)
-        approve = end_to_end(context, approve=True)
-        reject = end_to_end(context, approve=False)
-        own = steps_on_their_own(context)
+        approve, reject, own = all_runs(context)
     except OutOfTime:
         reason = (
             f"the solution used up its time limit of {time_limit:.0f} s (an execution that "

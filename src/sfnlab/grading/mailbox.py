@@ -61,7 +61,8 @@ class Mailbox:
         """A point in time: `messages(key, since=mark)` is what arrived after it."""
         raise NotImplementedError
 
-    def messages(self, key: str, since: int = 0) -> list[Message]:
+    def messages(self, key: str, since: int = 0, until: int | None = None) -> list[Message]:
+        """What arrived at `key`'s address after the mark `since`, up to the mark `until`."""
         raise NotImplementedError
 
     def wait(self, key: str, since: int, timeout: float) -> int:
@@ -119,9 +120,13 @@ class CaptureServer:
             self._arrived.notify_all()
             return message
 
-    def read(self, secret: str, since: int = 0) -> list[Message]:
+    def read(self, secret: str, since: int = 0, until: int | None = None) -> list[Message]:
         with self._lock:
-            return [m for m in self._boxes.get(secret, []) if m.sequence > since]
+            return [
+                m
+                for m in self._boxes.get(secret, [])
+                if since < m.sequence and (until is None or m.sequence <= until)
+            ]
 
     def sequence(self) -> int:
         with self._lock:
@@ -207,9 +212,9 @@ class CapturedMailbox(Mailbox):
     def mark(self) -> int:
         return self._server.sequence()
 
-    def messages(self, key: str, since: int = 0) -> list[Message]:
+    def messages(self, key: str, since: int = 0, until: int | None = None) -> list[Message]:
         secret = self._secrets.get(key)
-        return self._server.read(secret, since) if secret else []
+        return self._server.read(secret, since, until) if secret else []
 
     def wait(self, key: str, since: int, timeout: float) -> int:
         secret = self._secrets.get(key)
@@ -237,7 +242,7 @@ class InboxMailbox(Mailbox):
     def mark(self) -> int:
         return int((self._client.health() or {}).get("latest") or 0)
 
-    def messages(self, key: str, since: int = 0) -> list[Message]:
+    def messages(self, key: str, since: int = 0, until: int | None = None) -> list[Message]:
         secret = self._secrets.get(key)
         if secret is None:
             return []
@@ -245,7 +250,7 @@ class InboxMailbox(Mailbox):
         return [
             Message(request.id, request.path.split("/", 2)[-1], request.body)
             for request in sorted(found, key=lambda request: request.id)
-            if request.id > since
+            if request.id > since and (until is None or request.id <= until)
         ]
 
     def close(self) -> None:

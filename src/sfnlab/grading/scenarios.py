@@ -6,6 +6,7 @@
 - the steps on their own: each step's state run by itself, one after the other, each
   given a contract-shaped payload, so a broken step costs only its own points.
 
+The three overlap (`relay.py`): each starts while the one before goes past its review.
 Every run has data of its own (`contract.random_run`), every wait is bounded by the
 solution's time limit, and a Lambda service failure is the kit's fault, not the learner's.
 Each wait looks again as soon as the step that comes last before what it waits for
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -31,12 +34,16 @@ from sfnlab.grading.contract import RunData, random_run, step_inputs
 from sfnlab.grading.evidence import Run, read_run, readable_error
 from sfnlab.grading.faults import LAMBDA_SERVICE_ERRORS, KitFault
 from sfnlab.grading.mailbox import Mailbox, Message
+from sfnlab.grading.relay import Abandoned, Relay
 from sfnlab.grading.workflow import Workflow, value_at
 from sfnlab.polling import poll
 from sfnlab.solve_issue import APPROVE, STEPS, Step
 
 EXECUTION_WAIT = 20.0  # seconds a run may take to reach the review, or its end
-ANSWER_WAIT = 3.0  # seconds for a decision to show once the approve Lambda returned
+# Seconds for a decision to show once the approve Lambda returned: its SendTask* calls
+# returned before it did, and Step Functions answers at once whether the task has its
+# decision (`task_decided`); this is for a LocalStack that cannot say (no kit patches).
+ANSWER_WAIT = 1.0
 FIRST_LOOK = 0.1  # seconds before a run is looked at again, when no message comes
 MAX_DELAY = 1.0  # ... and at most, as the pauses grow
 RETURN_GRACE = 0.05  # seconds a step's Lambda takes to return after sending its message
@@ -61,8 +68,11 @@ class Context:
     machine_arn: str = ""
     states_role: str = ""
     prefix: str = "sfnlab-"
+    abandoned: threading.Event = field(default_factory=threading.Event)  # another run failed
 
     def remaining(self, limit: float = EXECUTION_WAIT) -> float:
+        if self.abandoned.is_set():
+            raise Abandoned
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise OutOfTime
@@ -121,6 +131,8 @@ def watch(context: Context, check: Callable[[], T], limit: float, herald: Step) 
 
     def pause(seconds: float) -> bool:
         nonlocal seen
+        if context.abandoned.is_set():
+            raise Abandoned
         newest = context.mailbox.wait(herald.key, seen, seconds)
         woken, seen = newest > seen, newest
         if woken:  # its Lambda returns, and Step Functions records it, just after
@@ -203,9 +215,10 @@ def start(context: Context, machine_arn: str, payload: Any, label: str) -> str:
     )["executionArn"]
 
 
-def collect(context: Context, outcome: Outcome, mark: int) -> None:
+def collect(context: Context, outcome: Outcome, relay: Relay, number: int) -> None:
     for step in [*STEPS, APPROVE]:
-        outcome.messages[step.key] = context.mailbox.messages(step.key, since=mark)
+        since, until = relay.window(number, step.key)
+        outcome.messages[step.key] = context.mailbox.messages(step.key, since, until)
 
 
 def review_token(context: Context, run: Run) -> tuple[bool, str | None]:
@@ -219,22 +232,54 @@ def review_token(context: Context, run: Run) -> tuple[bool, str | None]:
     return True, token if isinstance(token, str) and token else None
 
 
-def end_to_end(context: Context, approve: bool) -> Outcome:
+def all_runs(context: Context) -> tuple[Outcome, Outcome, Outcome]:
+    """The approve run, the reject run and the steps on their own, overlapped as a relay.
+
+    Raises what the first of them to fail raised (the others then stop at once).
+    """
+    relay = Relay(context.mailbox, 3, context.remaining)
+    context.abandoned = relay.abandoned
+    plans: list[Callable[[], Outcome]] = [
+        lambda: end_to_end(context, True, relay, 0),
+        lambda: end_to_end(context, False, relay, 1),
+        lambda: steps_on_their_own(context, relay, 2),
+    ]
+
+    def run(number: int) -> Outcome:
+        try:
+            return plans[number]()
+        except BaseException:
+            relay.give_up(number)
+            raise
+
+    with ThreadPoolExecutor(len(plans), thread_name_prefix="grading-run") as pool:
+        futures = [pool.submit(run, number) for number in range(len(plans))]
+    failures = [f.exception() for f in futures if f.exception() is not None]
+    first = next((e for e in failures if not isinstance(e, Abandoned)), None)
+    if first is not None:
+        raise first
+    approve, reject, own = (future.result() for future in futures)
+    for number, outcome in enumerate((approve, reject, own)):
+        collect(context, outcome, relay, number)
+    return approve, reject, own
+
+
+def end_to_end(context: Context, approve: bool, relay: Relay, number: int) -> Outcome:
     """Start, wait for the review, decide with the approve Lambda, wait for the end."""
     label = "the approve run" if approve else "the reject run"
     outcome = Outcome(label, random_run())
-    mark = context.mailbox.mark()
+    relay.start(number)
     arn = start(context, context.machine_arn, outcome.data.start_event, label.split()[1])
-    try:
-        run = wait_for_review(context, arn)
-        outcome.reached_review, outcome.token = review_token(context, run)
-        if outcome.token:
-            # SendTaskSuccess/Failure happen inside the invoke: a decision shows at once.
-            invoke_approve(context, outcome, approve)
-            run = wait_after_decision(context, arn, outcome.token)
-        outcome.run = run
-    finally:
-        collect(context, outcome, mark)
+    run = wait_for_review(context, arn)
+    outcome.reached_review, outcome.token = review_token(context, run)
+    relay.at_review(number, decidable=outcome.token is not None)
+    if outcome.token:
+        relay.decide(number)
+        # SendTaskSuccess/Failure happen inside the invoke: a decision shows at once.
+        invoke_approve(context, outcome, approve)
+        run = wait_after_decision(context, arn, outcome.token)
+    outcome.run = run
+    relay.end(number)
     return outcome
 
 
@@ -257,7 +302,7 @@ def invoke_approve(context: Context, outcome: Outcome, approve: bool) -> None:
         outcome.approve_result = result
 
 
-def steps_on_their_own(context: Context) -> Outcome:
+def steps_on_their_own(context: Context, relay: Relay, number: int) -> Outcome:
     """Each step's state run by itself, given a contract-shaped payload, one after another."""
     outcome = Outcome("the step's own run", random_run())
     outcome.inputs = step_inputs(outcome.data)
@@ -271,19 +316,19 @@ def steps_on_their_own(context: Context) -> Outcome:
     machine_arn = context.sfn.create_state_machine(
         name=OWN_STEPS_MACHINE, definition=json.dumps(definition), roleArn=context.states_role
     )["stateMachineArn"]
-    mark = context.mailbox.mark()
+    relay.start(number)
     arn = start(context, machine_arn, outcome.inputs["CreateCode"], "steps")
-    try:
-        run = wait_for_review(context, arn)
-        outcome.reached_review, outcome.token = review_token(context, run)
-        if outcome.token:
-            decision = {"approved": True, "reviewer": outcome.data.reviewer}
-            try:
-                context.sfn.send_task_success(taskToken=outcome.token, output=json.dumps(decision))
-            except ClientError as e:
-                if e.response["Error"]["Code"] not in ("TaskTimedOut", "InvalidToken"):
-                    raise
-        outcome.run = wait_for_end(context, arn) if not run.ended else run
-    finally:
-        collect(context, outcome, mark)
+    run = wait_for_review(context, arn)
+    outcome.reached_review, outcome.token = review_token(context, run)
+    relay.at_review(number, decidable=outcome.token is not None)
+    if outcome.token:
+        relay.decide(number)
+        decision = {"approved": True, "reviewer": outcome.data.reviewer}
+        try:
+            context.sfn.send_task_success(taskToken=outcome.token, output=json.dumps(decision))
+        except ClientError as e:
+            if e.response["Error"]["Code"] not in ("TaskTimedOut", "InvalidToken"):
+                raise
+    outcome.run = wait_for_end(context, arn) if not run.ended else run
+    relay.end(number)
     return outcome

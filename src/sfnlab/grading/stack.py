@@ -22,12 +22,29 @@ from pathlib import Path
 from localstack_process_executor.config import MAX_ENVIRONMENTS
 from localstack_process_executor.sandbox import find_bwrap
 from sfnlab import embedded, lifecycle
+from sfnlab.aws import client
 from sfnlab.config import DEFAULT_GRADING_JOBS, Settings, load_settings
 from sfnlab.errors import KitError
 from sfnlab.runtime_env import ensure_runtime_env
 from sfnlab.solve_issue import STEPS
 
 SANDBOX_VARIABLE = "PROCESS_EXECUTOR_SANDBOX"
+# What grading has LocalStack do, service by service, and a call that changes nothing:
+# the grader's own calls, and LocalStack's when it runs them (code kept in S3, a queue
+# per function for its events, logs and metrics, execution events for EventBridge).
+SERVICES_USED = {
+    "lambda": lambda api: api.list_functions(),
+    "stepfunctions": lambda api: api.validate_state_machine_definition(
+        definition='{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}'
+    ),
+    "iam": lambda api: api.list_roles(),
+    "sts": lambda api: api.get_caller_identity(),
+    "s3": lambda api: api.list_buckets(),
+    "sqs": lambda api: api.list_queues(),
+    "logs": lambda api: api.describe_log_groups(),
+    "cloudwatch": lambda api: api.list_metrics(),
+    "events": lambda api: api.list_event_buses(),
+}
 INSTALL_HINT = (
     "Install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`; Fedora: "
     "`sudo dnf install bubblewrap`; Arch: `sudo pacman -S bubblewrap`), or pass --no-sandbox "
@@ -81,6 +98,17 @@ def check_sandbox() -> str:
     return bwrap
 
 
+def load_services(settings: Settings) -> None:
+    """Have LocalStack load every service grading uses, before the first solution starts.
+
+    LocalStack loads a service on its first request: about 1.7 s here, holding its
+    interpreter, which the first solutions of a class would otherwise wait out on their
+    clocks (their time limits too).
+    """
+    for service, call in SERVICES_USED.items():
+        call(client(service, settings))
+
+
 def environments_for(jobs: int) -> int:
     """Room for every function of `jobs` solutions at once, so that none has to give its
     process up to another solution's (each cold start is a sandbox, an interpreter and
@@ -114,6 +142,7 @@ def grading_stack(
         extra.setdefault(MAX_ENVIRONMENTS.name, str(environments_for(jobs)))
     try:
         embedded.start(settings, python, extra_environment=extra)
+        load_services(settings)
         yield settings
     finally:
         lifecycle.down(settings)
