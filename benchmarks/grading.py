@@ -6,7 +6,9 @@ hostile ones, in turn), graded on a sandboxed LocalStack of its own exactly as
 (LocalStack, the Lambdas' processes, the grader): on a busy shared machine the wall time
 says little, the CPU time says what a quiet 2-core machine would need. It also checks
 that every solution was graded exactly as its test expects: speed bought with wrong
-verdicts would show there.
+verdicts would show there. The wall time runs from the first solution's start to the
+last report; the grading LocalStack's start-up before it (its services loaded, see
+`grading/stack.py`) is printed on a line of its own.
 
     .sfnlab/venv/bin/python benchmarks/grading.py [--class-size 30] [--jobs 4] [--runs 3]
 
@@ -62,6 +64,7 @@ class Measured:
     as_expected: int  # solutions whose failed requirements are exactly the expected ones
     solution_seconds: float  # median time of one solution, grading and clean-up
     load: float
+    start_up: float  # the grading LocalStack's, up to its services loaded (not in `seconds`)
 
     def per_solution(self, size: int) -> dict[str, float]:
         return {
@@ -73,7 +76,9 @@ class Measured:
 
 def measure(size: int, jobs: int) -> Measured:
     """Grade a class on a grading LocalStack of its own, as `sfnlab grade` does."""
+    begun = time.monotonic()
     with tempfile.TemporaryDirectory() as workdir, grading_stack(jobs=jobs) as settings:
+        start_up = time.monotonic() - begun
         folders, expected = the_class(Path(workdir), size)
         pid = embedded.running_embedded(settings).pid
         with CpuMeter(pid) as cpu:
@@ -95,7 +100,8 @@ def measure(size: int, jobs: int) -> Measured:
         print(f"not as expected: {line}", file=sys.stderr)
     as_expected = len(folders) - len(unexpected)
     solution_seconds = statistics.median(report.seconds for report in reports)
-    return Measured(seconds, cpu, as_expected, solution_seconds, psutil.getloadavg()[0])
+    load = psutil.getloadavg()[0]
+    return Measured(seconds, cpu, as_expected, solution_seconds, load, start_up)
 
 
 def spread(values: list[float], unit: str = "s") -> str:
@@ -131,6 +137,10 @@ def main() -> None:
     print(
         f"{'one solution, from its start to its clean-up':<52} "
         f"{spread([run.solution_seconds for run in runs]):>26}"
+    )
+    print(
+        f"{'before it: the grading LocalStack started, services loaded':<52} "
+        f"{spread([run.start_up for run in runs]):>26}"
     )
     expected = [run.as_expected for run in runs]
     print(

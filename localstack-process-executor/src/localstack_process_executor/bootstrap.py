@@ -19,6 +19,7 @@ itself. `keeper.py` starts it, and stays behind to take down what the handler le
 
 from __future__ import annotations
 
+import base64
 import errno
 import importlib
 import json
@@ -41,6 +42,12 @@ LISTEN_FD = "_PROCESS_EXECUTOR_LISTEN_FD"
 ASSIGNMENT_FD = "_PROCESS_EXECUTOR_ASSIGNMENT_FD"
 LOG_FILE = "_PROCESS_EXECUTOR_LOG_FILE"
 EXTRA_SYS_PATH = "_PROCESS_EXECUTOR_SYS_PATH"
+
+# The invocation's logs travel with its response in this header, up to LOGS_IN_HEADER
+# characters of base64 (LocalStack's HTTP server takes 16 KiB of headers); longer logs go
+# first, in a request of their own, as LocalStack's own runtime sends them.
+LOGS_HEADER = "X-Process-Executor-Logs"
+LOGS_IN_HEADER = 8192
 
 # The request id of the invocation in progress, for log lines written by `logging`.
 _current_request_id = ""
@@ -228,14 +235,14 @@ class RuntimeEndpoint:
         # Loopback only: never route these through a proxy the learner has configured.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
-    def post(self, path: str, body: bytes) -> None:
+    def post(self, path: str, body: bytes, headers: dict[str, str] | None = None) -> None:
         """POST to LocalStack, again after a refused or reset connection (a busy LocalStack
         drops some). A report LocalStack refuses on a retry was taken by the attempt whose
         connection broke afterwards: LocalStack accepts each report once only."""
         request = urllib.request.Request(
             f"{self.base_url}/{path}",
             data=body,
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **(headers or {})},
             method="POST",
         )
         for attempt, delay in enumerate((*RETRY_DELAYS, None)):
@@ -260,9 +267,14 @@ class RuntimeEndpoint:
         self.post(f"status/{self.runtime_id}/error", json.dumps(payload).encode())
 
     def finish(self, request_id: str, logs: str, body: bytes, is_error: bool) -> None:
+        path = f"invocations/{request_id}/{'error' if is_error else 'response'}"
+        packed = base64.b64encode(logs.encode("utf-8", "replace")).decode("ascii")
+        if len(packed) <= LOGS_IN_HEADER:  # one request to LocalStack instead of two
+            self.post(path, body, {LOGS_HEADER: packed})
+            return
         # LocalStack attaches the logs it holds when the response arrives: logs go first.
         self.post(f"invocations/{request_id}/logs", json.dumps({"logs": logs}).encode())
-        self.post(f"invocations/{request_id}/{'error' if is_error else 'response'}", body)
+        self.post(path, body)
 
 
 def make_invoke_handler(invocations: queue.Queue):

@@ -56,3 +56,46 @@ def test_log_type_tail_returns_the_tail(lambda_client, create_function):
     assert "hello from print" in lines
     assert lines[-1].startswith("REPORT RequestId:")
     assert "Init Duration" not in tail  # warm: the init was paid by the first invocation
+
+
+# Output of a few KiB travels with the response; this much goes in a request of its own.
+LONG_LINES = 600
+LONG = f"""
+def handler(event, context):
+    for number in range({LONG_LINES} if event.get("long", True) else 0):
+        print("line", number, "é" * 20)
+    return event.get("answer")
+"""
+
+
+def tail_of(response: dict) -> str:
+    # The tail is the last 4 KiB of bytes: it may begin inside a character.
+    return base64.b64decode(response["LogResult"]).decode(errors="replace")
+
+
+def test_long_output_reaches_cloudwatch_and_the_tail_whole(
+    lambda_client, logs_client, create_function
+):
+    name = create_function(LONG)
+    response = invoke(lambda_client, name, {"answer": 42}, LogType="Tail")
+    assert response["Payload"] == 42
+    assert tail_of(response).splitlines()[-1].startswith("REPORT RequestId:")
+    group = f"/aws/lambda/{name}"
+    assert wait_for(lambda: any(m.startswith("REPORT") for m in log_messages(logs_client, group)))
+    printed = [m for m in log_messages(logs_client, group) if m.startswith("line ")]
+    assert printed == [f"line {number} {'é' * 20}" for number in range(LONG_LINES)]
+
+
+def test_short_and_long_output_in_turn_each_stay_with_their_invocation(
+    lambda_client, create_function
+):
+    name = create_function(LONG)
+    for long in (False, True, False):
+        response = invoke(lambda_client, name, {"answer": long, "long": long}, LogType="Tail")
+        request_id = response["ResponseMetadata"]["RequestId"]
+        tail = tail_of(response)
+        assert response["Payload"] is long
+        assert tail.splitlines()[-1].startswith(f"REPORT RequestId: {request_id}")
+        assert (f"line {LONG_LINES - 1}" in tail) is long
+        if not long:
+            assert tail.splitlines()[0].startswith(f"START RequestId: {request_id}")
