@@ -264,17 +264,28 @@ def all_runs(context: Context) -> tuple[Outcome, Outcome, Outcome]:
     return approve, reject, own
 
 
-def end_to_end(context: Context, approve: bool, relay: Relay, number: int) -> Outcome:
-    """Start, wait for the review, decide with the approve Lambda, wait for the end."""
-    label = "the approve run" if approve else "the reject run"
-    outcome = Outcome(label, random_run())
+def to_review(
+    context: Context, relay: Relay, number: int, outcome: Outcome, started: tuple[str, Any, str]
+) -> tuple[str, Run]:
+    """Start run `number` in its turn (`started`: the state machine, the input, a name),
+    wait for its review, and hand the turn on; with a token, return once it may be decided."""
     relay.start(number)
-    arn = start(context, context.machine_arn, outcome.data.start_event, label.split()[1])
+    arn = start(context, *started)
     run = wait_for_review(context, arn)
     outcome.reached_review, outcome.token = review_token(context, run)
     relay.at_review(number, decidable=outcome.token is not None)
     if outcome.token:
         relay.decide(number)
+    return arn, run
+
+
+def end_to_end(context: Context, approve: bool, relay: Relay, number: int) -> Outcome:
+    """Start, wait for the review, decide with the approve Lambda, wait for the end."""
+    label = "the approve run" if approve else "the reject run"
+    outcome = Outcome(label, random_run())
+    started = (context.machine_arn, outcome.data.start_event, label.split()[1])
+    arn, run = to_review(context, relay, number, outcome, started)
+    if outcome.token:
         # SendTaskSuccess/Failure happen inside the invoke: a decision shows at once.
         invoke_approve(context, outcome, approve)
         run = wait_after_decision(context, arn, outcome.token)
@@ -316,13 +327,9 @@ def steps_on_their_own(context: Context, relay: Relay, number: int) -> Outcome:
     machine_arn = context.sfn.create_state_machine(
         name=OWN_STEPS_MACHINE, definition=json.dumps(definition), roleArn=context.states_role
     )["stateMachineArn"]
-    relay.start(number)
-    arn = start(context, machine_arn, outcome.inputs["CreateCode"], "steps")
-    run = wait_for_review(context, arn)
-    outcome.reached_review, outcome.token = review_token(context, run)
-    relay.at_review(number, decidable=outcome.token is not None)
+    started = (machine_arn, outcome.inputs["CreateCode"], "steps")
+    arn, run = to_review(context, relay, number, outcome, started)
     if outcome.token:
-        relay.decide(number)
         decision = {"approved": True, "reviewer": outcome.data.reviewer}
         try:
             context.sfn.send_task_success(taskToken=outcome.token, output=json.dumps(decision))

@@ -8,6 +8,7 @@ that forwards to LocalStack and resets one chosen connection.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import re
 import socket
@@ -27,6 +28,8 @@ HANDLER = """
 import os
 
 def handler(event, context):
+    if event.get("long"):  # more than goes with the response: the logs go first, apart
+        print("x" * 8000)
     return {"pid": os.getpid(), "echo": event}
 """
 # What the runtime posts (after the base URL): status/<runtime id>/ready, invocations/...
@@ -89,7 +92,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
         target = self.server.localstack
         connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
         path = f"/_localstack_lambda/{self.server.runtime_id}{self.path}"
-        connection.request("POST", path, body, {"Content-Type": "application/json"})
+        # The runtime's own headers go along (the invocation's logs may travel in one).
+        headers = {k: v for k, v in self.headers.items() if k.lower().startswith("x-")}
+        connection.request("POST", path, body, {"Content-Type": "application/json", **headers})
         return connection.getresponse()
 
     def reset(self) -> None:
@@ -114,27 +119,32 @@ def resetting_proxy(localstack, reset_suffix: str, forward_first: bool) -> Itera
 
 
 @pytest.mark.parametrize(
-    ("report", "forward_first"),
+    ("report", "forward_first", "long"),
     [
-        ("/response", False),  # reset before LocalStack got the response: sent again
-        ("/response", True),  # reset after LocalStack took it: the second one is refused
-        ("/logs", False),
-        ("/ready", False),
+        ("/response", False, False),  # reset before LocalStack got the response: sent again
+        ("/response", True, False),  # reset after LocalStack took it: the second is refused
+        ("/response", False, True),  # the same, after the long logs went on their own
+        ("/logs", False, True),
+        ("/ready", False, False),
     ],
 )
 def test_a_reset_connection_to_localstack_is_retried(
-    localstack, lambda_client, create_function, report, forward_first
+    localstack, lambda_client, create_function, report, forward_first, long
 ):
     with resetting_proxy(localstack, report, forward_first) as proxy:
         name = create_function(HANDLER, environment={"LOCALSTACK_RUNTIME_ENDPOINT": proxy.url})
-        first = invoke(lambda_client, name, {"n": 1})
+        first = invoke(lambda_client, name, {"n": 1, "long": long}, LogType="Tail")
         second = invoke(lambda_client, name, {"n": 2})
     assert proxy.resets == 1
     assert "FunctionError" not in first, first["Payload"]
-    assert first["Payload"]["echo"] == {"n": 1}
+    assert first["Payload"]["echo"] == {"n": 1, "long": long}
     # The same process answered again: the reset did not cost the environment.
     assert second["Payload"] == {"pid": first["Payload"]["pid"], "echo": {"n": 2}}
     assert any(path.endswith(report) for path in proxy.seen)
+    # The logs arrived with the answer, whichever way they went.
+    tail = base64.b64decode(first["LogResult"]).decode(errors="replace")
+    assert tail.splitlines()[-1].startswith("REPORT RequestId:")
+    assert ("x" * 100 in tail) is long
 
 
 def test_a_report_taken_before_its_connection_broke_does_not_answer_the_next_invocation(

@@ -10,19 +10,16 @@ manager's work) still runs.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
 from sfnlab.functions import wait_until_ready
 from sfnlab.polling import poll
-from tests.helpers import invoke, zip_files
+from tests.helpers import invoke
 from tests.integration.patches.conftest import in_localstack
 
-ROLE = "arn:aws:iam::000000000000:role/task-pool"
 SOURCE = """
 import os
 
@@ -66,39 +63,13 @@ def test_work_runs_while_more_tasks_wait_than_localstack_had_threads():
     assert size_after > size_before and not blocked_after
 
 
-@pytest.fixture
-def names(lambda_client):
-    made: list[str] = []
-    yield made
-    for name in made:
-        with contextlib.suppress(ClientError):
-            lambda_client.delete_function(FunctionName=name)
-
-
-def create(lambda_client, names: list[str], runtime: str) -> str:
-    name = f"pool-{uuid.uuid4().hex[:8]}"
-    lambda_client.create_function(
-        FunctionName=name,
-        Runtime=runtime,
-        Role=ROLE,
-        Handler="index.handler",
-        Code={"ZipFile": zip_files({"index.py": SOURCE})},
-    )
-    names.append(name)
-    return name
-
-
 def test_functions_made_while_others_are_deleted_run_and_the_deleted_are_gone(
-    lambda_client, lambda_python_version, names, tmp_path
+    lambda_client, create_function, tmp_path
 ):
-    runtime = "python{}.{}".format(*lambda_python_version)
-    doomed = [create(lambda_client, names, runtime) for _ in range(10)]
-    for name in doomed:
-        wait_until_ready(lambda_client, name)
+    doomed = [create_function(SOURCE) for _ in range(10)]
     for name in doomed:
         lambda_client.delete_function(FunctionName=name)
-        names.remove(name)
-    fresh = [create(lambda_client, names, runtime) for _ in range(3)]
+    fresh = [create_function(SOURCE, wait=False) for _ in range(3)]
     for name in fresh:
         wait_until_ready(lambda_client, name)
         assert invoke(lambda_client, name)["Payload"] == {"name": name}
