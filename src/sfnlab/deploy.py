@@ -8,6 +8,7 @@ and then only after the account is confirmed (see `guard_real_aws`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -112,6 +113,7 @@ def deploy(
     inbox_url_for: Callable[[Step], str] | None = None,
     definition: Path | None = None,
     validated: bool = False,
+    empty_account: bool = False,
 ) -> Deployment:
     """Create or update the roles, the Lambdas and the state machine from `source`.
 
@@ -121,7 +123,9 @@ def deploy(
     `definitions/SolveIssueStepFunction.json`. `inbox_url_for(step)` gives each function its
     own INBOX_URL (the grader tells the steps' requests apart that way). `validated`: the
     caller has had the rendered definition validated already (the grader does, before it
-    deploys anything), so it is not sent for validation twice.
+    deploys anything), so it is not sent for validation twice. `empty_account`: the caller
+    has checked that the account holds none of it (the grader, in each new account), so
+    everything is created without a look for what is there first.
     """
     settings = settings or load_settings()
     guard_real_aws(settings, confirm_account)
@@ -137,11 +141,16 @@ def deploy(
     code = build_zip(source / LAMBDAS_FOLDER)
     changes: list[Change] = []
     lam = client("lambda", settings)
-    refuse_stack_made(lam, STEPS[0].function_name(prefix))
+    if not empty_account:
+        refuse_stack_made(lam, STEPS[0].function_name(prefix))
 
     iam = client("iam", settings)
     lambda_role, role_changes = ensure_role(
-        iam, role_name(prefix, "lambda"), LAMBDA_TRUST, {"write-logs": WRITE_LOGS}
+        iam,
+        role_name(prefix, "lambda"),
+        LAMBDA_TRUST,
+        {"write-logs": WRITE_LOGS},
+        new=empty_account,
     )
     changes += role_changes
     approve_role, role_changes = ensure_role(
@@ -149,6 +158,7 @@ def deploy(
         role_name(prefix, "approve"),
         LAMBDA_TRUST,
         {"write-logs": WRITE_LOGS, "send-review-decision": SEND_REVIEW_DECISION},
+        new=empty_account,
     )
     changes += role_changes
 
@@ -161,7 +171,9 @@ def deploy(
         if step.key == "NotifyReviewers":
             environment["APPROVE_FUNCTION_NAME"] = approve_name
         role = approve_role if step is APPROVE else lambda_role
-        arn, change = ensure_function(lam, step, prefix, role, code, environment, function_timeout)
+        arn, change = ensure_function(
+            lam, step, prefix, role, code, environment, function_timeout, new=empty_account
+        )
         arns[step.key] = arn
         changes.append(change)
     # New functions get ready side by side: wait for them together, once all are made.
@@ -175,6 +187,7 @@ def deploy(
         role_name(prefix, "states"),
         STATES_TRUST,
         {"invoke-steps": invoke_functions_policy(step_arns)},
+        new=empty_account,
     )
     changes += role_changes
 
@@ -184,7 +197,13 @@ def deploy(
     rendered = render(template, values, shown)
     sfn = client("stepfunctions", settings)
     machine_arn, change = ensure_state_machine(
-        sfn, state_machine_name, rendered, states_role, shown, validated=validated
+        sfn,
+        state_machine_name,
+        rendered,
+        states_role,
+        shown,
+        validated=validated,
+        new=empty_account,
     )
     changes.append(change)
     if inbox_url_for is None:  # `sfnlab up` deploys it again after a restart
@@ -235,7 +254,10 @@ def ensure_function(
     code: bytes,
     environment: dict[str, str],
     timeout: int = 30,
+    *,
+    new: bool = False,
 ) -> tuple[str, Change]:
+    """Create or update `step`'s function; `new`: it is known not to exist yet."""
     name = step.function_name(prefix)
     wanted = {
         "Runtime": RUNTIME,
@@ -246,9 +268,11 @@ def ensure_function(
         "Description": step.description,
         "Environment": {"Variables": environment},
     }
-    try:
-        current = lam.get_function_configuration(FunctionName=name)
-    except lam.exceptions.ResourceNotFoundException:
+    current = None
+    if not new:
+        with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
+            current = lam.get_function_configuration(FunctionName=name)
+    if current is None:
         # Not waited for here: the caller waits until it is ready (see `deploy`).
         created = retry_until_role_usable(
             lambda: lam.create_function(FunctionName=name, Code={"ZipFile": code}, **wanted)
@@ -293,18 +317,15 @@ def ensure_state_machine(
     source: str = str(DEFINITION_FILE),
     *,
     validated: bool = False,
+    new: bool = False,
 ) -> tuple[str, Change]:
+    """Create or update state machine `name`; `new`: it is known not to exist yet."""
     text = definition_text(definition)
     if not validated:
         validate(sfn, text, source)
+    machines = () if new else sfn.get_paginator("list_state_machines").paginate()
     existing = next(
-        (
-            machine
-            for page in sfn.get_paginator("list_state_machines").paginate()
-            for machine in page["stateMachines"]
-            if machine["name"] == name
-        ),
-        None,
+        (m for page in machines for m in page["stateMachines"] if m["name"] == name), None
     )
     if existing is None:
         arn = sfn.create_state_machine(name=name, definition=text, roleArn=role)["stateMachineArn"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 from urllib.parse import unquote
@@ -68,21 +69,26 @@ def as_document(policy: Any) -> dict:
 
 
 def ensure_role(
-    iam: Any, name: str, trust: dict, policies: dict[str, dict]
+    iam: Any, name: str, trust: dict, policies: dict[str, dict], *, new: bool = False
 ) -> tuple[str, list[Change]]:
-    """Create or update role `name` with exactly these inline policies; return its ARN."""
+    """Create or update role `name` with exactly these inline policies; return its ARN.
+
+    `new`: the caller knows the role does not exist, so it is created without a look.
+    """
     changes: list[Change] = []
-    try:
-        role = iam.get_role(RoleName=name)["Role"]
-        if as_document(role["AssumeRolePolicyDocument"]) != trust:
-            iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
-            changes.append(Change("role", name, "updated"))
-        else:
-            changes.append(Change("role", name, "unchanged"))
-    except iam.exceptions.NoSuchEntityException:
+    role = None
+    if not new:
+        with contextlib.suppress(iam.exceptions.NoSuchEntityException):
+            role = iam.get_role(RoleName=name)["Role"]
+    if role is None:
         role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
         changes.append(Change("role", name, "created"))
-    existing = set(iam.list_role_policies(RoleName=name)["PolicyNames"])
+    elif as_document(role["AssumeRolePolicyDocument"]) != trust:
+        iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
+        changes.append(Change("role", name, "updated"))
+    else:
+        changes.append(Change("role", name, "unchanged"))
+    existing = set() if new else set(iam.list_role_policies(RoleName=name)["PolicyNames"])
     for policy_name, document in policies.items():
         label = f"{name}/{policy_name}"
         if policy_name in existing:

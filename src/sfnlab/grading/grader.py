@@ -369,6 +369,7 @@ def deploy_solution(attempt: Attempt, workflow: Workflow) -> Context:
             function_timeout=FUNCTION_TIMEOUT,
             inbox_url_for=lambda step: attempt.mailbox.address(step.key),
             validated=True,  # by `check_definition`, just before
+            empty_account=True,  # checked by `fresh_account`, and used by nothing else
         )
     except DefinitionError as e:  # checked already; the same problem, seen by deploy
         raise LearnerFault(str(e)) from None
