@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import psutil
 import pytest
+import requests
 from click.testing import CliRunner
 
 from sfnlab import embedded
@@ -18,6 +19,7 @@ from sfnlab.config import PROJECT_ROOT
 from sfnlab.grading import REQUIREMENTS, grade_solution
 from sfnlab.grading import grader as grader_module
 from sfnlab.grading.reports import junit_xml, summary_csv, summary_markdown, write_reports
+from sfnlab.grading.stack import SERVICES_USED, grading_stack
 from tests.integration.grading.conftest import (
     CRASHED,
     RETRIED,
@@ -100,6 +102,19 @@ def test_the_grading_localstack_is_sized_for_the_solutions_graded_at_once(gradin
     environment = psutil.Process(embedded.running_embedded(grading_localstack).pid).environ()
     assert environment["PROCESS_EXECUTOR_MAX_ENVIRONMENTS"] == "32"
     assert environment["IN_MEMORY_CLIENT"] == "1"
+
+
+def test_the_grading_localstack_has_loaded_what_grading_uses_before_the_first_solution():
+    """LocalStack loads a service on its first request; the grading LocalStack has done that
+    for every service grading uses by the time it is handed over, so no solution's clock
+    pays for it. A service grading does not use is left unloaded."""
+    with grading_stack() as settings:
+        services = requests.get(f"{settings.endpoint}/_localstack/health", timeout=10).json()
+    states = services["services"]
+    assert {name: states.get(name) for name in SERVICES_USED} == dict.fromkeys(
+        SERVICES_USED, "running"
+    )
+    assert states.get("cloudformation") == "available"  # the kit's, not grading's
 
 
 def test_a_solution_gets_its_time_limit_from_deploy_to_clean_up(graded_class):
