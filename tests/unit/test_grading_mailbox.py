@@ -67,3 +67,23 @@ def test_a_message_that_came_before_the_wait_ends_it_at_once(server):
 def test_a_step_without_an_address_is_waited_for_by_sleeping(server):
     mailbox: CapturedMailbox = server.mailbox()
     assert mailbox.wait("NotifyOps", 7, timeout=0.05) == 7
+
+
+def test_messages_are_read_between_two_marks(server):
+    """A run's messages are those after its first mark and up to its last (relay.py)."""
+    mailbox = server.mailbox()
+    address = mailbox.address("MergeToMaster") + "/git"
+    before = mailbox.mark()
+    post_later(address, b'{"n": 1}', after=0).join()
+    between = mailbox.mark()
+    post_later(address, b'{"n": 2}', after=0).join()
+    after = mailbox.mark()
+    post_later(address, b'{"n": 3}', after=0).join()
+
+    def read(since: int, until: int | None) -> list:
+        return [m.json["n"] for m in mailbox.messages("MergeToMaster", since, until)]
+
+    assert read(before, between) == [1]
+    assert read(between, after) == [2]
+    assert read(before, after) == [1, 2]
+    assert read(after, None) == [3]

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from sfnlab.grading.mailbox import Mailbox, Message
+from sfnlab.grading.mailbox import Mailbox, Message, within
 from sfnlab.grading.relay import UP_TO_REVIEW, Abandoned, Relay
 from sfnlab.grading.scenarios import OutOfTime
 
@@ -29,11 +29,7 @@ class Arrivals(Mailbox):
         return len(self.arrived)
 
     def messages(self, key: str, since: int = 0, until: int | None = None) -> list[Message]:
-        return [
-            m
-            for m in self.arrived
-            if m.channel == key and since < m.sequence and (until is None or m.sequence <= until)
-        ]
+        return [m for m in self.arrived if m.channel == key and within(m.sequence, since, until)]
 
 
 def relay_of(mailbox: Mailbox | None = None, seconds: float = 30.0) -> Relay:
@@ -45,7 +41,7 @@ def relay_of(mailbox: Mailbox | None = None, seconds: float = 30.0) -> Relay:
             raise OutOfTime
         return left
 
-    return Relay(mailbox or Arrivals(), 3, remaining)
+    return Relay(mailbox or Arrivals(), 3, remaining, threading.Event())
 
 
 def in_thread(call) -> tuple[threading.Thread, threading.Event, list[BaseException]]:

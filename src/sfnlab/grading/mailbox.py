@@ -51,6 +51,11 @@ class Message:
         return self.body if parsed is None else parsed
 
 
+def within(sequence: int, since: int, until: int | None) -> bool:
+    """Whether a message numbered `sequence` came after the mark `since`, by the mark `until`."""
+    return since < sequence and (until is None or sequence <= until)
+
+
 class Mailbox:
     """The addresses of one solution's Lambdas, and what arrived at each."""
 
@@ -122,11 +127,7 @@ class CaptureServer:
 
     def read(self, secret: str, since: int = 0, until: int | None = None) -> list[Message]:
         with self._lock:
-            return [
-                m
-                for m in self._boxes.get(secret, [])
-                if since < m.sequence and (until is None or m.sequence <= until)
-            ]
+            return [m for m in self._boxes.get(secret, []) if within(m.sequence, since, until)]
 
     def sequence(self) -> int:
         with self._lock:
@@ -250,7 +251,7 @@ class InboxMailbox(Mailbox):
         return [
             Message(request.id, request.path.split("/", 2)[-1], request.body)
             for request in sorted(found, key=lambda request: request.id)
-            if request.id > since and (until is None or request.id <= until)
+            if within(request.id, since, until)
         ]
 
     def close(self) -> None:

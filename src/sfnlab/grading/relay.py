@@ -43,12 +43,19 @@ class Leg:
 
 
 class Relay:
-    def __init__(self, mailbox: Mailbox, runs: int, remaining: Callable[[], float]) -> None:
-        """`remaining()`: the seconds the solution has left (raises once there are none)."""
+    def __init__(
+        self,
+        mailbox: Mailbox,
+        runs: int,
+        remaining: Callable[[], float],
+        abandoned: threading.Event,
+    ) -> None:
+        """`remaining()`: the seconds the solution has left (raises once there are none);
+        `abandoned`: set once a run fails, for every wait of the solution to see."""
         self._mailbox = mailbox
         self._remaining = remaining
         self.legs = [Leg() for _ in range(runs)]
-        self.abandoned = threading.Event()
+        self.abandoned = abandoned
 
     def start(self, number: int) -> None:
         """Wait until run `number` may start, and mark when it does."""

@@ -237,8 +237,7 @@ def all_runs(context: Context) -> tuple[Outcome, Outcome, Outcome]:
 
     Raises what the first of them to fail raised (the others then stop at once).
     """
-    relay = Relay(context.mailbox, 3, context.remaining)
-    context.abandoned = relay.abandoned
+    relay = Relay(context.mailbox, 3, context.remaining, context.abandoned)
     plans: list[Callable[[], Outcome]] = [
         lambda: end_to_end(context, True, relay, 0),
         lambda: end_to_end(context, False, relay, 1),
