@@ -28,19 +28,19 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))  # for tests.helpers
 
-from sfnlab import approval, lifecycle  # noqa: E402
-from sfnlab import execution as executions  # noqa: E402
-from sfnlab.aws import client  # noqa: E402
-from sfnlab.config import load_settings  # noqa: E402
-from sfnlab.deploy import deploy  # noqa: E402
-from sfnlab.functions import wait_until_ready  # noqa: E402
+from sfnlab.deploy.functions import wait_until_ready  # noqa: E402
+from sfnlab.deploy.resources import deploy  # noqa: E402
 from sfnlab.inbox import InboxClient  # noqa: E402
-from sfnlab.polling import poll  # noqa: E402
-from sfnlab.runtime_env import (  # noqa: E402
+from sfnlab.lab import lifecycle  # noqa: E402
+from sfnlab.localstack.install import (  # noqa: E402
     find_runtime_python,
     install_runtime_env,
     recorded_install,
 )
+from sfnlab.settings import load_settings  # noqa: E402
+from sfnlab.support.aws import client  # noqa: E402
+from sfnlab.support.polling import poll  # noqa: E402
+from sfnlab.workflow import approval, executions  # noqa: E402
 from tests.helpers import settings_for, zip_files  # noqa: E402
 
 # A handler like the exercise's: standard library only, an HTTP client imported.

@@ -32,9 +32,9 @@ sys.path.insert(0, str(PROJECT_ROOT))  # for the tests' submissions
 import psutil  # noqa: E402
 from cpu_meter import CpuMeter  # noqa: E402
 
-from sfnlab import embedded  # noqa: E402
 from sfnlab.grading import grade  # noqa: E402
-from sfnlab.grading.stack import grading_stack  # noqa: E402
+from sfnlab.grading.grading_stack import grading_stack  # noqa: E402
+from sfnlab.localstack import embedded  # noqa: E402
 from tests.integration.grading.submissions import assemble, load_all  # noqa: E402
 
 TARGET_SECONDS = 45.0
@@ -87,7 +87,7 @@ def measure(size: int, jobs: int) -> Measured:
             seconds = time.monotonic() - started
     unexpected = [
         f"{folder.name} ({folder.parent.name}): failed {sorted(report.failed)}, "
-        f"expected {sorted(fails)}; {report.kit_error or ''}"
+        f"expected {sorted(fails)}; {report.explained or ''}"
         + "".join(
             f"\n  {verdict.requirement.id}: {verdict.feedback}"
             for verdict in report.verdicts

@@ -27,14 +27,14 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))  # for tests.helpers
 
-from sfnlab import approval, lifecycle  # noqa: E402
-from sfnlab import execution as executions  # noqa: E402
-from sfnlab.aws import client  # noqa: E402
-from sfnlab.config import load_settings  # noqa: E402
-from sfnlab.deploy import deploy  # noqa: E402
-from sfnlab.polling import poll  # noqa: E402
-from sfnlab.runtime_env import ensure_runtime_env  # noqa: E402
-from sfnlab.solve_issue import INITIAL_EVENT, STATE_MACHINE_NAME  # noqa: E402
+from sfnlab.deploy.resources import deploy  # noqa: E402
+from sfnlab.exercise import INITIAL_EVENT, STATE_MACHINE_NAME  # noqa: E402
+from sfnlab.lab import lifecycle  # noqa: E402
+from sfnlab.localstack.install import ensure_runtime_env  # noqa: E402
+from sfnlab.settings import load_settings  # noqa: E402
+from sfnlab.support.aws import client  # noqa: E402
+from sfnlab.support.polling import poll  # noqa: E402
+from sfnlab.workflow import approval, executions  # noqa: E402
 from tests.helpers import settings_for  # noqa: E402
 
 JSONATA_FILE = PROJECT_ROOT / "definitions" / "SolveIssueStepFunctionJSONata.json"

@@ -36,14 +36,14 @@ from cpu_meter import CpuMeter
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))  # for tests.helpers
 
-from sfnlab import execution as executions  # noqa: E402
-from sfnlab import lifecycle  # noqa: E402
-from sfnlab.approval import decision_event  # noqa: E402
-from sfnlab.aws import client  # noqa: E402
-from sfnlab.deploy import deploy  # noqa: E402
+from sfnlab.deploy.resources import deploy  # noqa: E402
+from sfnlab.exercise import APPROVE, REVIEWERS_CHANNEL  # noqa: E402
 from sfnlab.inbox import InboxClient  # noqa: E402
-from sfnlab.polling import poll  # noqa: E402
-from sfnlab.solve_issue import APPROVE, REVIEWERS_CHANNEL  # noqa: E402
+from sfnlab.lab import lifecycle  # noqa: E402
+from sfnlab.support.aws import client  # noqa: E402
+from sfnlab.support.polling import poll  # noqa: E402
+from sfnlab.workflow import executions  # noqa: E402
+from sfnlab.workflow.approval import decision_event  # noqa: E402
 from tests.helpers import settings_for  # noqa: E402
 
 END_TO_END_TARGET = 30.0

@@ -17,12 +17,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localstack_process_executor.interpreters import Interpreter
-from sfnlab import lifecycle
-from sfnlab.aws import client
-from sfnlab.config import PROJECT_ROOT, Settings, load_settings
-from sfnlab.deploy import deploy
-from sfnlab.functions import wait_until_ready
-from sfnlab.runtime_env import ensure_runtime_env, recorded_install
+from sfnlab.deploy.functions import wait_until_ready
+from sfnlab.deploy.resources import deploy
+from sfnlab.lab import lifecycle
+from sfnlab.localstack.install import ensure_runtime_env, recorded_install
+from sfnlab.settings import PROJECT_ROOT, Settings, load_settings
+from sfnlab.support.aws import client
 from tests.helpers import settings_for, zip_files
 
 LAMBDA_ROLE = "arn:aws:iam::000000000000:role/sfnlab-test-lambda"

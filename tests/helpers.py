@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from sfnlab.config import Settings, load_settings
-from sfnlab.polling import poll
+from sfnlab.settings import Settings, load_settings
+from sfnlab.support.polling import poll
 
 
 def free_port() -> int:

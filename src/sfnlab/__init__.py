@@ -11,7 +11,7 @@ __all__ = ["down", "logs", "status", "up"]
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from sfnlab import lifecycle
+        from sfnlab.lab import lifecycle
 
         return getattr(lifecycle, name)
     raise AttributeError(f"module 'sfnlab' has no attribute {name!r}")

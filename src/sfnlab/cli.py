@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from sfnlab.config import DEFAULT_GRADING_JOBS, PROJECT_ROOT, Settings, load_settings
-from sfnlab.solve_issue import (
+from sfnlab.errors import exit_statuses
+from sfnlab.exercise import (
     DEFAULT_REVIEW_HEARTBEAT,
     DEFAULT_REVIEW_TIMEOUT,
     INITIAL_EVENT,
@@ -24,15 +24,15 @@ from sfnlab.solve_issue import (
     STACK_NAME,
     STATE_MACHINE_NAME,
 )
+from sfnlab.settings import DEFAULT_GRADING_JOBS, PROJECT_ROOT, Settings, load_settings
 
-EXIT_CODES = """Exit status: 0 done; 1 a problem the message explains; 2 a mistake in the
-command line; 3 LocalStack is not running or not reachable; 4 the token or execution can
-decide nothing any more (used, stopped, ended, timed out, or forgotten in a restart);
-5 the kit (not the solution) kept `sfnlab grade` from grading a solution."""
+EXIT_CODES = (
+    "Exit status: " + "; ".join(f"{status} {meaning}" for status, meaning in exit_statuses()) + "."
+)
 
 
 class KitFailure(click.ClickException):
-    """A KitError on its way out: click prints `Error: <message>` on stderr and exits."""
+    """A LearnerError on its way out: click prints `Error: <message>` on stderr and exits."""
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
@@ -46,10 +46,10 @@ class KitGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as error:
-            from sfnlab.errors import kit_error
+            from sfnlab.explain import explained
 
             settings = ctx.obj if isinstance(ctx.obj, Settings) else None
-            friendly = kit_error(error, settings)
+            friendly = explained(error, settings)
             if friendly is None:
                 raise  # the kit's own bug: the traceback is what helps
             raise KitFailure(str(friendly), friendly.exit_code) from None
@@ -79,7 +79,7 @@ def up(settings: Settings) -> None:
     first use. Running `up` again while it runs changes nothing. After a restart or a
     crash, it deploys again what was deployed (LocalStack forgets it).
     """
-    from sfnlab import lifecycle
+    from sfnlab.lab import lifecycle
 
     click.echo(lifecycle.up(settings).describe())
 
@@ -88,7 +88,7 @@ def up(settings: Settings) -> None:
 @pass_settings
 def down(settings: Settings) -> None:
     """Stop the embedded LocalStack, every Lambda process it started, and the inbox."""
-    from sfnlab import lifecycle
+    from sfnlab.lab import lifecycle
 
     click.echo(lifecycle.down(settings).message)
 
@@ -115,7 +115,7 @@ def status(
     is not running.
     """
     if execution:
-        from sfnlab import execution as executions
+        from sfnlab.workflow import executions
 
         if wait:
             found = executions.wait_for_end(settings, execution)
@@ -123,7 +123,7 @@ def status(
             found = executions.describe(settings, execution)
         click.echo(as_json_text(found) if as_json else found.report(full_cause))
         return
-    from sfnlab import lifecycle
+    from sfnlab.lab import lifecycle
 
     result = lifecycle.status(settings)
     if as_json:
@@ -146,9 +146,9 @@ def deploy_stack_command(
     build_only: bool,
 ) -> None:
     """`sfnlab deploy --stack [--build-only]`: CloudFormation deploys template.yaml."""
-    from sfnlab.progress import shown_path, step
-    from sfnlab.stack import deploy_stack
-    from sfnlab.stack_package import build
+    from sfnlab.deploy.stack import deploy_stack
+    from sfnlab.deploy.stack_build import build
+    from sfnlab.support.progress import shown_path, step
 
     if build_only:
         template = shown_path(build(settings.home / "stack", source).resolve())
@@ -193,12 +193,12 @@ def as_json_text(value: Any) -> str:
 
 
 def latest_executions(settings: Settings) -> str:
-    from sfnlab import execution as executions
-    from sfnlab.errors import KitError
+    from sfnlab.errors import LearnerError
+    from sfnlab.workflow import executions
 
     try:
         latest = executions.latest(settings)
-    except KitError:
+    except LearnerError:
         return ""  # nothing deployed yet: nothing to list
     rows = [(f["name"], f["status"], f"{f['startDate']:%H:%M:%S}") for f in latest]
     return "\n" + table([("latest executions", "status", "started"), *rows]) if rows else ""
@@ -221,7 +221,7 @@ def logs(settings: Settings, lines: int, raw: bool) -> None:
     An execution that reaches its Fail state (a rejection) is shown as the expected
     outcome it is, not as LocalStack's 2 KB ERROR; real failures stay ERRORs.
     """
-    from sfnlab import lifecycle
+    from sfnlab.lab import lifecycle
 
     click.echo(lifecycle.logs(settings, lines=lines, raw=raw))
 
@@ -290,7 +290,7 @@ def deploy_command(
             settings, source, stack_name, review_timeout, review_heartbeat, build_only
         )
         return
-    from sfnlab.deploy import deploy
+    from sfnlab.deploy.resources import deploy
 
     result = deploy(
         settings,
@@ -319,7 +319,7 @@ def deploy_command(
 @pass_settings
 def start(settings: Settings, event_file: Path, name: str | None) -> None:
     """Start a SolveIssue execution; it stops at the reviewers' step."""
-    from sfnlab import execution as executions
+    from sfnlab.workflow import executions
 
     started = executions.start(settings, event_file=event_file, name=name)
     click.echo(f"Started {started.name}")
@@ -343,8 +343,8 @@ def token(settings: Settings, execution: str | None, wait: bool, timeout: float)
     Exits 4 when that execution no longer exists (LocalStack was restarted) or has
     ended: its token can decide nothing.
     """
-    from sfnlab import approval
-    from sfnlab.progress import note
+    from sfnlab.support.progress import note
+    from sfnlab.workflow import approval
 
     review = approval.find_review(settings, execution, wait=wait, timeout=timeout)
     note(f"execution {review.execution}, branch {review.branch}")
@@ -366,8 +366,8 @@ def decision_command(approve: bool) -> click.Command:
         reviewer: str | None,
         comment: str | None,
     ) -> None:
-        from sfnlab import approval
-        from sfnlab.progress import note
+        from sfnlab.support.progress import note
+        from sfnlab.workflow import approval
 
         decision = approval.decide(
             settings,
@@ -403,7 +403,7 @@ def exercise(ctx: click.Context, settings: Settings, reject_review: bool) -> Non
 
     Exits 0 when the execution ends as the chosen path expects.
     """
-    from sfnlab.exercise import run_exercise
+    from sfnlab.lab.run_exercise import run_exercise
 
     result = run_exercise(settings, approve=not reject_review)
     click.echo(result.report(graph_text(result.picture)))
@@ -463,11 +463,11 @@ def grade_command(
     """
     from rich.console import Console
 
-    from sfnlab.errors import KitFailedToGrade
+    from sfnlab.errors import GradingFailed
     from sfnlab.grading import grade
+    from sfnlab.grading.grading_stack import grading_stack
     from sfnlab.grading.reports import print_report, summary_markdown, write_reports
-    from sfnlab.grading.stack import grading_stack
-    from sfnlab.progress import note, step
+    from sfnlab.support.progress import note, step
 
     out = Console(highlight=False)
     with (
@@ -483,7 +483,7 @@ def grade_command(
     note(f"Reports: {', '.join(str(path) for path in written[-3:])} and one JSON each.")
     failed = [report.solution for report in reports if not report.graded]
     if failed:
-        raise KitFailedToGrade(
+        raise GradingFailed(
             f"Could not grade {', '.join(failed)}: the kit failed, not the learner (see above).",
             hint="Run `sfnlab grade` again for them.",
         )
@@ -504,8 +504,8 @@ def graph(settings: Settings, execution: str | None, output: Path | None, machin
 
     In the terminal as text; with --output as an SVG or HTML file to open in a browser.
     """
-    from sfnlab.execution_graph import graph as draw_graph
-    from sfnlab.progress import note
+    from sfnlab.support.progress import note
+    from sfnlab.workflow.graph import graph as draw_graph
 
     picture = draw_graph(settings, execution, machine)
     click.echo(graph_text(picture))
@@ -544,7 +544,7 @@ def notebook(ip: str, port: int, no_browser: bool) -> None:
 @pass_settings
 def smoke(settings: Settings) -> None:
     """Deploy a hello-world Lambda and invoke it: proves LocalStack runs Lambdas."""
-    from sfnlab.smoke import smoke as run_smoke
+    from sfnlab.localstack.smoke import smoke as run_smoke
 
     result = run_smoke(settings)
     click.echo(json.dumps(result.payload, indent=2))

@@ -1,25 +1,26 @@
-"""The kit's own errors: each says what happened and what to do next.
+"""The kit's errors: the learner's to fix, or the kit's own failure. Vocabulary only.
 
-Anything a learner can cause raises one of these; the CLI and the notebooks show it as
-one paragraph, never as a traceback. Each class carries the exit status `sfnlab` ends
-with, so scripts can tell a refused token from LocalStack not running.
+Two families, named as a pair. A `LearnerError` is something the learner did or can fix
+(LocalStack not started, a token already used, a definition Step Functions refuses); a
+`KitFault` is the kit failing on its own (the grader could not grade a solution), never
+charged to the learner. Both say what happened and what to do next; `explain.py` turns
+any exception into that paragraph. Each class carries the exit status `sfnlab` ends with,
+so scripts can tell a refused token from LocalStack not running; `sfnlab --help` lists
+them from here.
+
+This module imports nothing of the kit: every other module may import it.
 """
 
 from __future__ import annotations
 
-import errno
 from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
-
-if TYPE_CHECKING:
-    from sfnlab.config import Settings
 
 
-class KitError(Exception):
-    """A problem the learner can fix; `str()` is the whole message, hint included."""
+class ReportedError(Exception):
+    """An error the kit shows as one paragraph: `str()` is the whole of it, hint included."""
 
     exit_code = 1
+    exit_meaning = "a problem the message explains"
 
     def __init__(self, message: str, *, hint: str = "", log_file: Path | None = None) -> None:
         super().__init__(message)
@@ -36,121 +37,92 @@ class KitError(Exception):
         return " ".join(parts)
 
 
-class LocalStackNotReachable(KitError):
+class LearnerError(ReportedError):
+    """Something the learner did, or can fix: the message says what to do next."""
+
+
+class KitFault(ReportedError):
+    """The kit itself failed, not the learner: running the same again may work."""
+
+    exit_code = 5
+    exit_meaning = "the kit (not the solution) kept `sfnlab grade` from grading a solution"
+
+
+# The learner's -------------------------------------------------------------------------
+
+
+class LocalStackNotReachable(LearnerError):
     """Nothing answers at the configured endpoint."""
 
-    exit_code = 3  # as a service's `status` says "not running"
+    exit_code = 3
+    exit_meaning = "LocalStack is not running or not reachable"
 
 
-class PortInUse(KitError):
-    """The embedded LocalStack's port is held by another program."""
+class NotLocalStack(LearnerError):
+    """Something answers at the endpoint, but it is not LocalStack.
+
+    `detail` is what answered instead (an HTTP status, say), for messages of their own.
+    """
+
+    def __init__(self, message: str, *, detail: str = "", hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.detail = detail or message
 
 
-class NotLocalStackError(KitError):
-    """Something answers at the endpoint, but it is not LocalStack."""
+class PortInUse(LearnerError):
+    """A port the kit wants (LocalStack's, the inbox's) is held by another program."""
 
 
-class PythonNotFound(KitError):
+class PythonNotFound(LearnerError):
     """No Python 3.12 or 3.13 for the embedded LocalStack."""
 
 
-class InstallFailed(KitError):
+class InstallFailed(LearnerError):
     """Creating the embedded LocalStack's virtualenv failed."""
 
 
-class StartupFailed(KitError):
+class StartupFailed(LearnerError):
     """The embedded LocalStack exited or did not become ready."""
 
 
-class ExecutionGone(KitError):
+class DefinitionError(LearnerError):
+    """A state machine definition that cannot be deployed as it is."""
+
+
+class ExecutionGone(LearnerError):
     """An execution LocalStack no longer knows (it was restarted since, say)."""
 
     exit_code = 4
-
-
-class KitFailedToGrade(KitError):
-    """The kit, not the learner, kept a solution from being graded: grading again may work."""
-
-    exit_code = 5
-
-
-class TokenRefused(KitError):
-    """Step Functions (or the kit, before asking it) refuses a task token."""
-
-    exit_code = 4
-
-
-def kit_error(error: BaseException, settings: Settings | None = None) -> KitError | None:
-    """The kit's own error for `error` when a learner can cause and fix it; else None.
-
-    The one place that turns such errors into the message the CLI and the notebooks show.
-    With `settings`, an AWS error is checked against what answers at the endpoint: a web
-    server that is not LocalStack answers AWS calls with errors that explain nothing.
-    """
-    if isinstance(error, KitError):
-        return error
-    if isinstance(error, OSError) and error.errno in FOLDER_ERRORS and error.filename:
-        return folder_error(error, settings)
-    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
-
-    if isinstance(error, EndpointConnectionError):
-        url = urlsplit(str(error.kwargs.get("endpoint_url", "")))
-        return LocalStackNotReachable(
-            f"LocalStack is not reachable at {url.scheme}://{url.netloc}.",
-            hint="Start it with `sfnlab up` (or `docker compose up -d`), then try again.",
-        )
-    if not isinstance(error, (BotoCoreError, ClientError)):
-        return None
-    if settings is not None and not settings.on_aws:
-        foreign = not_localstack(settings)
-        if foreign is not None:
-            return foreign
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        operation = getattr(error, "operation_name", "the request")
-        refused = f"{operation} was refused: {details.get('Code', 'Error')}: "
-        refused = f"{refused}{details.get('Message', '')}".rstrip(": ")
-        return KitError(
-            refused if refused.endswith((".", "!", "?")) else f"{refused}.",
-            hint="`sfnlab logs` shows what LocalStack made of it.",
-        )
-    return KitError(f"The AWS call failed: {error}.")
-
-
-# A folder the kit writes to that is read-only, not its user's, or on a full disk.
-FOLDER_ERRORS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
-
-
-def folder_error(error: OSError, settings: Settings | None) -> KitError:
-    """Name the folder the kit could not write to, and what to do about it."""
-    path = Path(error.filename)
-    state_dir = settings.state_dir if settings is not None else None
-    inside_state = state_dir is not None and path.is_relative_to(state_dir)
-    folder = state_dir if inside_state else path.parent
-    detail = error.strerror if path == folder else f"{error.strerror}: {path}"
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return KitError(
-            f"The disk holding {folder} is full ({detail}).",
-            hint="Free some space there, then try again.",
-        )
-    hint = f"Make it writable for you (`chmod u+w {folder}`)"
-    if inside_state:
-        hint += ", or point SFNLAB_STATE_DIR at a folder that is"
-    return KitError(
-        f"The kit cannot write in {folder} ({detail}).",
-        hint=hint + ", then try again.",
+    exit_meaning = (
+        "the token or execution can decide nothing any more (used, stopped, ended, "
+        "timed out, or forgotten in a restart)"
     )
 
 
-def not_localstack(settings: Settings) -> NotLocalStackError | None:
-    """An error naming the program at the endpoint, when it is not LocalStack."""
-    from sfnlab.endpoint import NotLocalStack, probe
+class TokenRefused(LearnerError):
+    """Step Functions (or the kit, before asking it) refuses a task token."""
 
-    try:
-        probe(settings.endpoint, timeout=1.0)
-    except NotLocalStack as e:
-        return NotLocalStackError(
-            f"Something answers at {settings.endpoint}, but it is not LocalStack ({e}).",
-            hint="Stop that program and run `sfnlab up`, or point SFNLAB_ENDPOINT at LocalStack.",
-        )
-    return None
+    exit_code = 4
+    exit_meaning = ExecutionGone.exit_meaning
+
+
+class SolutionFault(LearnerError):
+    """A solution the grader cannot even run (a missing folder, no Lambda code)."""
+
+
+# The kit's ------------------------------------------------------------------------------
+
+
+class GradingFailed(KitFault):
+    """The kit, not the learner, kept a solution from being graded: grading again may work."""
+
+
+def exit_statuses() -> list[tuple[int, str]]:
+    """Each exit status `sfnlab` can end with and what it means, from the classes above."""
+    meanings: dict[int, str] = {0: "done", 2: "a mistake in the command line"}
+    pending = [ReportedError]
+    while pending:
+        cls = pending.pop(0)
+        meanings.setdefault(cls.exit_code, cls.exit_meaning)
+        pending.extend(cls.__subclasses__())
+    return sorted(meanings.items())

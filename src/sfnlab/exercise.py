@@ -1,111 +1,70 @@
-"""The whole exercise in one go: what `scripts/run_exercise.sh` runs.
+"""The SolveIssue exercise's vocabulary: its files, its steps, and the names it deploys under.
 
-Bring LocalStack and the inbox up, deploy, start an execution, wait for the reviewers'
-notification, approve (or reject) with its token, wait for the end, and report.
+Deploying, approving, grading, the template test and the notebooks all speak of the same
+state machine, Lambdas and roles; they take the words from here, so one change renames
+a thing everywhere.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from sfnlab import approval, deployments, lifecycle
-from sfnlab import execution as executions
-from sfnlab.config import Settings
-from sfnlab.execution_graph import ExecutionGraph, graph
-from sfnlab.inbox import InboxClient
-from sfnlab.progress import shown_path, step
+from sfnlab.settings import PROJECT_ROOT
 
-WIDTH = 72
+DEFINITION_FILE = Path("definitions") / "SolveIssueStepFunction.json"
+LAMBDAS_FOLDER = Path("lambdas")
+TEMPLATE_FILE = PROJECT_ROOT / "template.yaml"  # the same, as an AWS SAM template
+TEST_EVENTS = PROJECT_ROOT / "test-events"
+INITIAL_EVENT = TEST_EVENTS / "initialEventTest.json"
+APPROVE_EVENT = TEST_EVENTS / "approveTaskTest.json"
+REJECT_EVENT = TEST_EVENTS / "rejectTaskTest.json"
+
+STATE_MACHINE_NAME = "SolveIssue"
+STACK_NAME = "sfnlab-solve-issue"  # `sfnlab deploy --stack`
+RUNTIME = "python3.12"
+DEFAULT_PREFIX = "sfnlab-"
+DEFAULT_REVIEW_TIMEOUT = 24 * 3600  # seconds the reviewers have to decide
+DEFAULT_REVIEW_HEARTBEAT = 3600  # seconds between heartbeats of a review in progress
+# The most TimeoutSeconds and HeartbeatSeconds may say (template.yaml allows the same).
+MAX_REVIEW_SECONDS = 99_999_999
+REVIEWERS_CHANNEL = "reviewers"
+OPS_CHANNEL = "ops"
 
 
-@dataclass
-class ExerciseResult:
-    approve: bool
-    execution: executions.Execution
-    reviewers_message: Any
-    ops_message: Any
-    picture: ExecutionGraph
-    picture_file: Path
-    timings: dict[str, float] = field(default_factory=dict)
+@dataclass(frozen=True)
+class Step:
+    """One Lambda of the exercise: its placeholder in the definition, and its file."""
+
+    key: str
+    module: str
+    description: str
+
+    def function_name(self, prefix: str = DEFAULT_PREFIX) -> str:
+        return prefix + self.module.replace("_", "-")
 
     @property
-    def expected_status(self) -> str:
-        return "SUCCEEDED" if self.approve else "FAILED"
-
-    @property
-    def as_expected(self) -> bool:
-        """Approve ends SUCCEEDED; reject ends FAILED in the ReviewRejected Fail state."""
-        if self.execution.status != self.expected_status:
-            return False
-        return self.approve or self.execution.error == "ReviewRejected"
-
-    def report(self, picture_text: str) -> str:
-        """The outcome, both messages and the workflow as it went: what the script prints."""
-        found = self.execution
-        lines = [rule("Outcome"), f"Execution {found.name}: {found.status}"]
-        failure = found.failure()
-        if failure:
-            lines.append(f"  {failure}")
-        lines += [rule("What the reviewers got (inbox channel: reviewers)")]
-        lines.append(json.dumps(self.reviewers_message, indent=2, ensure_ascii=False))
-        lines.append(rule("What Ops got (inbox channel: ops)"))
-        if self.ops_message:
-            lines.append(json.dumps(self.ops_message, indent=2, ensure_ascii=False))
-        else:
-            lines.append("(nothing: the release was never made)")
-        lines += [rule("The workflow, as this execution went"), picture_text]
-        lines.append(f"Open {shown_path(self.picture_file)} in a browser to see it drawn.")
-        path = "approve" if self.approve else "reject"
-        verdict = "as expected" if self.as_expected else f"NOT as expected ({self.expected_status})"
-        lines.append(f"\nThe {path} path ended {verdict}.")
-        return "\n".join(lines)
+    def title(self) -> str:
+        """`MergeToMaster` as a learner reads it: Merge To Master."""
+        return re.sub(r"(?<!^)(?=[A-Z])", " ", self.key)
 
 
-def rule(title: str) -> str:
-    return f" {title} ".center(WIDTH, "─")
+STEPS = [
+    Step("CreateCode", "create_code", "Step 1: write the code that solves the issue"),
+    Step("CreateBranch", "create_branch", "Step 2: put the code on a branch"),
+    Step("NotifyReviewers", "notify_reviewers", "Step 3: ask for a review (task token)"),
+    Step("MergeToMaster", "merge_to_master", "Step 4: merge the branch into master"),
+    Step("CreateRelease", "create_release", "Step 5: cut a release"),
+    Step("NotifyOps", "notify_ops", "Step 6: ask Ops to deploy the release"),
+]
+APPROVE = Step(
+    "ApproveStepWithToken",
+    "approve_step_with_token",
+    "Manual: approve or reject a review with its task token",
+)
 
 
-def message_for(settings: Settings, channel: str, field_name: str, value: Any) -> Any:
-    """The newest JSON message on `channel` whose `field_name` is `value`."""
-    for request in InboxClient(settings.inbox_url).requests(channel=channel, limit=50):
-        if isinstance(request.json, dict) and request.json.get(field_name) == value:
-            return request.json
-    return None
-
-
-def run_exercise(settings: Settings, approve: bool = True) -> ExerciseResult:
-    """Run the exercise end to end, approving (or rejecting) the review."""
-    timings: dict[str, float] = {}
-    with step("Bringing LocalStack and the inbox up") as watch:
-        lifecycle.up(settings)
-    timings["up"] = watch.seconds
-    with step("Deploying the SolveIssue state machine and its Lambdas") as watch:
-        deployments.ensure_deployed(settings)
-    timings["deploy"] = watch.seconds
-    with step("Starting an execution with test-events/initialEventTest.json") as watch:
-        started = executions.start(settings)
-    timings["start"] = watch.seconds
-    with step("Waiting for the reviewers' notification with the task token") as watch:
-        review = approval.find_review(settings, started.name, wait=True)
-    timings["token"] = watch.seconds
-    verb = "Approving" if approve else "Rejecting"
-    with step(f"{verb} with the approve Lambda and the token") as watch:
-        approval.decide(settings, approve, token=review.token, execution=started.name)
-    timings["decide"] = watch.seconds
-    with step("Waiting for the execution to end") as watch:
-        ended = executions.wait_for_end(settings, started.arn)
-    timings["end"] = watch.seconds
-    release = ((ended.output or {}).get("release") or {}).get("name")
-    picture = graph(settings, ended.arn)
-    return ExerciseResult(
-        approve=approve,
-        execution=ended,
-        reviewers_message=message_for(settings, "reviewers", "execution", started.name),
-        ops_message=message_for(settings, "ops", "release", release) if release else None,
-        picture=picture,
-        picture_file=picture.save(settings.state_dir / "graphs" / f"{ended.name}.html"),
-        timings=timings,
-    )
+def role_name(prefix: str, purpose: str) -> str:
+    """The exercise's roles: `lambda` (the steps), `approve` (the approve Lambda), `states`."""
+    return f"{prefix}{purpose}-role"

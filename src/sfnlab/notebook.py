@@ -14,13 +14,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sfnlab import lifecycle
-from sfnlab.config import PROJECT_ROOT, Settings, load_settings
-from sfnlab.errors import KitError, kit_error
+from sfnlab.errors import LearnerError
+from sfnlab.explain import explained
+from sfnlab.lab import lifecycle
+from sfnlab.settings import PROJECT_ROOT, Settings, load_settings
 
 
 def _show_briefly(shell: Any, kind: type, error: BaseException, traceback: Any, tb_offset=None):
-    friendly = kit_error(error)
+    friendly = explained(error)
     if friendly is None:  # not one a learner can fix: the traceback helps
         shell.showtraceback((kind, error, traceback), tb_offset=tb_offset)
         return None
@@ -38,12 +39,12 @@ def setup(start: bool = True, deploy: bool = True) -> Settings:
     except ImportError:
         shell = None
     if shell is not None:
-        shell.set_custom_exc((KitError, BotoCoreError, ClientError), _show_briefly)
+        shell.set_custom_exc((LearnerError, BotoCoreError, ClientError), _show_briefly)
     settings = load_settings()
     status = lifecycle.up(settings) if start else lifecycle.status(settings)
     print(status.describe())
     if deploy:
-        from sfnlab.deploy import deploy as deploy_kit
+        from sfnlab.deploy.resources import deploy as deploy_kit
 
         changed = deploy_kit(settings).changed
         print(f"SolveIssue is deployed ({len(changed)} resources changed just now).")
@@ -54,8 +55,8 @@ def try_it(step: Callable[[], Any]) -> Any:
     """Run `step`; if the kit refuses it, print why instead of stopping the notebook."""
     try:
         return step()
-    except (KitError, BotoCoreError, ClientError) as error:
-        friendly = kit_error(error)
+    except (LearnerError, BotoCoreError, ClientError) as error:
+        friendly = explained(error)
         if friendly is None:
             raise
         print(f"Refused: {friendly}")
@@ -85,7 +86,7 @@ def ensure_jupyterlab() -> None:
     from uv import find_uv_bin
 
     from sfnlab.errors import InstallFailed
-    from sfnlab.progress import step
+    from sfnlab.support.progress import step
 
     env = dict(os.environ, UV_PROJECT_ENVIRONMENT=sys.prefix, UV_PYTHON_DOWNLOADS="never")
     env.pop("VIRTUAL_ENV", None)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import requests
 from playwright.sync_api import expect
 
-from sfnlab import approval, execution
-from sfnlab.execution_graph import graph
+from sfnlab.workflow import approval
+from sfnlab.workflow import executions as execution
+from sfnlab.workflow.graph import graph
 
 
 def test_execution_picture_shows_each_state_as_it_went(

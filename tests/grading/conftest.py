@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from localstack_process_executor.sandbox import find_bwrap
-from sfnlab.config import PROJECT_ROOT
 from sfnlab.grading import REQUIREMENTS, SolutionReport, grade
-from sfnlab.grading.stack import INSTALL_HINT, grading_stack
+from sfnlab.grading.grading_stack import INSTALL_HINT, grading_stack
+from sfnlab.settings import PROJECT_ROOT
 from tests import graded_this_session
 
 

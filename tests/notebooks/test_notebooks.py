@@ -10,7 +10,7 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
-from sfnlab.config import PROJECT_ROOT
+from sfnlab.settings import PROJECT_ROOT
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 SOLUTIONS = PROJECT_ROOT / "notebooks" / "solutions"

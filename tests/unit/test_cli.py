@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from sfnlab import cli
 from sfnlab.cli import main
-from sfnlab.errors import ExecutionGone, KitError, LocalStackNotReachable, TokenRefused
+from sfnlab.errors import ExecutionGone, LearnerError, LocalStackNotReachable, TokenRefused
 from tests.helpers import free_port, web_page_server
 
 
@@ -101,7 +101,7 @@ def test_down_with_nothing_running_says_so():
 @pytest.mark.parametrize(
     ("error", "code"),
     [
-        (KitError("x"), 1),
+        (LearnerError("x"), 1),
         (LocalStackNotReachable("x"), 3),
         (TokenRefused("x"), 4),
         (ExecutionGone("x"), 4),
@@ -111,7 +111,7 @@ def test_the_exit_status_is_the_error_classs(monkeypatch, error, code):
     def refuse(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr("sfnlab.approval.decide", refuse)
+    monkeypatch.setattr("sfnlab.workflow.approval.decide", refuse)
     result = run("approve", "--token", "t" * 36, endpoint=nowhere())
     assert (result.exit_code, result.stderr) == (code, "Error: x\n")
 
@@ -120,7 +120,7 @@ def test_a_bug_in_the_kit_still_shows_its_traceback(monkeypatch):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr("sfnlab.approval.decide", broken)
+    monkeypatch.setattr("sfnlab.workflow.approval.decide", broken)
     result = run("approve", "--token", "t" * 36, endpoint=nowhere())
     assert isinstance(result.exception, ZeroDivisionError)
 

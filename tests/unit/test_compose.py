@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 import pytest
 from ruamel.yaml import YAML
 
-from sfnlab.config import DEFAULT_ENDPOINT, DEFAULT_INBOX_URL, PROJECT_ROOT, load_settings
-from sfnlab.deploy import LAMBDA_INBOX_PARAMETER
+from sfnlab.deploy.resources import LAMBDA_INBOX_PARAMETER
 from sfnlab.inbox.service import inbox_address
+from sfnlab.settings import DEFAULT_ENDPOINT, DEFAULT_INBOX_URL, PROJECT_ROOT, load_settings
 from tests.helpers import free_port, wait_for
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
@@ -103,7 +103,7 @@ def test_jupyter_talks_to_the_services_by_name(compose):
     assert environment["SFNLAB_ENDPOINT"] == "http://localstack:4566"
     assert environment["SFNLAB_INBOX_URL"] == "http://inbox:4567"
     # Every SFNLAB_ variable the compose file sets is one the kit reads.
-    config = (PROJECT_ROOT / "src" / "sfnlab" / "config.py").read_text()
+    config = (PROJECT_ROOT / "src" / "sfnlab" / "settings.py").read_text()
     for name in environment:
         if name.startswith("SFNLAB_"):
             assert f'"{name}"' in config, name

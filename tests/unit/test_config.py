@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sfnlab.config import PROJECT_ROOT, load_settings
+from sfnlab.settings import PROJECT_ROOT, load_settings
 
 
 def test_defaults_keep_everything_inside_the_project():

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from sfnlab.config import PROJECT_ROOT
-from sfnlab.definition import DefinitionError, load_template, placeholders, render
-from sfnlab.packaging import build_zip, code_sha256
-from sfnlab.solve_issue import DEFINITION_FILE, STEPS
+from sfnlab.deploy.definition import load_template, placeholders, render
+from sfnlab.deploy.functions import build_zip, code_sha256
+from sfnlab.errors import DefinitionError
+from sfnlab.exercise import DEFINITION_FILE, STEPS
+from sfnlab.settings import PROJECT_ROOT
 
 
 def test_whole_placeholder_takes_the_type_of_its_value():

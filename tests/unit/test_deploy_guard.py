@@ -6,23 +6,23 @@ from dataclasses import replace
 
 import pytest
 
-from sfnlab.aws import client
-from sfnlab.config import load_settings
-from sfnlab.deploy import deploy
-from sfnlab.errors import KitError
+from sfnlab.deploy.resources import deploy
+from sfnlab.errors import LearnerError
+from sfnlab.settings import load_settings
+from sfnlab.support.aws import client
 
 
 def test_real_aws_without_the_account_is_refused_before_any_call(monkeypatch):
     settings = replace(load_settings({}), target="aws")
     calls = []
-    monkeypatch.setattr("sfnlab.deploy.client", lambda *args: calls.append(args))
-    with pytest.raises(KitError, match="--aws-account"):
+    monkeypatch.setattr("sfnlab.deploy.resources.client", lambda *args: calls.append(args))
+    with pytest.raises(LearnerError, match="--aws-account"):
         deploy(settings)
     assert calls == []
 
 
 def test_unknown_target_is_refused():
-    with pytest.raises(KitError, match="it can be `localstack` or `aws`"):
+    with pytest.raises(LearnerError, match="it can be `localstack` or `aws`"):
         load_settings({"SFNLAB_TARGET": "azure"})
 
 
@@ -65,8 +65,8 @@ def test_review_times_step_functions_refuses_are_refused_before_any_call(
     monkeypatch, times, refusal
 ):
     calls = []
-    monkeypatch.setattr("sfnlab.deploy.client", lambda *args: calls.append(args))
-    with pytest.raises(KitError) as refused:
+    monkeypatch.setattr("sfnlab.deploy.resources.client", lambda *args: calls.append(args))
+    with pytest.raises(LearnerError) as refused:
         deploy(load_settings({}), **times)
     assert refusal in str(refused.value)
     assert calls == []

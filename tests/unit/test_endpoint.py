@@ -6,7 +6,9 @@ import socket
 
 import pytest
 
-from sfnlab.endpoint import NotLocalStack, accepts_connections, port_is_free, probe
+from sfnlab.errors import NotLocalStack
+from sfnlab.localstack.probe import probe
+from sfnlab.support.network import accepts_connections, port_is_free
 from tests.helpers import free_port, web_page_server
 
 

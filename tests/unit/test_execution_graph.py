@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from sfnlab.config import PROJECT_ROOT
-from sfnlab.execution import Execution, VisitedState
-from sfnlab.execution_graph import NOT_REACHED, Flow, draw
+from sfnlab.settings import PROJECT_ROOT
+from sfnlab.workflow.executions import Execution, VisitedState
+from sfnlab.workflow.graph import NOT_REACHED, Flow, draw
 
 EVERY_TYPE = {
     "StartAt": "Prepare",

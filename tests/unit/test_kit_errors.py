@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from sfnlab.errors import kit_error
+from sfnlab.explain import explained
 
 
 def refused(message: str) -> str:
     error = ClientError({"Error": {"Code": "ServiceUnavailable", "Message": message}}, "Deploy")
-    return str(kit_error(error))
+    return str(explained(error))
 
 
 def test_a_refusal_ends_its_sentence_before_the_hint():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from localstack_process_executor.config import MAX_ENVIRONMENTS, QUEUE_SECONDS, SPARES
-from sfnlab.embedded import KEEPALIVE, localstack_environment
-from sfnlab.errors import KitError
-from sfnlab.grading.stack import environments_for
+from sfnlab.errors import LearnerError
+from sfnlab.grading.grading_stack import environments_for
+from sfnlab.localstack.embedded import KEEPALIVE, localstack_environment
 from tests.helpers import settings_for
 
 
@@ -49,7 +49,7 @@ def test_a_setting_out_of_range_is_clamped_and_what_is_wrong_is_said(setting, te
 def test_up_refuses_a_setting_localstack_could_not_use(tmp_path, monkeypatch, variable):
     name, value = variable.split("=")
     monkeypatch.setenv(name, value)
-    with pytest.raises(KitError) as error:
+    with pytest.raises(LearnerError) as error:
         localstack_environment(settings_for(tmp_path))
     assert f"{name}={value}" in str(error.value)
     assert "sfnlab up" in str(error.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sfnlab.config import PROJECT_ROOT
+from sfnlab.settings import PROJECT_ROOT
 
 LOCALSTACK_LOCK = PROJECT_ROOT / "requirements" / "localstack-runtime.txt"
 

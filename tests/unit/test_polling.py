@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from sfnlab.polling import poll
+from sfnlab.support.polling import poll
 
 
 def test_returns_the_first_true_answer_without_waiting_longer():

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from sfnlab.approval import ended_refusal, refusal, refusal_code, used_refusal
-from sfnlab.config import load_settings
 from sfnlab.errors import TokenRefused
-from sfnlab.execution import Execution, VisitedState
+from sfnlab.settings import load_settings
+from sfnlab.workflow.approval import ended_refusal, refusal, refusal_code, used_refusal
+from sfnlab.workflow.executions import Execution, VisitedState
 
 
 def lambda_error(code: str, as_type: bool = False) -> dict:

@@ -9,9 +9,9 @@ from dataclasses import replace
 import pytest
 
 from localstack_process_executor import interpreters
-from sfnlab import runtime_env
-from sfnlab.config import load_settings
 from sfnlab.errors import InstallFailed, PythonNotFound
+from sfnlab.localstack import install as runtime_env
+from sfnlab.settings import load_settings
 
 
 def test_sfnlab_python_too_old_is_refused_with_the_versions_that_work():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from sfnlab.config import PROJECT_ROOT
+from sfnlab.settings import PROJECT_ROOT
 
 SHOW_SHELL = "set -o; shopt; echo options-end"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from sfnlab.config import PROJECT_ROOT
-from sfnlab.solve_issue import APPROVE, STEPS
+from sfnlab.exercise import APPROVE, STEPS
+from sfnlab.settings import PROJECT_ROOT
 
 STARTER = PROJECT_ROOT / "starter"
 

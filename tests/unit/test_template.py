@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from sfnlab.cli import main
-from sfnlab.config import PROJECT_ROOT, load_settings
-from sfnlab.definition import DefinitionError, load_template, render
-from sfnlab.errors import KitError
-from sfnlab.solve_issue import DEFINITION_FILE, TEMPLATE_FILE
-from sfnlab.stack import check_review_times, deploy_stack
-from sfnlab.stack_package import build, load_cloudformation_template, prepare_definition
+from sfnlab.deploy.definition import load_template, render
+from sfnlab.deploy.stack import check_review_times, deploy_stack
+from sfnlab.deploy.stack_build import build, load_cloudformation_template, prepare_definition
+from sfnlab.errors import DefinitionError, LearnerError
+from sfnlab.exercise import DEFINITION_FILE, TEMPLATE_FILE
+from sfnlab.settings import PROJECT_ROOT, load_settings
 
 # I4010 asks for an architecture note (Metadata com.aws.cloudformation.Context): a
 # convention of its own, not a check of the template.
@@ -118,7 +118,7 @@ def test_build_again_replaces_the_last_build(tmp_path):
 def test_build_never_empties_a_folder_that_is_not_a_build(tmp_path):
     keep = tmp_path / "notes.txt"
     keep.write_text("mine")
-    with pytest.raises(KitError, match="holds other files than a build"):
+    with pytest.raises(LearnerError, match="holds other files than a build"):
         build(tmp_path)
     assert keep.read_text() == "mine"
 
@@ -148,14 +148,14 @@ def test_build_says_where_a_definition_is_not_json(tmp_path):
 def test_build_without_code_says_so(tmp_path):
     source = solution(tmp_path / "s", (PROJECT_ROOT / DEFINITION_FILE).read_text())
     (source / "lambdas" / "create_code.py").unlink()
-    with pytest.raises(KitError, match="No Python files"):
+    with pytest.raises(LearnerError, match="No Python files"):
         build(tmp_path / "build", source)
 
 
 def test_review_times_the_template_cannot_take_are_refused():
-    with pytest.raises(KitError, match="always sets a review heartbeat"):
+    with pytest.raises(LearnerError, match="always sets a review heartbeat"):
         check_review_times(600, None)
-    with pytest.raises(KitError, match="must be shorter than the review timeout"):
+    with pytest.raises(LearnerError, match="must be shorter than the review timeout"):
         check_review_times(600, 600)
     assert check_review_times(600, 599) == 599
 
@@ -163,16 +163,16 @@ def test_review_times_the_template_cannot_take_are_refused():
 def test_the_stack_is_never_deployed_to_real_aws(monkeypatch):
     settings = replace(load_settings({}), target="aws")
     calls = []
-    monkeypatch.setattr("sfnlab.stack.client", lambda *args: calls.append(args))
-    with pytest.raises(KitError, match=r"LocalStack only.*sam deploy --guided"):
+    monkeypatch.setattr("sfnlab.deploy.stack.client", lambda *args: calls.append(args))
+    with pytest.raises(LearnerError, match=r"LocalStack only.*sam deploy --guided"):
         deploy_stack(settings)
     assert calls == []
 
 
 def test_a_stack_name_cloudformation_refuses_is_refused_first(monkeypatch):
     calls = []
-    monkeypatch.setattr("sfnlab.stack.client", lambda *args: calls.append(args))
-    with pytest.raises(KitError, match="cannot name a stack"):
+    monkeypatch.setattr("sfnlab.deploy.stack.client", lambda *args: calls.append(args))
+    with pytest.raises(LearnerError, match="cannot name a stack"):
         deploy_stack(load_settings({}), stack_name="my stack")
     assert calls == []
 

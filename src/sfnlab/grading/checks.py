@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sfnlab.exercise import APPROVE, STEPS, Step
 from sfnlab.grading.contract import (
     BRANCH,
     RELEASE,
@@ -37,7 +38,6 @@ from sfnlab.grading.requirements import (
 )
 from sfnlab.grading.scenarios import EXECUTION_WAIT, NOTIFY_REVIEWERS, Outcome
 from sfnlab.grading.workflow import Workflow
-from sfnlab.solve_issue import APPROVE, STEPS, Step
 
 CREATE_BRANCH, MERGE, RELEASE_STEP, NOTIFY_OPS = (
     next(step for step in STEPS if step.key == key)

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sfnlab.approval import decision_event
+from sfnlab.workflow.approval import decision_event
 
 BRANCH = "branch"  # Create Branch adds it: the new branch's name, a non-empty string
 RELEASE = "release"  # Create Release adds it: an object with a non-empty "name"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sfnlab.errors import KitError
+from sfnlab.errors import KitFault, ReportedError
 
 # Errors Step Functions reports when the Lambda *service* failed, not the function's code.
 LAMBDA_SERVICE_ERRORS = {
@@ -23,14 +23,6 @@ SERVER_ERROR_CODES = {"InternalError", "InternalFailure", "ServiceException", "S
 LOG_LINES = re.compile(r"ERROR|Exception|Traceback|Errno", re.IGNORECASE)
 
 
-class KitFault(Exception):
-    """Grading a solution failed for a reason that is not the solution's."""
-
-
-class LearnerFault(KitError):
-    """The solution cannot even be run (a missing folder, no Lambda code): the learner's."""
-
-
 def is_kit_fault(error: BaseException) -> bool:
     if isinstance(error, KitFault):
         return True
@@ -43,7 +35,7 @@ def is_kit_fault(error: BaseException) -> bool:
 
 def describe(error: BaseException) -> str:
     text = str(error) or type(error).__name__
-    return text if isinstance(error, (KitFault, KitError)) else f"{type(error).__name__}: {text}"
+    return text if isinstance(error, ReportedError) else f"{type(error).__name__}: {text}"
 
 
 def log_excerpt(log_file: Path | None, lines: int = 12) -> str:

@@ -21,26 +21,19 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sfnlab import embedded
-from sfnlab.aws import client
-from sfnlab.config import DEFAULT_GRADING_JOBS, Settings, load_settings
-from sfnlab.definition import DefinitionError, load_template, render
-from sfnlab.deploy import definition_text, deploy, lambda_inbox_url, validate
-from sfnlab.errors import KitError
+from sfnlab.deploy.definition import load_template, render
+from sfnlab.deploy.resources import definition_text, deploy, lambda_inbox_url, validate
+from sfnlab.errors import DefinitionError, KitFault, LearnerError, SolutionFault
+from sfnlab.exercise import DEFAULT_PREFIX, DEFINITION_FILE, LAMBDAS_FOLDER, STEPS, role_name
 from sfnlab.grading import faults
 from sfnlab.grading.checks import CHECKS, Evidence, Verdict, met, not_checked, not_met
-from sfnlab.grading.faults import KitFault, LearnerFault
 from sfnlab.grading.mailbox import CaptureServer, InboxMailbox, Mailbox
 from sfnlab.grading.requirements import BY_ID, DEFINITION_VALID, REQUIREMENTS, TOTAL_POINTS
 from sfnlab.grading.scenarios import Context, OutOfTime, all_runs
 from sfnlab.grading.workflow import Workflow
-from sfnlab.solve_issue import (
-    DEFAULT_PREFIX,
-    DEFINITION_FILE,
-    LAMBDAS_FOLDER,
-    STEPS,
-    role_name,
-)
+from sfnlab.localstack import embedded
+from sfnlab.settings import DEFAULT_GRADING_JOBS, Settings, load_settings
+from sfnlab.support.aws import client
 
 DEFAULT_TIME_LIMIT = 90.0
 FUNCTION_TIMEOUT = 5  # seconds a graded Lambda may run: a handler that never returns stops
@@ -58,7 +51,7 @@ class SolutionReport:
     verdicts: list[Verdict]
     seconds: float = 0.0
     account: str = ""  # the last LocalStack account it ran in (emptied again afterwards)
-    kit_error: str | None = None  # set when the kit, not the solution, failed
+    explained: str | None = None  # set when the kit, not the solution, failed
     clean_up: str | None = None  # what could not be removed, if anything (not the learner's)
     attempts: int = 1
 
@@ -72,7 +65,7 @@ class SolutionReport:
 
     @property
     def graded(self) -> bool:
-        return self.kit_error is None
+        return self.explained is None
 
     def verdict(self, requirement_id: str) -> Verdict:
         return next(v for v in self.verdicts if v.requirement.id == requirement_id)
@@ -207,22 +200,22 @@ def grade_solution(
         try:
             attempt = run_attempt(folder, settings, time_limit, new_mailbox, clean_ups)
         except Exception as e:  # the kit's fault, whatever it is: try again, then say so
-            report.kit_error = f"could not grade (kit error): {faults.describe(e)}"
+            report.explained = f"could not grade (kit error): {faults.describe(e)}"
             excerpt = faults.log_excerpt(settings.log_file if settings.log_file.exists() else None)
             if excerpt:
-                report.kit_error += f"\nLocalStack's log:\n{excerpt}"
+                report.explained += f"\nLocalStack's log:\n{excerpt}"
             continue
         report.verdicts = [attempt.verdicts[r.id] for r in REQUIREMENTS]
         report.account = attempt.settings.account_id
         cleaned = attempt.cleaned
-        report.kit_error = (
+        report.explained = (
             f"could not grade (kit error): the grader failed: {attempt.grader_failed}"
             if attempt.grader_failed
             else None
         )
         break
     else:
-        reason = (report.kit_error or "").split("\n", 1)[0]
+        reason = (report.explained or "").split("\n", 1)[0]
         report.verdicts = [not_checked(r, reason) for r in REQUIREMENTS]
 
     judged = time.monotonic() - started
@@ -296,7 +289,7 @@ def judge(attempt: Attempt, time_limit: float) -> None:
         )
         attempt.fill(lambda requirement_id: not_checked(BY_ID[requirement_id], reason))
         return
-    except LearnerFault as e:
+    except SolutionFault as e:
         why = str(e)
         attempt.fill(lambda requirement_id: not_checked(BY_ID[requirement_id], why))
         return
@@ -355,8 +348,8 @@ def check_definition(attempt: Attempt) -> Workflow | None:
 def deploy_solution(attempt: Attempt, workflow: Workflow) -> Context:
     lambdas = attempt.folder / LAMBDAS_FOLDER
     if not lambdas.is_dir() or not any(lambdas.glob("*.py")):
-        raise LearnerFault(f"the solution has no Lambda code: no .py files in {LAMBDAS_FOLDER}/")
-    refuse_links_out(attempt.folder, sorted(lambdas.glob("*.py")), LearnerFault)
+        raise SolutionFault(f"the solution has no Lambda code: no .py files in {LAMBDAS_FOLDER}/")
+    refuse_links_out(attempt.folder, sorted(lambdas.glob("*.py")), SolutionFault)
     context = Context(attempt.settings, workflow, attempt.mailbox, attempt.deadline)
     context.remaining()
     try:
@@ -372,8 +365,8 @@ def deploy_solution(attempt: Attempt, workflow: Workflow) -> Context:
             empty_account=True,  # checked by `fresh_account`, and used by nothing else
         )
     except DefinitionError as e:  # checked already; the same problem, seen by deploy
-        raise LearnerFault(str(e)) from None
-    except KitError as e:
+        raise SolutionFault(str(e)) from None
+    except LearnerError as e:
         raise KitFault(f"deploying the solution failed: {e}") from e
     context.machine_arn = deployment.state_machine_arn
     context.states_role = deployment.state_machine_role

@@ -20,8 +20,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sfnlab.exercise import STEPS
 from sfnlab.grading.mailbox import Mailbox
-from sfnlab.solve_issue import STEPS
 
 _REVIEW = next(number for number, step in enumerate(STEPS) if step.key == "NotifyReviewers")
 UP_TO_REVIEW = frozenset(step.key for step in STEPS[: _REVIEW + 1])

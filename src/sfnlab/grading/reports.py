@@ -24,7 +24,7 @@ def as_dict(report: SolutionReport) -> dict:
         "total": report.total,
         "seconds": round(report.seconds, 1),
         "graded": report.graded,
-        "kit_error": report.kit_error,
+        "explained": report.explained,
         "requirements": [
             {
                 "id": v.requirement.id,
@@ -56,8 +56,8 @@ def print_report(report: SolutionReport, console: Console) -> None:
             verdict.feedback,
         )
     console.print(table)
-    if report.kit_error:
-        console.print(report.kit_error, style="red", markup=False)
+    if report.explained:
+        console.print(report.explained, style="red", markup=False)
     if report.clean_up:
         console.print(f"Clean-up: {report.clean_up}", style="yellow", markup=False)
 

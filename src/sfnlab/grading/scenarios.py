@@ -27,17 +27,18 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from sfnlab import execution as executions
-from sfnlab.aws import client
-from sfnlab.config import Settings
+from sfnlab.errors import KitFault
+from sfnlab.exercise import APPROVE, STEPS, Step
 from sfnlab.grading.contract import RunData, random_run, step_inputs
 from sfnlab.grading.evidence import Run, read_run, readable_error
-from sfnlab.grading.faults import LAMBDA_SERVICE_ERRORS, KitFault
+from sfnlab.grading.faults import LAMBDA_SERVICE_ERRORS
 from sfnlab.grading.mailbox import Mailbox, Message
 from sfnlab.grading.relay import Abandoned, Relay
 from sfnlab.grading.workflow import Workflow, value_at
-from sfnlab.polling import poll
-from sfnlab.solve_issue import APPROVE, STEPS, Step
+from sfnlab.settings import Settings
+from sfnlab.support.aws import client
+from sfnlab.support.polling import poll
+from sfnlab.workflow import executions
 
 EXECUTION_WAIT = 20.0  # seconds a run may take to reach the review, or its end
 # Seconds for a decision to show once the approve Lambda returned: its SendTask* calls

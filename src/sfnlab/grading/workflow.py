@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sfnlab.solve_issue import DEFAULT_PREFIX, STEPS, Step
+from sfnlab.exercise import DEFAULT_PREFIX, STEPS, Step
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 WAIT_FOR_TOKEN = ".waitForTaskToken"

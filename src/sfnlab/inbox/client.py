@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from sfnlab.errors import KitError
+from sfnlab.errors import LearnerError
 from sfnlab.inbox.store import CapturedRequest
 
 NO_PROXY = {"http": "", "https": ""}
@@ -27,14 +27,14 @@ class InboxClient:
             response.raise_for_status()
             return response.json()
         except requests.ConnectionError:
-            raise KitError(
+            raise LearnerError(
                 f"The inbox is not reachable at {self.url}.", hint="Start it with `sfnlab up`."
             ) from None
 
     def health(self) -> dict | None:
         try:
             return self._call("GET", "/api/health")
-        except (KitError, requests.RequestException, ValueError):
+        except (LearnerError, requests.RequestException, ValueError):
             return None
 
     def requests(

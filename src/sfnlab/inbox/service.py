@@ -6,13 +6,13 @@ import os
 import sys
 from urllib.parse import urlsplit
 
-from sfnlab import background
-from sfnlab.background import ServiceRecord
-from sfnlab.config import Settings
-from sfnlab.endpoint import is_loopback, port_is_free
-from sfnlab.errors import KitError, PortInUse, StartupFailed
+from sfnlab.errors import LearnerError, PortInUse, StartupFailed
 from sfnlab.inbox.client import InboxClient
-from sfnlab.polling import poll
+from sfnlab.settings import Settings
+from sfnlab.support import processes
+from sfnlab.support.network import is_loopback, port_is_free
+from sfnlab.support.polling import poll
+from sfnlab.support.processes import ServiceRecord
 
 
 def inbox_address(settings: Settings) -> tuple[str, int]:
@@ -22,7 +22,7 @@ def inbox_address(settings: Settings) -> tuple[str, int]:
 
 
 def running_inbox(settings: Settings) -> ServiceRecord | None:
-    return background.running(settings.inbox_pid_file)
+    return processes.running(settings.inbox_pid_file)
 
 
 def ensure_inbox(settings: Settings, timeout: float = 15.0) -> ServiceRecord | None:
@@ -36,7 +36,7 @@ def ensure_inbox(settings: Settings, timeout: float = 15.0) -> ServiceRecord | N
         return running_inbox(settings)
     host, port = inbox_address(settings)
     if not is_loopback(host):
-        raise KitError(
+        raise LearnerError(
             f"No inbox answers at {settings.inbox_url}, and the kit only starts one on this "
             "machine.",
             hint="Start it there, or point SFNLAB_INBOX_URL at http://127.0.0.1:<port>.",
@@ -47,7 +47,7 @@ def ensure_inbox(settings: Settings, timeout: float = 15.0) -> ServiceRecord | N
             hint=f"Stop it, or use another port: SFNLAB_INBOX_URL=http://127.0.0.1:{port + 1}.",
         )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    process, record = background.start(
+    process, record = processes.start(
         "inbox",
         [
             sys.executable,
@@ -71,10 +71,9 @@ def ensure_inbox(settings: Settings, timeout: float = 15.0) -> ServiceRecord | N
     )
     started = poll(lambda: process.poll() is not None or client.health() is not None, timeout)
     if not started or process.poll() is not None:
-        background.stop(record, settings.inbox_pid_file)
+        processes.stop(record, settings.inbox_pid_file)
         raise StartupFailed(
-            f"The inbox did not start. Its last lines:\n"
-            f"{background.log_tail(settings.inbox_log)}\n",
+            f"The inbox did not start. Its last lines:\n{processes.log_tail(settings.inbox_log)}\n",
             log_file=settings.inbox_log,
         )
     return record
@@ -83,5 +82,5 @@ def ensure_inbox(settings: Settings, timeout: float = 15.0) -> ServiceRecord | N
 def stop_inbox(settings: Settings) -> ServiceRecord | None:
     record = running_inbox(settings)
     if record is not None:
-        background.stop(record, settings.inbox_pid_file, timeout=5)
+        processes.stop(record, settings.inbox_pid_file, timeout=5)
     return record

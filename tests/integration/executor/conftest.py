@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from sfnlab import lifecycle
-from sfnlab.aws import client
-from sfnlab.config import Settings
-from sfnlab.functions import wait_until_ready
+from sfnlab.deploy.functions import wait_until_ready
+from sfnlab.lab import lifecycle
+from sfnlab.settings import Settings
+from sfnlab.support.aws import client
 from tests.helpers import settings_for, zip_files
 
 ROLE = "arn:aws:iam::000000000000:role/executor-test"

@@ -19,7 +19,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from sfnlab import embedded, lifecycle
+from sfnlab.lab import lifecycle
+from sfnlab.localstack import embedded
 from tests.helpers import wait_for
 from tests.integration.executor.conftest import make_function, start_localstack
 

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from sfnlab.errors import KitError
-from sfnlab.functions import wait_until_ready
+from sfnlab.deploy.functions import wait_until_ready
+from sfnlab.errors import LearnerError
 from tests.helpers import invoke
 
 IMPORTS = """
@@ -79,7 +79,7 @@ def test_runtime_with_no_local_python_fails_at_creation_with_the_reason(
 ):
     major, minor = lambda_python_version
     name = create_function(VERSION, runtime=f"python{major}.{minor + 1}", wait=False)
-    with pytest.raises(KitError, match=f"No local Python {major}.{minor + 1} or newer"):
+    with pytest.raises(LearnerError, match=f"No local Python {major}.{minor + 1} or newer"):
         wait_until_ready(lambda_client, name)
     config = lambda_client.get_function_configuration(FunctionName=name)
     assert config["State"] == "Failed"

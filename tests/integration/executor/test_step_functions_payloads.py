@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from sfnlab.polling import poll
+from sfnlab.support.polling import poll
 
 ROLE = "arn:aws:iam::000000000000:role/payloads"
 ECHO = """

@@ -11,8 +11,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sfnlab import embedded, lifecycle
-from sfnlab.aws import client
+from sfnlab.lab import lifecycle
+from sfnlab.localstack import embedded
+from sfnlab.support.aws import client
 from tests.helpers import invoke, wait_for
 from tests.integration.executor.conftest import make_function
 from tests.integration.executor.test_process_hygiene import ESCAPER, gone

@@ -24,8 +24,8 @@ import psutil
 import pytest
 from botocore.config import Config
 
-from sfnlab import embedded
-from sfnlab.functions import wait_until_ready
+from sfnlab.deploy.functions import wait_until_ready
+from sfnlab.localstack import embedded
 from tests.helpers import wait_for, zip_files
 
 SECONDS = 20

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from sfnlab.polling import poll
+from sfnlab.support.polling import poll
 from tests.helpers import invoke, zip_files
 
 ROLE = "arn:aws:iam::000000000000:role/differences"

@@ -26,7 +26,7 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from sfnlab import lifecycle
+from sfnlab.lab import lifecycle
 from tests.helpers import settings_for
 from tests.integration.executor.test_stress import WORKERS, Load, code_folders
 

@@ -11,10 +11,11 @@ import json
 
 import pytest
 
-from sfnlab import approval, execution
-from sfnlab.aws import client
-from sfnlab.config import PROJECT_ROOT
-from sfnlab.deploy import deploy_state_machine
+from sfnlab.deploy.resources import deploy_state_machine
+from sfnlab.settings import PROJECT_ROOT
+from sfnlab.support.aws import client
+from sfnlab.workflow import approval
+from sfnlab.workflow import executions as execution
 from tests.helpers import wait_for
 
 

@@ -7,11 +7,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from sfnlab import execution
-from sfnlab.aws import client
 from sfnlab.cli import main
-from sfnlab.config import PROJECT_ROOT, load_settings
-from sfnlab.deploy import deploy_state_machine
+from sfnlab.deploy.resources import deploy_state_machine
+from sfnlab.settings import PROJECT_ROOT, load_settings
+from sfnlab.support.aws import client
+from sfnlab.workflow import executions as execution
 
 
 @pytest.fixture

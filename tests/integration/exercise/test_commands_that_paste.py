@@ -14,8 +14,9 @@ import subprocess
 import pytest
 import requests
 
-from sfnlab import approval, execution
-from sfnlab.config import PROJECT_ROOT
+from sfnlab.settings import PROJECT_ROOT
+from sfnlab.workflow import approval
+from sfnlab.workflow import executions as execution
 
 
 def fresh_terminal(localstack) -> dict[str, str]:

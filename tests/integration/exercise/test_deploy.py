@@ -9,12 +9,12 @@ from dataclasses import replace
 import pytest
 from botocore.exceptions import ClientError
 
-from sfnlab import execution
-from sfnlab.aws import client
-from sfnlab.config import PROJECT_ROOT
-from sfnlab.definition import DefinitionError
-from sfnlab.deploy import LAMBDA_INBOX_PARAMETER, deploy, lambda_inbox_url
-from sfnlab.iam import as_document
+from sfnlab.deploy.iam import as_document
+from sfnlab.deploy.resources import LAMBDA_INBOX_PARAMETER, deploy, lambda_inbox_url
+from sfnlab.errors import DefinitionError
+from sfnlab.settings import PROJECT_ROOT
+from sfnlab.support.aws import client
+from sfnlab.workflow import executions as execution
 
 
 def test_second_deploy_changes_nothing(localstack, deployment):

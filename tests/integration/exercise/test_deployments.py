@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from sfnlab import deployments
-from sfnlab.aws import client
-from sfnlab.solve_issue import DEFAULT_PREFIX, STEPS
+from sfnlab.deploy import remembered
+from sfnlab.exercise import DEFAULT_PREFIX, STEPS
+from sfnlab.support.aws import client
 
 
 def test_the_kits_deployment_is_recorded_with_its_fingerprint(localstack, deployment):
-    [kit] = [r for r in deployments.recorded(localstack) if r.state_machine_name == "SolveIssue"]
-    assert kit.same_deploy(deployments.kit_request())
-    assert kit.fingerprint == deployments.fingerprint(localstack, deployments.kit_request())
+    [kit] = [r for r in remembered.recorded(localstack) if r.state_machine_name == "SolveIssue"]
+    assert kit.same_deploy(remembered.kit_request())
+    assert kit.fingerprint == remembered.fingerprint(localstack, remembered.kit_request())
 
 
 def test_an_unchanged_deployment_is_not_deployed_again(localstack, deployment):
-    deployments.ensure_deployed(localstack)
-    assert deployments.ensure_deployed(localstack) is False
+    remembered.ensure_deployed(localstack)
+    assert remembered.ensure_deployed(localstack) is False
 
 
 def test_a_function_deleted_by_hand_is_deployed_again(localstack, deployment):
     name = STEPS[-1].function_name(DEFAULT_PREFIX)
     lam = client("lambda", localstack)
     lam.delete_function(FunctionName=name)
-    assert deployments.ensure_deployed(localstack) is True
+    assert remembered.ensure_deployed(localstack) is True
     assert lam.get_function(FunctionName=name)["Configuration"]["State"] == "Active"
 
 
@@ -30,7 +30,7 @@ def test_another_source_changes_the_fingerprint(localstack, tmp_path):
     (tmp_path / "definitions").mkdir()
     (tmp_path / "lambdas").mkdir()
     (tmp_path / "definitions" / "SolveIssueStepFunction.json").write_text("{}")
-    other = deployments.DeployRequest(str(tmp_path), "x-", "X", 60, None, 30)
-    before = deployments.fingerprint(localstack, other)
+    other = remembered.DeployRequest(str(tmp_path), "x-", "X", 60, None, 30)
+    before = remembered.fingerprint(localstack, other)
     (tmp_path / "lambdas" / "create_code.py").write_text("def lambda_handler(e, c): return e\n")
-    assert deployments.fingerprint(localstack, other) != before
+    assert remembered.fingerprint(localstack, other) != before

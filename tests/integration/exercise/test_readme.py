@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from sfnlab import lifecycle
-from sfnlab.config import PROJECT_ROOT
+from sfnlab.lab import lifecycle
+from sfnlab.settings import PROJECT_ROOT
 from tests.helpers import settings_for
 
 README = PROJECT_ROOT / "README.md"

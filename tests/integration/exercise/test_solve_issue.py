@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from sfnlab import approval, execution
-from sfnlab.config import PROJECT_ROOT
-from sfnlab.errors import KitError
+from sfnlab.errors import LearnerError
 from sfnlab.inbox import InboxClient
+from sfnlab.settings import PROJECT_ROOT
+from sfnlab.workflow import approval
+from sfnlab.workflow import executions as execution
 
 
 def start_and_wait_for_review(settings, event=None) -> tuple[execution.Execution, object]:
@@ -86,7 +87,7 @@ def test_a_branch_name_with_html_is_shown_escaped_in_the_inbox(localstack, deplo
 
 
 def test_starting_without_a_deployment_says_to_deploy(localstack):
-    with pytest.raises(KitError, match=r"nothing is deployed yet.*sfnlab deploy"):
+    with pytest.raises(LearnerError, match=r"nothing is deployed yet.*sfnlab deploy"):
         execution.start(localstack, machine="NotDeployedHere")
 
 

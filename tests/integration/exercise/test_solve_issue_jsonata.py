@@ -11,14 +11,16 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from sfnlab import approval, execution, execution_graph
-from sfnlab.aws import client
 from sfnlab.cli import main
-from sfnlab.config import PROJECT_ROOT
-from sfnlab.definition import load_template, placeholders, structural_problems
-from sfnlab.deploy import deploy
+from sfnlab.deploy.definition import load_template, placeholders, structural_problems
+from sfnlab.deploy.resources import deploy
+from sfnlab.exercise import DEFINITION_FILE, STATE_MACHINE_NAME
 from sfnlab.inbox import InboxClient
-from sfnlab.solve_issue import DEFINITION_FILE, STATE_MACHINE_NAME
+from sfnlab.settings import PROJECT_ROOT
+from sfnlab.support.aws import client
+from sfnlab.workflow import approval
+from sfnlab.workflow import executions as execution
+from sfnlab.workflow import graph as execution_graph
 
 JSONATA_FILE = PROJECT_ROOT / "definitions" / "SolveIssueStepFunctionJSONata.json"
 MACHINE = "SolveIssueJSONata"

@@ -7,11 +7,12 @@ import shutil
 
 import pytest
 
-from sfnlab import approval, execution
-from sfnlab.aws import client
-from sfnlab.config import PROJECT_ROOT
-from sfnlab.deploy import deploy
-from sfnlab.errors import ExecutionGone, KitError, TokenRefused
+from sfnlab.deploy.resources import deploy
+from sfnlab.errors import ExecutionGone, LearnerError, TokenRefused
+from sfnlab.settings import PROJECT_ROOT
+from sfnlab.support.aws import client
+from sfnlab.workflow import approval
+from sfnlab.workflow import executions as execution
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def approved_execution(localstack, deployment):
 
 def test_approving_twice_says_the_token_was_used(localstack, approved_execution):
     started, review = approved_execution
-    with pytest.raises(KitError) as error:
+    with pytest.raises(LearnerError) as error:
         approval.decide(localstack, True, token=review.token)
     message = str(error.value)
     # Either it is still on its way (merging...) or it has already finished.
@@ -36,7 +37,7 @@ def test_approving_after_the_end_says_the_execution_ended(localstack, approved_e
     started, review = approved_execution
     execution.wait_for_end(localstack, started.arn)
     ended = rf"Execution {started.name} has already ended \(SUCCEEDED\)"
-    with pytest.raises(KitError, match=ended):
+    with pytest.raises(LearnerError, match=ended):
         approval.decide(localstack, False, token=review.token)
 
 
@@ -62,7 +63,7 @@ def test_a_used_token_is_refused_while_its_execution_still_runs(localstack, slow
     review = approval.find_review(localstack, name, wait=True)
     approve = {"token": review.token, "function_name": slow_merge.approve_function}
     approval.decide(localstack, True, **approve)
-    with pytest.raises(KitError, match=rf"This token was already used: execution {name}"):
+    with pytest.raises(LearnerError, match=rf"This token was already used: execution {name}"):
         approval.decide(localstack, True, **approve)
     assert execution.describe(localstack, arn).status == "RUNNING"
 
@@ -118,7 +119,7 @@ def test_an_execution_of_another_machine_is_not_called_unknown(localstack, deplo
         1
     ]
     try:
-        with pytest.raises(KitError, match=rf"no notification for execution {name} \(yet\)"):
+        with pytest.raises(LearnerError, match=rf"no notification for execution {name} \(yet\)"):
             approval.find_review(localstack, name, wait=True, timeout=0.5)
     finally:
         sfn.delete_state_machine(stateMachineArn=machine)

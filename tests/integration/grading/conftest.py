@@ -20,10 +20,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localstack_process_executor.sandbox import find_bwrap
-from sfnlab.config import PROJECT_ROOT, Settings
 from sfnlab.grading import SolutionReport, grade
 from sfnlab.grading import grader as grader_module
-from sfnlab.grading.stack import INSTALL_HINT, grading_stack
+from sfnlab.grading.grading_stack import INSTALL_HINT, grading_stack
+from sfnlab.settings import PROJECT_ROOT, Settings
 from tests import graded_this_session
 from tests.integration.grading.submissions import CLASSMATE, assemble, load_all
 

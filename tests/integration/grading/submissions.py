@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from sfnlab.config import PROJECT_ROOT
+from sfnlab.settings import PROJECT_ROOT
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
 CLASSMATE = "correct-classmate"

@@ -12,14 +12,14 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from sfnlab import embedded
-from sfnlab.aws import client
 from sfnlab.cli import main
-from sfnlab.config import PROJECT_ROOT
 from sfnlab.grading import REQUIREMENTS, grade_solution
 from sfnlab.grading import grader as grader_module
+from sfnlab.grading.grading_stack import SERVICES_USED, grading_stack
 from sfnlab.grading.reports import junit_xml, summary_csv, summary_markdown, write_reports
-from sfnlab.grading.stack import SERVICES_USED, grading_stack
+from sfnlab.localstack import embedded
+from sfnlab.settings import PROJECT_ROOT
+from sfnlab.support.aws import client
 from tests.integration.grading.conftest import (
     CRASHED,
     RETRIED,
@@ -68,7 +68,7 @@ def test_starter_scores_zero_with_a_helpful_message_on_every_requirement(graded_
 def test_submission_fails_exactly_what_it_breaks(graded_class, submission):
     report = graded_class.reports[submission.name]
     feedback = failed(report)
-    assert report.graded, report.kit_error
+    assert report.graded, report.explained
     assert set(feedback) == submission.fails, json.dumps(feedback, indent=1)
     for requirement_id, text in submission.feedback.items():
         assert text in report.verdict(requirement_id).feedback, report.verdict(requirement_id)
@@ -140,8 +140,8 @@ def test_a_persistent_kit_fault_is_reported_as_the_kits_never_the_learners(
     monkeypatch.setattr(grader_module, "deploy", broken)
     report = grade_solution(PROJECT_ROOT, grading_localstack)
     assert not report.graded and report.attempts == 2
-    assert report.kit_error.startswith("could not grade (kit error): ")
-    assert "Errno 9" in report.kit_error
+    assert report.explained.startswith("could not grade (kit error): ")
+    assert "Errno 9" in report.explained
     for verdict in report.verdicts:
         assert not verdict.checked and "could not grade (kit error)" in verdict.feedback
 
@@ -151,7 +151,7 @@ def test_a_crash_inside_the_grader_marks_only_what_it_could_not_check(graded_cla
     merge = report.verdict("merge_uses_branch")
     assert not merge.checked and "a bug of the grader" in merge.feedback
     assert report.score == 90 and not report.graded
-    assert report.kit_error.startswith("could not grade (kit error): the grader failed")
+    assert report.explained.startswith("could not grade (kit error): the grader failed")
 
 
 def test_reports_have_a_row_per_learner_and_unique_file_names(graded_class, tmp_path):
@@ -196,7 +196,7 @@ def test_the_grade_command_grades_on_a_sandboxed_localstack_of_its_own(
 
 
 def test_the_grade_command_refuses_to_run_unsandboxed_without_bubblewrap(monkeypatch, tmp_path):
-    monkeypatch.setattr("sfnlab.grading.stack.find_bwrap", lambda: None)
+    monkeypatch.setattr("sfnlab.grading.grading_stack.find_bwrap", lambda: None)
     result = CliRunner().invoke(main, ["grade", str(PROJECT_ROOT / "starter")])
     assert result.exit_code == 1
     assert "bubblewrap" in result.output and "--no-sandbox" in result.output

@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from sfnlab.config import Settings
 from sfnlab.inbox import InboxClient
 from sfnlab.inbox.service import ensure_inbox, stop_inbox
+from sfnlab.settings import Settings
 from tests.helpers import settings_for
 
 CONCURRENT = 200

@@ -10,11 +10,11 @@ from dataclasses import replace
 
 import pytest
 
-from sfnlab import execution
-from sfnlab.aws import client
-from sfnlab.deploy import deploy
+from sfnlab.deploy.resources import deploy
 from sfnlab.inbox import InboxClient
 from sfnlab.inbox.service import ensure_inbox, stop_inbox
+from sfnlab.support.aws import client
+from sfnlab.workflow import executions as execution
 from tests.helpers import free_port, invoke, settings_for, wait_for
 
 pytestmark = pytest.mark.localstack

@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sfnlab import lifecycle
+from sfnlab.lab import lifecycle
 from tests.helpers import settings_for
 
 

@@ -12,10 +12,12 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from sfnlab import approval, execution, lifecycle
 from sfnlab.cli import main
-from sfnlab.deploy import deploy
+from sfnlab.deploy.resources import deploy
 from sfnlab.inbox.service import ensure_inbox, stop_inbox
+from sfnlab.lab import lifecycle
+from sfnlab.workflow import approval
+from sfnlab.workflow import executions as execution
 from tests.helpers import settings_for, wait_for
 
 

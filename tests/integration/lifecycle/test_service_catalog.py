@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from sfnlab import service_catalog
-from sfnlab.aws import client
-from sfnlab.runtime_env import venv_python
+from sfnlab.localstack import service_catalog
+from sfnlab.localstack.install import venv_python
+from sfnlab.support.aws import client
 
 
 def catalogs(folder: Path) -> list[Path]:

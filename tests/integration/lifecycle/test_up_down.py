@@ -11,12 +11,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sfnlab import embedded, lifecycle
-from sfnlab.aws import client
-from sfnlab.endpoint import probe
+from sfnlab.deploy.functions import wait_until_ready
 from sfnlab.errors import PortInUse, StartupFailed
-from sfnlab.functions import wait_until_ready
 from sfnlab.inbox import InboxClient
+from sfnlab.lab import lifecycle
+from sfnlab.localstack import embedded
+from sfnlab.localstack.probe import probe
+from sfnlab.support.aws import client
 from tests.helpers import settings_for, wait_for, web_page_server, zip_files
 
 

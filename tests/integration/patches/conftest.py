@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sfnlab.config import load_settings
-from sfnlab.functions import wait_until_ready
-from sfnlab.runtime_env import ensure_runtime_env
+from sfnlab.deploy.functions import wait_until_ready
+from sfnlab.localstack.install import ensure_runtime_env
+from sfnlab.settings import load_settings
 from tests.helpers import wait_for, zip_files
 
 ROLE = "arn:aws:iam::000000000000:role/sfnlab-test-states"

@@ -16,8 +16,8 @@ from dataclasses import replace
 
 import pytest
 
-from sfnlab.aws import client
-from sfnlab.functions import wait_until_ready
+from sfnlab.deploy.functions import wait_until_ready
+from sfnlab.support.aws import client
 from tests.helpers import wait_for, zip_files
 from tests.integration.patches.conftest import ended, in_localstack
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import pytest
 
-from sfnlab.config import PROJECT_ROOT
-from sfnlab.deploy import deploy_state_machine
+from sfnlab.deploy.resources import deploy_state_machine
+from sfnlab.settings import PROJECT_ROOT
 from tests.helpers import wait_for
 from tests.integration.patches.conftest import ended, event_types, submitted, tokens, waiting_task
 from tests.integration.patches.jsonata_runs import run

@@ -11,8 +11,8 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from sfnlab.functions import wait_until_ready
-from sfnlab.polling import poll
+from sfnlab.deploy.functions import wait_until_ready
+from sfnlab.support.polling import poll
 from tests.helpers import invoke, zip_files
 
 ROLE = "arn:aws:iam::000000000000:role/failed-function"

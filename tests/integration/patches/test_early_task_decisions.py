@@ -15,10 +15,10 @@ import shutil
 
 import pytest
 
-from sfnlab import approval
-from sfnlab.aws import client
-from sfnlab.config import PROJECT_ROOT
-from sfnlab.deploy import deploy
+from sfnlab.deploy.resources import deploy
+from sfnlab.settings import PROJECT_ROOT
+from sfnlab.support.aws import client
+from sfnlab.workflow import approval
 from tests.helpers import wait_for
 from tests.integration.patches.conftest import ended, event_types, refusal, tokens
 

@@ -24,10 +24,12 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from sfnlab import approval, embedded, execution
-from sfnlab.config import load_settings
 from sfnlab.inbox.service import running_inbox
-from sfnlab.runtime_env import venv_python
+from sfnlab.localstack import embedded
+from sfnlab.localstack.install import venv_python
+from sfnlab.settings import load_settings
+from sfnlab.workflow import approval
+from sfnlab.workflow import executions as execution
 
 LOOPBACK = {"127.0.0.1", "::1"}
 

@@ -12,7 +12,7 @@ import json
 import secrets
 from dataclasses import replace
 
-from sfnlab.aws import client
+from sfnlab.support.aws import client
 from tests.integration.patches.conftest import in_localstack
 
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"

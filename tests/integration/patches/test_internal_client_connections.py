@@ -13,8 +13,8 @@ import json
 import os
 import uuid
 
-from sfnlab import embedded
-from sfnlab.polling import poll
+from sfnlab.localstack import embedded
+from sfnlab.support.polling import poll
 
 EXECUTIONS = 20
 ROLE = "arn:aws:iam::000000000000:role/internal-connections"

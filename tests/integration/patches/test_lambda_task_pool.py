@@ -15,8 +15,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from sfnlab.functions import wait_until_ready
-from sfnlab.polling import poll
+from sfnlab.deploy.functions import wait_until_ready
+from sfnlab.support.polling import poll
 from tests.helpers import invoke
 from tests.integration.patches.conftest import in_localstack
 

@@ -16,8 +16,8 @@ import textwrap
 
 from ruamel.yaml import YAML
 
-from sfnlab.config import PROJECT_ROOT, load_settings
-from sfnlab.runtime_env import venv_python
+from sfnlab.localstack.install import venv_python
+from sfnlab.settings import PROJECT_ROOT, load_settings
 
 START_SCRIPTS = PROJECT_ROOT / "docker" / "localstack" / "start.d"
 PATCHES_MOUNT = "/opt/sfnlab/localstack-patches"

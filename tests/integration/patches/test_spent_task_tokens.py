@@ -13,8 +13,8 @@ import uuid
 
 import pytest
 
-from sfnlab.config import PROJECT_ROOT
-from sfnlab.deploy import deploy_state_machine
+from sfnlab.deploy.resources import deploy_state_machine
+from sfnlab.settings import PROJECT_ROOT
 from tests.helpers import wait_for
 from tests.integration.patches.conftest import (
     ROLE,

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import time
 
-from sfnlab.config import PROJECT_ROOT
-from sfnlab.deploy import deploy_state_machine
+from sfnlab.deploy.resources import deploy_state_machine
+from sfnlab.settings import PROJECT_ROOT
 from tests.helpers import wait_for
 from tests.integration.patches.conftest import (
     ended,

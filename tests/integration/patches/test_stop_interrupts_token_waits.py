@@ -13,9 +13,10 @@ import json
 
 import pytest
 
-from sfnlab import approval, execution
-from sfnlab.config import PROJECT_ROOT
-from sfnlab.deploy import deploy_state_machine
+from sfnlab.deploy.resources import deploy_state_machine
+from sfnlab.settings import PROJECT_ROOT
+from sfnlab.workflow import approval
+from sfnlab.workflow import executions as execution
 from tests.helpers import wait_for
 from tests.integration.patches.conftest import (
     ended,

@@ -11,10 +11,10 @@ from dataclasses import replace
 
 import pytest
 
-from sfnlab.aws import client
-from sfnlab.deploy import deploy
-from sfnlab.solve_issue import APPROVE, STEPS, role_name
-from sfnlab.stack import delete_stack, deploy_stack
+from sfnlab.deploy.resources import deploy
+from sfnlab.deploy.stack import delete_stack, deploy_stack
+from sfnlab.exercise import APPROVE, STEPS, role_name
+from sfnlab.support.aws import client
 from tests.integration.stack import what_runs
 
 BOTO3_ACCOUNT = "111100000021"

@@ -13,16 +13,17 @@ from dataclasses import replace
 import pytest
 from botocore.exceptions import ClientError
 
-from sfnlab import approval, execution
-from sfnlab.aws import client
-from sfnlab.config import PROJECT_ROOT
-from sfnlab.deploy import deploy
-from sfnlab.errors import KitError
+from sfnlab.deploy.functions import build_zip, code_sha256
+from sfnlab.deploy.resources import deploy
+from sfnlab.deploy.stack import delete_stack, deploy_stack, describe_stack
+from sfnlab.deploy.stack_build import artifact_bucket
+from sfnlab.errors import LearnerError
+from sfnlab.exercise import APPROVE, DEFINITION_FILE, INITIAL_EVENT, STEPS, TEMPLATE_FILE
 from sfnlab.inbox import InboxClient
-from sfnlab.packaging import build_zip, code_sha256
-from sfnlab.solve_issue import APPROVE, DEFINITION_FILE, INITIAL_EVENT, STEPS, TEMPLATE_FILE
-from sfnlab.stack import delete_stack, deploy_stack, describe_stack
-from sfnlab.stack_package import artifact_bucket
+from sfnlab.settings import PROJECT_ROOT
+from sfnlab.support.aws import client
+from sfnlab.workflow import approval
+from sfnlab.workflow import executions as execution
 from tests.helpers import wait_for
 from tests.integration.stack import what_runs
 
@@ -168,7 +169,9 @@ def test_a_changed_parameter_updates_the_state_machine_in_place(stack, stack_set
 def test_sfnlab_deploy_leaves_the_stacks_functions_alone(stack, stack_settings):
     lam = client("lambda", stack_settings)
     before = lam.get_function_configuration(FunctionName=stack.approve_function)
-    with pytest.raises(KitError, match=r"made by a CloudFormation stack.*sfnlab deploy --stack"):
+    with pytest.raises(
+        LearnerError, match=r"made by a CloudFormation stack.*sfnlab deploy --stack"
+    ):
         deploy(stack_settings)
     after = lam.get_function_configuration(FunctionName=stack.approve_function)
     assert after["Role"] == before["Role"] and after["RevisionId"] == before["RevisionId"]
@@ -216,7 +219,9 @@ def test_deleting_the_stack_leaves_nothing_behind(localstack, tmp_path):
 def test_names_taken_by_sfnlab_deploy_are_refused_before_anything_is_made(localstack, tmp_path):
     settings = replace(localstack, account_id=account(3))
     deploy(settings)
-    with pytest.raises(KitError, match=r"cannot make function sfnlab-create-code.*`sfnlab deploy`"):
+    with pytest.raises(
+        LearnerError, match=r"cannot make function sfnlab-create-code.*`sfnlab deploy`"
+    ):
         deploy_stack(settings, build_dir=tmp_path / "build")
     assert describe_stack(settings, "sfnlab-solve-issue") is None
     with pytest.raises(ClientError):
@@ -227,7 +232,7 @@ def test_a_failed_creation_is_undone_and_the_next_deploy_makes_the_stack(localst
     settings = replace(localstack, account_id=account(4))
     broken = tmp_path / "template.yaml"
     broken.write_text(TEMPLATE_FILE.read_text().replace("python3.12", "python2.7"))
-    with pytest.raises(KitError, match=r"could not create the stack.*python2\.7") as refused:
+    with pytest.raises(LearnerError, match=r"could not create the stack.*python2\.7") as refused:
         deploy_stack(settings, build_dir=tmp_path / "b1", template_file=broken)
     assert "deleted again" in str(refused.value)
     assert describe_stack(settings, "sfnlab-solve-issue") is None

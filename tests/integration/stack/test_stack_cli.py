@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from sfnlab import lifecycle
 from sfnlab.cli import main
+from sfnlab.lab import lifecycle
 from tests.helpers import settings_for, wait_for
 
 

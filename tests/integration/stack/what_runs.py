@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sfnlab.aws import client
-from sfnlab.config import Settings
-from sfnlab.iam import as_document
-from sfnlab.solve_issue import APPROVE, STEPS
+from sfnlab.deploy.iam import as_document
+from sfnlab.exercise import APPROVE, STEPS
+from sfnlab.settings import Settings
+from sfnlab.support.aws import client
 
 FUNCTION_FIELDS = (
     "FunctionName",

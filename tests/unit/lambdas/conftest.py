@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from sfnlab.config import PROJECT_ROOT
 from sfnlab.inbox import InboxClient
+from sfnlab.settings import PROJECT_ROOT
 from tests.helpers import inbox_server
 
 LAMBDAS = PROJECT_ROOT / "lambdas"

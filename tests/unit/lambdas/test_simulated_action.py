@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from sfnlab.config import PROJECT_ROOT
+from sfnlab.settings import PROJECT_ROOT
 from tests.helpers import free_port, wait_for
 from tests.unit.inbox.raw_http import running_inbox
 

@@ -18,14 +18,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sfnlab.aws import client
-from sfnlab.changes import Change
-from sfnlab.config import PROJECT_ROOT, Settings, load_settings
-from sfnlab.definition import DefinitionError, load_template, render, structural_problems
-from sfnlab.deployments import DeployRequest, remember
-from sfnlab.errors import KitError
-from sfnlab.functions import wait_until_ready
-from sfnlab.iam import (
+from sfnlab.deploy.changes import Change
+from sfnlab.deploy.definition import load_template, render, structural_problems
+from sfnlab.deploy.functions import build_zip, code_sha256, wait_until_ready
+from sfnlab.deploy.iam import (
     LAMBDA_TRUST,
     SEND_REVIEW_DECISION,
     STATES_TRUST,
@@ -33,8 +29,9 @@ from sfnlab.iam import (
     ensure_role,
     invoke_functions_policy,
 )
-from sfnlab.packaging import build_zip, code_sha256
-from sfnlab.solve_issue import (
+from sfnlab.deploy.remembered import DeployRequest, remember
+from sfnlab.errors import DefinitionError, LearnerError
+from sfnlab.exercise import (
     APPROVE,
     DEFAULT_PREFIX,
     DEFAULT_REVIEW_HEARTBEAT,
@@ -49,6 +46,8 @@ from sfnlab.solve_issue import (
     Step,
     role_name,
 )
+from sfnlab.settings import PROJECT_ROOT, Settings, load_settings
+from sfnlab.support.aws import client
 
 # Set by docker/localstack/ready.d/sfnlab-inbox.sh: where Lambdas in containers find the
 # inbox (by its service name), which the host cannot tell from its side.
@@ -86,7 +85,7 @@ def guard_real_aws(settings: Settings, confirm_account: str | None) -> None:
     if not settings.on_aws:
         return
     if not confirm_account:
-        raise KitError(
+        raise LearnerError(
             "SFNLAB_TARGET=aws deploys to real AWS, which costs money and changes a real "
             "account, so the account must be confirmed.",
             hint="Run `sfnlab deploy --aws-account <12-digit account id>` with the account "
@@ -94,7 +93,7 @@ def guard_real_aws(settings: Settings, confirm_account: str | None) -> None:
         )
     account = client("sts", settings).get_caller_identity()["Account"]
     if account != confirm_account:
-        raise KitError(
+        raise LearnerError(
             f"Your AWS credentials are for account {account}, not {confirm_account}: nothing "
             "was deployed."
         )
@@ -131,7 +130,7 @@ def deploy(
     guard_real_aws(settings, confirm_account)
     check_review_seconds(review_timeout, review_heartbeat)
     if review_heartbeat is not None and review_heartbeat >= review_timeout:
-        raise KitError(
+        raise LearnerError(
             f"The review heartbeat ({review_heartbeat} s) must be shorter than the review "
             f"timeout ({review_timeout} s)."
         )
@@ -239,7 +238,7 @@ def refuse_stack_made(lam: Any, function_name: str) -> None:
     stack = tags.get("aws:cloudformation:stack-name")
     if stack or tags.get("lambda:createdBy") == "SAM":
         owner = f"the CloudFormation stack {stack}" if stack else "a CloudFormation stack"
-        raise KitError(
+        raise LearnerError(
             f"{function_name} was made by {owner}, so `sfnlab deploy` leaves it alone.",
             hint="Update it with `sfnlab deploy --stack`, or delete the stack first "
             f"(`awslocal cloudformation delete-stack --stack-name {stack or STACK_NAME}`).",
@@ -348,9 +347,9 @@ def check_review_seconds(review_timeout: int, review_heartbeat: int | None) -> N
         if seconds is None:
             continue
         if isinstance(seconds, bool) or not isinstance(seconds, int):
-            raise KitError(f"The {what} must be a whole number of seconds, not {seconds!r}.")
+            raise LearnerError(f"The {what} must be a whole number of seconds, not {seconds!r}.")
         if not 1 <= seconds <= MAX_REVIEW_SECONDS:
-            raise KitError(
+            raise LearnerError(
                 f"The {what} must be from 1 to {MAX_REVIEW_SECONDS} seconds "
                 f"(Step Functions' limit); {seconds} is not.",
                 hint="For a review without heartbeats, give none (`--review-heartbeat 0`, "
@@ -399,7 +398,7 @@ def placeholder_values(
         try:
             config = lam.get_function_configuration(FunctionName=step.function_name(prefix))
         except lam.exceptions.ResourceNotFoundException:
-            raise KitError(
+            raise LearnerError(
                 f"The function {step.function_name(prefix)} is not deployed.",
                 hint="Run `sfnlab deploy` (or the set-up notebook) first.",
             ) from None

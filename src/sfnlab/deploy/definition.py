@@ -13,14 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sfnlab.errors import KitError
+from sfnlab.errors import DefinitionError
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _DROP = object()
-
-
-class DefinitionError(KitError):
-    """The definition file is missing, is not JSON, or names unknown placeholders."""
 
 
 def load_template(path: Path) -> Any:

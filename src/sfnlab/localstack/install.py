@@ -15,9 +15,9 @@ import subprocess
 from pathlib import Path
 
 from localstack_process_executor.interpreters import Interpreter, find_first, probe
-from sfnlab.config import PROJECT_ROOT, Settings
 from sfnlab.errors import InstallFailed, PythonNotFound
-from sfnlab.progress import step
+from sfnlab.settings import PROJECT_ROOT, Settings
+from sfnlab.support.progress import step
 
 REQUIREMENTS = PROJECT_ROOT / "requirements" / "localstack-runtime.txt"
 EXECUTOR_PROJECT = PROJECT_ROOT / "localstack-process-executor"

@@ -15,9 +15,7 @@ import threading
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from sfnlab.config import PROJECT_ROOT, Settings
-from sfnlab.progress import note, step
-from sfnlab.solve_issue import (
+from sfnlab.exercise import (
     APPROVE,
     DEFAULT_PREFIX,
     DEFAULT_REVIEW_HEARTBEAT,
@@ -27,6 +25,8 @@ from sfnlab.solve_issue import (
     STATE_MACHINE_NAME,
     STEPS,
 )
+from sfnlab.settings import PROJECT_ROOT, Settings
+from sfnlab.support.progress import note, step
 
 _lock = threading.Lock()  # one read-modify-write of the record at a time
 
@@ -95,7 +95,7 @@ def missing(settings: Settings) -> list[DeployRequest]:
     wanted = recorded(settings)
     if not wanted:
         return []
-    from sfnlab.aws import client
+    from sfnlab.support.aws import client
 
     sfn = client("stepfunctions", settings)
     present = {
@@ -111,7 +111,7 @@ def restore(settings: Settings) -> list[DeployRequest]:
     lost = missing(settings)
     if not lost:
         return []
-    from sfnlab.deploy import deploy
+    from sfnlab.deploy.resources import deploy
 
     names = ", ".join(request.state_machine_name for request in lost)
     note(
@@ -161,7 +161,7 @@ def ensure_deployed(settings: Settings) -> bool:
     last = next((r for r in recorded(settings) if r.same_deploy(wanted)), None)
     if last is not None and last.fingerprint == fingerprint(settings, wanted) and present(settings):
         return False
-    from sfnlab.deploy import deploy
+    from sfnlab.deploy.resources import deploy
 
     deploy(settings)
     return True
@@ -169,7 +169,7 @@ def ensure_deployed(settings: Settings) -> bool:
 
 def present(settings: Settings) -> bool:
     """Whether the kit's state machine and every one of its functions exist."""
-    from sfnlab.aws import client
+    from sfnlab.support.aws import client
 
     sfn, lam = client("stepfunctions", settings), client("lambda", settings)
     machines = {

@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from sfnlab.config import Settings
+from sfnlab.settings import Settings
 
 LOG = logging.getLogger(__name__)
 

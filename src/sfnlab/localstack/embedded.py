@@ -1,6 +1,6 @@
 """The embedded LocalStack: LocalStack 4.14 in host mode as a background process.
 
-It runs from the kit's own virtualenv (see `runtime_env.py`), keeps every file inside the
+It runs from the kit's own virtualenv (see `install.py`), keeps every file inside the
 state folder, binds to loopback, and runs Lambdas with the process executor. A pid file
 records the process so that later commands can find, check and stop it.
 """
@@ -20,13 +20,14 @@ import psutil
 from localstack_process_executor import config as executor_config
 from localstack_process_executor.bootstrap import LOG_FILE as RUNTIME_LOG_VARIABLE
 from localstack_process_executor.process_tree import kill_tree
-from sfnlab import background, service_catalog
-from sfnlab.background import ServiceRecord
-from sfnlab.config import Settings
-from sfnlab.endpoint import NotLocalStack, probe
-from sfnlab.errors import KitError, StartupFailed
-from sfnlab.polling import poll
-from sfnlab.progress import step
+from sfnlab.errors import LearnerError, NotLocalStack, StartupFailed
+from sfnlab.localstack import service_catalog
+from sfnlab.localstack.probe import probe
+from sfnlab.settings import Settings
+from sfnlab.support import processes
+from sfnlab.support.polling import poll
+from sfnlab.support.processes import ServiceRecord
+from sfnlab.support.progress import step
 
 EXECUTOR_NAME = "process"
 SERVICES = (
@@ -56,7 +57,7 @@ def check_settings(environ: dict[str, str]) -> None:
     """Refuse numeric Lambda settings LocalStack could not use as they are."""
     problems = [problem for s in NUMBER_SETTINGS if (problem := s.read(environ)[1])]
     if problems:
-        raise KitError(
+        raise LearnerError(
             "The embedded LocalStack was not started: " + "; ".join(problems) + ".",
             hint="Fix or unset those variables, then run `sfnlab up` again.",
         )
@@ -111,8 +112,8 @@ def raise_descriptor_limit() -> None:
 def leftover_folders(settings: Settings) -> list[Path]:
     """Lambda code and process folders an earlier LocalStack of this state folder left."""
     found = [p for p in (settings.state_dir / "tmp" / "lambda").glob("*/*") if p.is_dir()]
-    for processes in (settings.state_dir / "filesystem").glob("**/process-executor/processes"):
-        found.extend(p for p in processes.iterdir() if p.is_dir())
+    for folder in (settings.state_dir / "filesystem").glob("**/process-executor/processes"):
+        found.extend(p for p in folder.iterdir() if p.is_dir())
     return found
 
 
@@ -126,7 +127,7 @@ def remove_leftovers(settings: Settings) -> int:
 
 def running_embedded(settings: Settings) -> ServiceRecord | None:
     """The embedded LocalStack started from this state folder, if it still runs."""
-    return background.running(settings.pid_file)
+    return processes.running(settings.pid_file)
 
 
 def start(
@@ -142,7 +143,7 @@ def start(
     if running_embedded(settings) is None:
         remove_leftovers(settings)
     raise_descriptor_limit()
-    process, record = background.start(
+    process, record = processes.start(
         "LocalStack",
         [str(python), "-m", "localstack.runtime.main"],
         url=settings.endpoint,
@@ -165,7 +166,7 @@ def wait_until_ready(settings: Settings, process: subprocess.Popen) -> None:
         if process.poll() is not None:
             raise StartupFailed(
                 f"LocalStack exited during start-up (exit code {process.returncode}). "
-                f"Its last lines:\n{background.log_tail(settings.log_file)}\n",
+                f"Its last lines:\n{processes.log_tail(settings.log_file)}\n",
                 hint="Fix what the log shows, then run `sfnlab up` again.",
                 log_file=settings.log_file,
             )
@@ -195,7 +196,7 @@ def runtime_processes(settings: Settings) -> list[psutil.Process]:
 
 def stop(settings: Settings, record: ServiceRecord, timeout: float = 15.0) -> int:
     """Stop LocalStack and everything it started; returns how many Lambda processes remained."""
-    background.stop(
+    processes.stop(
         record,
         settings.pid_file,
         timeout,
@@ -205,8 +206,8 @@ def stop(settings: Settings, record: ServiceRecord, timeout: float = 15.0) -> in
     # environment's keeper takes down all it holds); whatever is still there after a moment
     # is killed, with everything below it.
     leftovers = runtime_processes(settings)
-    poll(lambda: all(background.has_exited(p) for p in leftovers), 3, max_delay=0.05)
-    alive = [process for process in leftovers if not background.has_exited(process)]
+    poll(lambda: all(processes.has_exited(p) for p in leftovers), 3, max_delay=0.05)
+    alive = [process for process in leftovers if not processes.has_exited(process)]
     for straggler in alive:
         with contextlib.suppress(psutil.Error):
             if straggler.is_running():
@@ -225,4 +226,4 @@ def wait_for_shutdown(process: psutil.Process, settings: Settings, timeout: floa
     only and its Lambda processes follow it out by themselves (their lifeline closes), so
     a short grace is all it gets: `sfnlab down` stays quick.
     """
-    return background.wait_for_exit(process, min(timeout, SHUTDOWN_GRACE))
+    return processes.wait_for_exit(process, min(timeout, SHUTDOWN_GRACE))

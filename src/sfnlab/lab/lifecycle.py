@@ -17,16 +17,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from sfnlab import background, deployments, embedded
-from sfnlab.background import ServiceRecord
-from sfnlab.config import Settings
-from sfnlab.endpoint import NotLocalStack, is_loopback, port_is_free, probe
-from sfnlab.errors import KitError, LocalStackNotReachable, PortInUse, kit_error
+from sfnlab.deploy import remembered
+from sfnlab.errors import LearnerError, LocalStackNotReachable, NotLocalStack, PortInUse
+from sfnlab.explain import explained
 from sfnlab.inbox.client import InboxClient
 from sfnlab.inbox.service import ensure_inbox, inbox_address, stop_inbox
-from sfnlab.log_view import readable_log
-from sfnlab.progress import note, shown_path
-from sfnlab.runtime_env import ensure_runtime_env
+from sfnlab.localstack import embedded
+from sfnlab.localstack.install import ensure_runtime_env
+from sfnlab.localstack.log_view import readable_log
+from sfnlab.localstack.probe import probe
+from sfnlab.settings import Settings
+from sfnlab.support import processes
+from sfnlab.support.network import free_port_near, is_loopback, port_is_free
+from sfnlab.support.processes import ServiceRecord
+from sfnlab.support.progress import note, shown_path
 
 EMBEDDED = "embedded"
 EXTERNAL = "external"
@@ -102,13 +106,13 @@ def status(settings: Settings) -> Status:
     try:
         info = probe(settings.endpoint)
     except NotLocalStack as e:
-        raise port_in_use(settings, str(e)) from None
+        raise port_in_use(settings, e.detail) from None
     inbox = {
         "inbox_url": settings.inbox_url,
         "inbox_running": InboxClient(settings.inbox_url).health() is not None,
     }
     if info is None:
-        crashed = background.recorded(settings.pid_file)
+        crashed = processes.recorded(settings.pid_file)
         if crashed is not None and crashed.process() is not None:
             crashed = None  # alive, but not answering: starting, or stopping
         stopped = read_stopped(settings)
@@ -148,14 +152,6 @@ def read_stopped(settings: Settings) -> str | None:
         return str(json.loads(stopped_file(settings).read_text())["at"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-
-
-def free_port_near(host: str, port: int, avoid: int) -> int | None:
-    """A port after `port` that nothing holds, other than `avoid` (the other service's)."""
-    for candidate in range(port + 1, min(port + 200, 65536)):
-        if candidate != avoid and port_is_free(host, candidate):
-            return candidate
-    return None
 
 
 def port_in_use(settings: Settings, detail: str) -> PortInUse:
@@ -204,7 +200,7 @@ def up(settings: Settings) -> Status:
     """Make sure LocalStack and the inbox answer, starting the embedded ones if needed.
 
     After a restart (or a crash) LocalStack has forgotten what was deployed: `up` says so
-    and deploys it again (see `deployments.restore`).
+    and deploys it again (see `remembered.restore`).
     """
     with one_at_a_time(settings):
         return up_alone(settings)
@@ -216,7 +212,7 @@ def up_alone(settings: Settings) -> Status:
         if not current.inbox_running:
             ensure_inbox(settings)
             current = status(settings)
-        deployments.restore(settings)
+        remembered.restore(settings)
         return current
     if not is_loopback(settings.host):
         raise LocalStackNotReachable(
@@ -234,7 +230,7 @@ def up_alone(settings: Settings) -> Status:
     embedded.start(settings, python)
     stopped_file(settings).unlink(missing_ok=True)
     ensure_inbox(settings)
-    deployments.restore(settings)
+    remembered.restore(settings)
     return status(settings)
 
 
@@ -243,7 +239,7 @@ def check_writable(settings: Settings) -> None:
     folder = settings.state_dir
     if not os.access(folder, os.W_OK | os.X_OK):
         denied = PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
-        raise kit_error(denied, settings) or denied
+        raise explained(denied, settings) or denied
 
 
 def check_inbox_port(settings: Settings, current: Status) -> None:
@@ -279,7 +275,7 @@ def down_alone(settings: Settings) -> Stopped:
     # Both at once: each takes a moment to exit.
     with ThreadPoolExecutor(1) as pool:
         stopping_inbox = pool.submit(stop_inbox, settings)
-        crashed = background.recorded(settings.pid_file)
+        crashed = processes.recorded(settings.pid_file)
         record = embedded.running_embedded(settings)
         leftovers = embedded.stop(settings, record) if record is not None else 0
         inbox = stopping_inbox.result()
@@ -315,14 +311,14 @@ def logs(settings: Settings, lines: int = 50, raw: bool = False) -> str:
     if not settings.log_file.exists():
         current = status(settings)
         if current.running and current.mode == EXTERNAL:
-            raise KitError(
+            raise LearnerError(
                 f"LocalStack at {settings.endpoint} was not started by sfnlab, so its log is "
                 "not here.",
                 hint="If it runs in Docker: `docker compose logs localstack`.",
             )
-        raise KitError(
+        raise LearnerError(
             f"No log yet: the embedded LocalStack has not been started from {settings.state_dir}.",
             hint="Run `sfnlab up`.",
         )
-    tail = background.log_tail(settings.log_file, lines)
+    tail = processes.log_tail(settings.log_file, lines)
     return tail if raw else readable_log(tail)

@@ -11,7 +11,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
-from sfnlab.config import Settings, load_settings
+from sfnlab.settings import Settings, load_settings
 
 RETRIES = Config(retries={"max_attempts": 2, "mode": "standard"})
 # botocore's (config name, environment variables, default, converter) of the settings that

@@ -5,7 +5,7 @@ stack describes the same resources once, in the AWS SAM template at the top of t
 project, and CloudFormation makes them, as AWS users do in their own accounts. It takes
 the steps AWS's own tools take:
 
-- build and package (`sfnlab.stack_package`), as `sam build` and `aws cloudformation
+- build and package (`sfnlab.deploy.stack_build`), as `sam build` and `aws cloudformation
   package` do;
 - deploy: make a change set (CloudFormation runs the SAM transform) and execute it, or
   drop it when it changes nothing, as `aws cloudformation deploy` does.
@@ -27,14 +27,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sfnlab.aws import client
-from sfnlab.changes import Change
-from sfnlab.config import PROJECT_ROOT, Settings, load_settings
-from sfnlab.definition import load_template, render
-from sfnlab.deploy import lambda_inbox_url, validate
-from sfnlab.errors import KitError
-from sfnlab.polling import poll
-from sfnlab.solve_issue import (
+from sfnlab.deploy.changes import Change
+from sfnlab.deploy.definition import load_template, render
+from sfnlab.deploy.resources import lambda_inbox_url, validate
+from sfnlab.deploy.stack_build import artifact_bucket, build, ensure_bucket, package
+from sfnlab.errors import LearnerError
+from sfnlab.exercise import (
     APPROVE,
     DEFAULT_PREFIX,
     DEFAULT_REVIEW_HEARTBEAT,
@@ -45,7 +43,9 @@ from sfnlab.solve_issue import (
     STEPS,
     TEMPLATE_FILE,
 )
-from sfnlab.stack_package import artifact_bucket, build, ensure_bucket, package
+from sfnlab.settings import PROJECT_ROOT, Settings, load_settings
+from sfnlab.support.aws import client
+from sfnlab.support.polling import poll
 
 # It makes IAM roles (unnamed: no CAPABILITY_NAMED_IAM), through SAM's transform.
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -86,7 +86,7 @@ class StackDeployment:
 
 def refuse_real_aws(settings: Settings) -> None:
     if settings.on_aws:
-        raise KitError(
+        raise LearnerError(
             "`sfnlab deploy --stack` deploys to LocalStack only; on AWS, deploy the stack "
             "with AWS's own tools.",
             hint="`sfnlab deploy --stack --build-only`, then `sam deploy --guided "
@@ -97,13 +97,13 @@ def refuse_real_aws(settings: Settings) -> None:
 def check_review_times(review_timeout: int, review_heartbeat: int | None) -> int:
     """The heartbeat, when the template can take these times."""
     if review_heartbeat is None:
-        raise KitError(
+        raise LearnerError(
             "The template always sets a review heartbeat.",
             hint="Give one shorter than the review timeout, e.g. --review-heartbeat "
             f"{max(1, review_timeout // 2)}.",
         )
     if review_heartbeat >= review_timeout:
-        raise KitError(
+        raise LearnerError(
             f"The review heartbeat ({review_heartbeat} s) must be shorter than the review "
             f"timeout ({review_timeout} s)."
         )
@@ -145,7 +145,7 @@ def wait_for_stack(settings: Settings, name: str, timeout: float = STACK_TIMEOUT
         return not status.endswith("_IN_PROGRESS")
 
     if not poll(settled, timeout, max_delay=0.25):
-        raise KitError(
+        raise LearnerError(
             f"The stack {name} was still {seen['status']} after {timeout:.0f} s.",
             hint="Look at its events: `awslocal cloudformation describe-stack-events "
             f"--stack-name {name}`.",
@@ -230,12 +230,14 @@ def change_set_changes(settings: Settings, change_set_id: str) -> list[dict] | N
         return seen["Status"] not in ("CREATE_PENDING", "CREATE_IN_PROGRESS")
 
     if not poll(ready, STACK_TIMEOUT, max_delay=0.25):
-        raise KitError(f"CloudFormation did not finish the change set in {STACK_TIMEOUT:.0f} s.")
+        raise LearnerError(
+            f"CloudFormation did not finish the change set in {STACK_TIMEOUT:.0f} s."
+        )
     if seen["Status"] == "FAILED":
         reason = seen.get("StatusReason") or ""
         if any(words in reason for words in NOTHING_TO_CHANGE):
             return None
-        raise KitError(f"CloudFormation refused the template: {reason}")
+        raise LearnerError(f"CloudFormation refused the template: {reason}")
     changes = [c["ResourceChange"] for c in seen.get("Changes", []) if "ResourceChange" in c]
     return changes or None  # LocalStack: a complete change set with no changes
 
@@ -261,7 +263,7 @@ def deploy_stack(
     settings = settings or load_settings()
     refuse_real_aws(settings)
     if not STACK_NAME_PATTERN.match(stack_name):
-        raise KitError(
+        raise LearnerError(
             f"{stack_name!r} cannot name a stack: a letter, then letters, digits and hyphens."
         )
     heartbeat = check_review_times(review_timeout, review_heartbeat)
@@ -284,7 +286,7 @@ def deploy_stack(
         owned = {r["PhysicalResourceId"] for r in stack_resources(settings, stack_name)}
     taken = names_taken(settings, prefix, state_machine_name, owned)
     if taken:
-        raise KitError(
+        raise LearnerError(
             f"The stack cannot make {', '.join(taken)}: they exist already, made by "
             "`sfnlab deploy` or another stack, and CloudFormation does not take over what "
             "it did not make.",
@@ -314,7 +316,7 @@ def deploy_stack(
             Capabilities=CAPABILITIES,
         )
     except ClientError as e:
-        raise KitError(f"CloudFormation refused the template: {e}") from None
+        raise LearnerError(f"CloudFormation refused the template: {e}") from None
     resource_changes = change_set_changes(settings, change_set["Id"])
     if resource_changes is None:
         cfn.delete_change_set(ChangeSetName=change_set["Id"])
@@ -332,9 +334,9 @@ def deploy_stack(
                 try:
                     remove_stack(settings, stack_name)
                     hint = "The stack was deleted again; fix the cause, then deploy again."
-                except KitError as e:
+                except LearnerError as e:
                     hint = f"Deleting it failed too ({e.message}); the next deploy tries again."
-            raise KitError(
+            raise LearnerError(
                 f"CloudFormation could not {'create' if current is None else 'update'} the "
                 f"stack {stack_name} ({status}): {reasons}",
                 hint=hint,
@@ -405,7 +407,7 @@ def remove_stack(settings: Settings, stack_name: str, attempts: int = 3) -> None
         if ended is None:
             return
     since = datetime.now(timezone.utc) - timedelta(seconds=STACK_TIMEOUT)
-    raise KitError(
+    raise LearnerError(
         f"CloudFormation could not delete the stack {stack_name} ({ended['StackStatus']}): "
         f"{failure_reasons(settings, stack_name, since)}"
     )

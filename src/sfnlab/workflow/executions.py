@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sfnlab.aws import client
-from sfnlab.config import Settings
-from sfnlab.errors import ExecutionGone, KitError
-from sfnlab.log_view import shorten
-from sfnlab.polling import poll
-from sfnlab.solve_issue import INITIAL_EVENT, STATE_MACHINE_NAME
+from sfnlab.errors import ExecutionGone, LearnerError
+from sfnlab.exercise import INITIAL_EVENT, STATE_MACHINE_NAME
+from sfnlab.localstack.log_view import shorten
+from sfnlab.settings import Settings
+from sfnlab.support.aws import client
+from sfnlab.support.polling import poll
 
 ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 FAILURE_EVENTS = (
@@ -120,7 +120,7 @@ def state_machine_arn(settings: Settings, name: str = STATE_MACHINE_NAME) -> str
             for machine in page["stateMachines"]:
                 if machine["name"] == name:
                     return machine["stateMachineArn"]
-    raise KitError(
+    raise LearnerError(
         f"There is no {name} state machine at {settings.endpoint}: nothing is deployed yet.",
         hint="Run `sfnlab deploy` first.",
     )
@@ -137,9 +137,9 @@ def read_event(path: Path) -> Any:
     try:
         return json.loads(path.read_text())
     except OSError as e:
-        raise KitError(f"Cannot read the event file {path}: {e.strerror}.") from None
+        raise LearnerError(f"Cannot read the event file {path}: {e.strerror}.") from None
     except json.JSONDecodeError as e:
-        raise KitError(
+        raise LearnerError(
             f"The event file {path} is not valid JSON: {e.msg} at line {e.lineno}, "
             f"column {e.colno}."
         ) from None
@@ -164,11 +164,11 @@ def start(
             input=json.dumps(payload),
         )["executionArn"]
     except sfn.exceptions.ExecutionAlreadyExists:
-        raise KitError(
+        raise LearnerError(
             f"An execution named {name!r} exists already; choose another name."
         ) from None
     except sfn.exceptions.InvalidName:
-        raise KitError(
+        raise LearnerError(
             f"Step Functions refuses the execution name {name!r}.",
             hint="A name is 1 to 80 characters: letters, digits, - and _ are safe; no "
             'spaces, brackets, wildcards, or any of " # % \\ ^ | ~ ` $ & , ; : /.',
@@ -310,7 +310,7 @@ def wait(
     timeout: float = 30.0,
     what: str = "the expected state",
 ) -> Execution:
-    """Poll the execution until `until(execution)` holds; KitError after `timeout` seconds."""
+    """Poll the execution until `until(execution)` holds; LearnerError after `timeout` seconds."""
     last: list[Execution] = []
 
     def reached() -> bool:
@@ -319,7 +319,7 @@ def wait(
 
     if not poll(reached, timeout):
         current = last[0]
-        raise KitError(
+        raise LearnerError(
             f"Execution {current.name} did not reach {what} within {timeout:.0f} s; it is "
             f"{current.status}: {current.path_text() or 'no state entered'}."
         )
@@ -338,7 +338,7 @@ def wait_for_end(settings: Settings, execution: str, timeout: float = 30.0) -> E
         raise gone(settings, execution) from None
     current = describe(settings, arn)
     if not ended:
-        raise KitError(
+        raise LearnerError(
             f"Execution {current.name} did not end within {timeout:.0f} s; it is at "
             f"{current.path_text() or 'no state yet'}."
         )

@@ -7,7 +7,7 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
-from sfnlab.changes import Change
+from sfnlab.deploy.changes import Change
 
 
 def trust_policy(service: str) -> dict:

@@ -10,10 +10,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sfnlab.aws import client
-from sfnlab.config import Settings, load_settings
-from sfnlab.functions import wait_until_ready
-from sfnlab.iam import LAMBDA_TRUST, WRITE_LOGS, ensure_role
+from sfnlab.deploy.functions import wait_until_ready
+from sfnlab.deploy.iam import LAMBDA_TRUST, WRITE_LOGS, ensure_role
+from sfnlab.settings import Settings, load_settings
+from sfnlab.support.aws import client
 
 FUNCTION_NAME = "sfnlab-smoke"
 ROLE_NAME = "sfnlab-smoke-role"

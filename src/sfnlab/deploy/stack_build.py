@@ -19,12 +19,12 @@ from typing import Any
 import yaml
 from botocore.exceptions import ClientError
 
-from sfnlab.aws import client
-from sfnlab.config import PROJECT_ROOT, Settings
-from sfnlab.definition import DefinitionError, load_template, placeholders
-from sfnlab.errors import KitError
-from sfnlab.packaging import build_zip
-from sfnlab.solve_issue import TEMPLATE_FILE
+from sfnlab.deploy.definition import load_template, placeholders
+from sfnlab.deploy.functions import build_zip
+from sfnlab.errors import DefinitionError, LearnerError
+from sfnlab.exercise import TEMPLATE_FILE
+from sfnlab.settings import PROJECT_ROOT, Settings
+from sfnlab.support.aws import client
 
 # The definition's placeholders that stand for numbers (TimeoutSeconds, HeartbeatSeconds).
 NUMERIC_PLACEHOLDERS = ("ReviewTimeoutSeconds", "ReviewHeartbeatSeconds")
@@ -54,11 +54,11 @@ def load_cloudformation_template(path: Path) -> dict:
     try:
         template = yaml.load(path.read_text(), Loader=_TemplateLoader)
     except OSError as e:
-        raise KitError(f"Cannot read the template {path}: {e.strerror}.") from None
+        raise LearnerError(f"Cannot read the template {path}: {e.strerror}.") from None
     except yaml.YAMLError as e:
-        raise KitError(f"{path} is not a valid template: {e}") from None
+        raise LearnerError(f"{path} is not a valid template: {e}") from None
     if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
-        raise KitError(f"{path} is not a CloudFormation template: it has no Resources.")
+        raise LearnerError(f"{path} is not a CloudFormation template: it has no Resources.")
     return template
 
 
@@ -84,7 +84,7 @@ def _state_machine(template: dict) -> dict:
         if resource.get("Type") == "AWS::Serverless::StateMachine"
     ]
     if len(machines) != 1 or not isinstance(machines[0].get("DefinitionUri"), str):
-        raise KitError("The template must have one state machine with a DefinitionUri file.")
+        raise LearnerError("The template must have one state machine with a DefinitionUri file.")
     return machines[0]
 
 
@@ -117,14 +117,16 @@ def build(
     }
     built_template = build_dir / "template.yaml"
     if build_dir.exists() and any(build_dir.iterdir()) and not built_template.exists():
-        raise KitError(f"{build_dir} holds other files than a build: nothing was written there.")
+        raise LearnerError(
+            f"{build_dir} holds other files than a build: nothing was written there."
+        )
     if build_dir.exists():
         shutil.rmtree(build_dir)  # the last build: nothing of it may linger
     build_dir.mkdir(parents=True)
     for folder in code_folders:
         files = sorted((source / folder).glob("*.py"))
         if not files:
-            raise KitError(f"No Python files in {source / folder}: no Lambda code to deploy.")
+            raise LearnerError(f"No Python files in {source / folder}: no Lambda code to deploy.")
         (build_dir / folder).mkdir(parents=True, exist_ok=True)
         for path in files:
             shutil.copyfile(path, build_dir / folder / path.name)
@@ -184,6 +186,6 @@ def package(settings: Settings, template_file: Path, bucket: str) -> dict:
             try:
                 data = path.read_bytes()
             except OSError as e:
-                raise KitError(f"Cannot read the definition {path}: {e.strerror}.") from None
+                raise LearnerError(f"Cannot read the definition {path}: {e.strerror}.") from None
             properties["DefinitionUri"] = upload_artifact(settings, bucket, data, ".json")
     return template

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sfnlab.errors import KitError
+from sfnlab.errors import LearnerError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
@@ -101,7 +101,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     inbox_url = (env.get("SFNLAB_INBOX_URL") or DEFAULT_INBOX_URL).rstrip("/")
     target = (env.get("SFNLAB_TARGET") or "localstack").lower()
     if target not in ("localstack", "aws"):
-        raise KitError(f"SFNLAB_TARGET is {target!r}; it can be `localstack` or `aws`.")
+        raise LearnerError(f"SFNLAB_TARGET is {target!r}; it can be `localstack` or `aws`.")
     return Settings(
         endpoint=endpoint.rstrip("/"),
         home=home,

@@ -16,11 +16,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from sfnlab import execution as executions
-from sfnlab.aws import client
-from sfnlab.config import Settings, load_settings
-from sfnlab.execution import Execution, VisitedState
-from sfnlab.solve_issue import STATE_MACHINE_NAME
+from sfnlab.exercise import STATE_MACHINE_NAME
+from sfnlab.settings import Settings, load_settings
+from sfnlab.support.aws import client
+from sfnlab.workflow import executions
+from sfnlab.workflow.executions import Execution, VisitedState
 
 NOT_REACHED = "not reached"
 STATUS_STYLE = {  # fill, stroke, marker for the terminal

@@ -21,12 +21,13 @@ from pathlib import Path
 
 from localstack_process_executor.config import MAX_ENVIRONMENTS
 from localstack_process_executor.sandbox import find_bwrap
-from sfnlab import embedded, lifecycle
-from sfnlab.aws import client
-from sfnlab.config import DEFAULT_GRADING_JOBS, Settings, load_settings
-from sfnlab.errors import KitError
-from sfnlab.runtime_env import ensure_runtime_env
-from sfnlab.solve_issue import STEPS
+from sfnlab.errors import LearnerError
+from sfnlab.exercise import STEPS
+from sfnlab.lab import lifecycle
+from sfnlab.localstack import embedded
+from sfnlab.localstack.install import ensure_runtime_env
+from sfnlab.settings import DEFAULT_GRADING_JOBS, Settings, load_settings
+from sfnlab.support.aws import client
 
 SANDBOX_VARIABLE = "PROCESS_EXECUTOR_SANDBOX"
 # What grading has LocalStack do, service by service, and a call that changes nothing:
@@ -52,7 +53,7 @@ INSTALL_HINT = (
 )
 
 
-class SandboxUnavailable(KitError):
+class SandboxUnavailable(LearnerError):
     """bubblewrap is missing or cannot create its namespaces here."""
 
 

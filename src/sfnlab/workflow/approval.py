@@ -22,13 +22,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sfnlab import execution as executions
-from sfnlab.aws import client
-from sfnlab.config import Settings
-from sfnlab.errors import KitError, TokenRefused
-from sfnlab.log_view import shorten
-from sfnlab.polling import poll
-from sfnlab.solve_issue import APPROVE, APPROVE_EVENT, DEFAULT_PREFIX, REJECT_EVENT
+from sfnlab.errors import LearnerError, TokenRefused
+from sfnlab.exercise import APPROVE, APPROVE_EVENT, DEFAULT_PREFIX, REJECT_EVENT
+from sfnlab.localstack.log_view import shorten
+from sfnlab.settings import Settings
+from sfnlab.support.aws import client
+from sfnlab.support.polling import poll
+from sfnlab.workflow import executions
 
 # Step Functions' answers to a token that can decide nothing (SendTaskSuccess,
 # SendTaskFailure and SendTaskHeartbeat alike).
@@ -89,7 +89,7 @@ def review_requests(settings: Settings) -> list[ReviewRequest]:
 
 def restart_reason(settings: Settings, review: ReviewRequest) -> str:
     """Why the review's execution is gone, as precisely as the kit can tell."""
-    from sfnlab import embedded
+    from sfnlab.localstack import embedded
 
     started = None
     if embedded.running_embedded(settings) is not None:
@@ -162,7 +162,7 @@ def find_review(
             check_alive(settings, review)
         return review
     if execution is not None:
-        raise KitError(
+        raise LearnerError(
             f"The reviewers got no notification for execution {execution} (yet).",
             hint="Check its path with `sfnlab status <execution>`, or wait with --wait.",
         )
@@ -177,7 +177,7 @@ def find_review(
             f"{len(unchecked)} notification(s) name no executionArn, so the kit cannot tell "
             "whether they still wait (use `--token` or `--execution` for those)"
         )
-    raise KitError(
+    raise LearnerError(
         "No execution is waiting for a review." + (f" {'; '.join(skipped)}." if skipped else ""),
         hint="Start one with `sfnlab start`, then try again (or use --wait).",
     )
@@ -234,7 +234,7 @@ def decide(
     try:
         response = lam.invoke(FunctionName=function_name, Payload=json.dumps(event).encode())
     except lam.exceptions.ResourceNotFoundException:
-        raise KitError(
+        raise LearnerError(
             f"The approve Lambda {function_name} does not exist.",
             hint="Run `sfnlab deploy` (after a restart of LocalStack, `sfnlab up` does it).",
         ) from None
@@ -249,7 +249,7 @@ def token_owner(settings: Settings, token: str, notes: list[str]) -> ReviewReque
     """The notification that carried `token`, if the inbox answers and has one."""
     try:
         return next((r for r in review_requests(settings) if r.token == token), None)
-    except KitError:
+    except LearnerError:
         notes.append(
             f"The inbox is not reachable at {settings.inbox_url}, so the kit could not look "
             "up which execution this token belongs to; the decision went to Step Functions "
@@ -259,7 +259,7 @@ def token_owner(settings: Settings, token: str, notes: list[str]) -> ReviewReque
         return None
 
 
-def token_problem(settings: Settings, owner: ReviewRequest) -> KitError | None:
+def token_problem(settings: Settings, owner: ReviewRequest) -> LearnerError | None:
     """Why the execution this token came from no longer waits for it, if it does not."""
     if not owner.execution_arn:
         return None  # the notification does not say: Step Functions will tell
@@ -321,12 +321,12 @@ def refusal_code(error: dict) -> str | None:
     return found.group(1) if found else None
 
 
-def refusal(settings: Settings, error: dict, owner: ReviewRequest | None) -> KitError:
+def refusal(settings: Settings, error: dict, owner: ReviewRequest | None) -> LearnerError:
     """Explain why the approve Lambda failed, as precisely as the kit can tell."""
     code = refusal_code(error)
     if code is None:
         message = error.get("errorMessage", "")
-        return KitError(f"The approve Lambda refused: {message} ({error.get('errorType')})")
+        return LearnerError(f"The approve Lambda refused: {message} ({error.get('errorType')})")
     if owner is not None and owner.execution_arn:
         problem = token_problem(settings, owner)
         if problem is not None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from sfnlab.polling import poll
+from sfnlab.support.polling import poll
 
 
 @dataclass(frozen=True)

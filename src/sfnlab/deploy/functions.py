@@ -1,0 +1,64 @@
+"""Lambda functions: their code zipped the same way every time, and waiting until ready.
+
+Each function's zip holds every `.py` file of the lambdas folder (its own handler and
+the helpers it shares, like `simulated_action.py`); the handler setting picks the file.
+The same files always give the same bytes, so unchanged code is skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from sfnlab.errors import LearnerError
+from sfnlab.support.polling import poll
+
+# Fixed metadata: the same files always give the same bytes, hence the same CodeSha256.
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def build_zip(folder: Path) -> bytes:
+    files = sorted(path for path in folder.glob("*.py") if path.is_file())
+    if not files:
+        raise LearnerError(f"No Python files in {folder}: there is no Lambda code to deploy.")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            info = zipfile.ZipInfo(path.name, FIXED_TIME)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    return buffer.getvalue()
+
+
+def code_sha256(data: bytes) -> str:
+    """As Lambda reports it: base64 of the SHA-256 of the zip."""
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def wait_until_ready(lambda_client: Any, name: str, timeout: float = 60.0) -> dict:
+    """Poll until `name` is Active with its last update done; return its configuration.
+
+    boto3's waiters poll once a second at best; LocalStack is usually ready in a few ms.
+    """
+    seen: dict = {}
+
+    def ready() -> bool:
+        seen.update(lambda_client.get_function_configuration(FunctionName=name))
+        state, update = seen.get("State"), seen.get("LastUpdateStatus")
+        if state == "Failed" or update == "Failed":
+            reason = seen.get("StateReason") or seen.get("LastUpdateStatusReason") or "unknown"
+            raise LearnerError(f"Lambda function {name} could not be created: {reason}")
+        return state == "Active" and update in (None, "Successful")
+
+    if not poll(ready, timeout, max_delay=0.5):
+        raise LearnerError(
+            f"Lambda function {name} was still {seen.get('State')}/"
+            f"{seen.get('LastUpdateStatus')} after {timeout:.0f} s.",
+            hint="Look at `sfnlab logs` for what LocalStack reports.",
+        )
+    return seen
