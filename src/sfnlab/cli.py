@@ -550,3 +550,22 @@ def smoke(settings: Settings) -> None:
     click.echo(json.dumps(result.payload, indent=2))
     click.echo(result.log_tail)
     click.echo(f"Invoked in {result.invoke_ms:.0f} ms.")
+
+
+@main.command(name="settings")
+@click.option("--json", "as_json", is_flag=True, help="As JSON: a list of name, value, source.")
+def settings_command(as_json: bool) -> None:
+    """Show every setting the kit reads, its value in effect, and where that came from.
+
+    Each is an environment variable (set it before any `sfnlab` command); the source is
+    `environment`, `default`, or the variable it fell back to. A value in parentheses is
+    the default as described, worked out when it is needed.
+    """
+    from sfnlab.settings import resolved
+
+    rows = resolved()
+    if as_json:
+        keys = ("name", "value", "source")
+        click.echo(json.dumps([dict(zip(keys, row, strict=True)) for row in rows], indent=2))
+    else:
+        click.echo(table([("NAME", "VALUE", "SOURCE"), *rows]))

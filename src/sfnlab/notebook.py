@@ -67,7 +67,7 @@ def my_solution_folder() -> Path:
     """Where notebook 5 keeps the learner's solution: `my-solution/` in the kit's folder,
     the folder `cp -r starter my-solution` makes (SFNLAB_MY_SOLUTION moves it: the tests
     never touch a learner's work)."""
-    return Path(os.environ.get("SFNLAB_MY_SOLUTION") or PROJECT_ROOT / "my-solution")
+    return load_settings().my_solution
 
 
 def ensure_jupyterlab() -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
 from playwright.sync_api import sync_playwright
+
+from sfnlab.settings import load_settings
 
 # As the machines of this project need: no background connections, no sandbox as root.
 CHROMIUM_FLAGS = [
@@ -22,11 +23,7 @@ CHROMIUM_FLAGS = [
 
 
 def chromium_path() -> str | None:
-    return (
-        os.environ.get("SFNLAB_CHROMIUM")
-        or shutil.which("chromium")
-        or shutil.which("chromium-browser")
-    )
+    return load_settings().chromium or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="session")
