@@ -9,8 +9,9 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 from sfnlab.settings import PROJECT_ROOT
-from sfnlab.workflow.executions import Execution, VisitedState
+from sfnlab.workflow.executions import Execution
 from sfnlab.workflow.graph import NOT_REACHED, Flow, draw
+from sfnlab.workflow.history import Visit
 
 EVERY_TYPE = {
     "StartAt": "Prepare",
@@ -55,7 +56,7 @@ EVERY_TYPE = {
 }
 
 
-def execution(*visits: VisitedState, status: str = "RUNNING") -> Execution:
+def execution(*visits: Visit, status: str = "RUNNING") -> Execution:
     return Execution(arn="arn:x:execution:m:e", name="e", status=status, path=list(visits))
 
 
@@ -84,10 +85,10 @@ def test_every_state_type_is_drawn_with_its_transitions():
 
 def test_states_are_marked_by_what_happened():
     ran = execution(
-        VisitedState("Prepare", "Pass", "succeeded"),
-        VisitedState("Pause", "Wait", "succeeded"),
-        VisitedState("Work", "Task", "caught", attempts=3),
-        VisitedState("Broken", "Fail", "failed"),
+        Visit("Prepare", "Pass", "succeeded"),
+        Visit("Pause", "Wait", "succeeded"),
+        Visit("Work", "Task", "caught", attempts=3),
+        Visit("Broken", "Fail", "failed"),
         status="FAILED",
     )
     picture = draw("Every", EVERY_TYPE, ran)
@@ -101,9 +102,7 @@ def test_states_are_marked_by_what_happened():
 
 
 def test_a_waiting_state_inside_a_parallel_branch_is_marked():
-    waiting = execution(
-        VisitedState("Fan", "Parallel", "waiting"), VisitedState("Left", "Pass", "waiting")
-    )
+    waiting = execution(Visit("Fan", "Parallel", "waiting"), Visit("Left", "Pass", "waiting"))
     picture = draw("Every", EVERY_TYPE, waiting)
     left = picture.flow.nodes["Fan"].branches[0].nodes["Left"]
     assert left.status == "waiting"

@@ -13,7 +13,8 @@ import pytest
 from sfnlab.errors import TokenRefused
 from sfnlab.settings import load_settings
 from sfnlab.workflow.approval import ended_refusal, refusal, refusal_code, used_refusal
-from sfnlab.workflow.executions import Execution, VisitedState
+from sfnlab.workflow.executions import Execution
+from sfnlab.workflow.history import Visit
 
 
 def lambda_error(code: str, as_type: bool = False) -> dict:
@@ -51,7 +52,7 @@ def test_a_refusal_without_a_known_execution_names_the_likely_causes(code, words
 
 
 def execution(status: str, error: str | None = None, waiting: bool = False) -> Execution:
-    review = VisitedState("NotifyReviewers", "Task", "waiting" if waiting else "succeeded")
+    review = Visit("NotifyReviewers", "Task", "waiting" if waiting else "succeeded")
     return Execution("arn", "solve-1", status, error=error, path=[review])
 
 

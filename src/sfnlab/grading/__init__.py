@@ -2,9 +2,10 @@
 
 The modules, by concern: `requirements` (what is judged, each defined once), `contract`
 (what a solution's steps add and send), `workflow` (the solution's definition, read),
-`evidence` (what an execution's history shows), `mailbox` (each Lambda's own address),
-`scenarios` (the runs), `checks` (one per requirement), `grader` (accounts, retries,
-clean-up), `stack` (the sandboxed LocalStack a class is graded on) and `reports`.
+`mailbox` (each Lambda's own address), `scenarios` (the runs, each read as a
+`sfnlab.workflow.history.History`), `checks` (one per requirement), `grader` (accounts,
+retries, clean-up), `grading_stack` (the sandboxed LocalStack a class is graded on) and
+`reports`.
 """
 
 from sfnlab.grading.checks import Verdict

@@ -24,7 +24,6 @@ from sfnlab.grading.contract import (
     names,
     release_name_of,
 )
-from sfnlab.grading.evidence import Run, Visit
 from sfnlab.grading.requirements import (
     APPROVE_SUCCEEDS,
     MERGE_USES_BRANCH,
@@ -38,6 +37,7 @@ from sfnlab.grading.requirements import (
 )
 from sfnlab.grading.scenarios import EXECUTION_WAIT, NOTIFY_REVIEWERS, Outcome
 from sfnlab.grading.workflow import Workflow
+from sfnlab.workflow.history import History, Visit
 
 CREATE_BRANCH, MERGE, RELEASE_STEP, NOTIFY_OPS = (
     next(step for step in STEPS if step.key == key)
@@ -440,7 +440,7 @@ def check_reject(evidence: Evidence) -> Verdict:
     problem = decision_problem(evidence, outcome)
     if problem:
         return not_met(REJECT_FAILS, problem + ".")
-    run: Run = outcome.run
+    run: History = outcome.run
     after_review = [MERGE, RELEASE_STEP, NOTIFY_OPS]
     ran = [
         step.title

@@ -30,7 +30,6 @@ from botocore.exceptions import ClientError
 from sfnlab.errors import KitFault
 from sfnlab.exercise import APPROVE, STEPS, Step
 from sfnlab.grading.contract import RunData, random_run, step_inputs
-from sfnlab.grading.evidence import Run, read_run, readable_error
 from sfnlab.grading.faults import LAMBDA_SERVICE_ERRORS
 from sfnlab.grading.mailbox import Mailbox, Message
 from sfnlab.grading.relay import Abandoned, Relay
@@ -38,7 +37,7 @@ from sfnlab.grading.workflow import Workflow, value_at
 from sfnlab.settings import Settings
 from sfnlab.support.aws import client
 from sfnlab.support.polling import poll
-from sfnlab.workflow import executions
+from sfnlab.workflow.history import History, fetch_events, read_history, readable_error
 
 EXECUTION_WAIT = 20.0  # seconds a run may take to reach the review, or its end
 # Seconds for a decision to show once the approve Lambda returned: its SendTask* calls
@@ -97,7 +96,7 @@ class Outcome:
 
     label: str  # "the approve run", ...
     data: RunData
-    run: Run | None = None
+    run: History | None = None
     messages: dict[str, list[Message]] = field(default_factory=dict)  # step key -> messages
     token: str | None = None  # the task token the review waited for
     reached_review: bool = False
@@ -110,8 +109,8 @@ class Outcome:
         return self.messages.get(step.key, [])
 
 
-def history(context: Context, arn: str) -> Run:
-    run = read_run(arn, executions.history(context.sfn, arn))
+def history(context: Context, arn: str) -> History:
+    run = read_history(arn, fetch_events(context.sfn, arn))
     for number, call in enumerate(run.calls):
         retried = any(
             later.state == call.state and later.function == call.function
@@ -149,9 +148,9 @@ def watch(context: Context, check: Callable[[], T], limit: float, herald: Step) 
     )
 
 
-def wait_for_review(context: Context, arn: str) -> Run:
+def wait_for_review(context: Context, arn: str) -> History:
     """The run once it waits for a task token or has ended, as its history tells."""
-    seen: list[Run] = []
+    seen: list[History] = []
 
     def check() -> bool:
         seen[:] = [history(context, arn)]
@@ -161,12 +160,12 @@ def wait_for_review(context: Context, arn: str) -> Run:
     return seen[0]
 
 
-def wait_for_end(context: Context, arn: str) -> Run:
+def wait_for_end(context: Context, arn: str) -> History:
     watch(context, lambda: status(context, arn) != "RUNNING", EXECUTION_WAIT, NOTIFY_OPS)
     return history(context, arn)
 
 
-def wait_after_decision(context: Context, arn: str, token: str) -> Run:
+def wait_after_decision(context: Context, arn: str, token: str) -> History:
     """The run once it ended; or, if the review still waits ANSWER_WAIT seconds after the
     approve Lambda returned, as it is then (the decision never reached Step Functions).
 
@@ -222,7 +221,7 @@ def collect(context: Context, outcome: Outcome, relay: Relay, number: int) -> No
         outcome.messages[step.key] = context.mailbox.messages(step.key, since, until)
 
 
-def review_token(context: Context, run: Run) -> tuple[bool, str | None]:
+def review_token(context: Context, run: History) -> tuple[bool, str | None]:
     """Whether the run waits at Notify Reviewers, and the token its definition passes it."""
     waiting = run.waiting_call()
     if waiting is None or waiting.function != context.function(NOTIFY_REVIEWERS):
@@ -266,7 +265,7 @@ def all_runs(context: Context) -> tuple[Outcome, Outcome, Outcome]:
 
 def to_review(
     context: Context, relay: Relay, number: int, outcome: Outcome, started: tuple[str, Any, str]
-) -> tuple[str, Run]:
+) -> tuple[str, History]:
     """Start run `number` in its turn (`started`: the state machine, the input, a name),
     wait for its review, and hand the turn on; with a token, return once it may be decided."""
     relay.start(number)

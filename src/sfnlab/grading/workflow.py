@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sfnlab.exercise import DEFAULT_PREFIX, STEPS, Step
+from sfnlab.workflow.history import function_name
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 WAIT_FOR_TOKEN = ".waitForTaskToken"
@@ -21,17 +22,6 @@ JSONPATH_TOKEN = "$$.Task.Token"
 JSONATA_TOKEN = re.compile(r"^\{%\s*\$states\.context\.Task\.Token\s*%\}$")
 TOKEN_MENTION = re.compile(r"(\$\$|\$states\.context)\.Task\b")
 GRADER_STATE = "sfnlab grader: "  # prefix of the states the grader adds to a step's own run
-
-
-def function_name(reference: Any) -> str | None:
-    """`sfnlab-merge-to-master` from a function's name, partial or full ARN, with a qualifier."""
-    if not isinstance(reference, str) or not reference:
-        return None
-    if ":function:" in reference:
-        reference = reference.split(":function:", 1)[1]
-    elif reference.startswith("function:"):
-        reference = reference[len("function:") :]
-    return reference.split(":", 1)[0]
 
 
 def invoked_function(state: dict) -> tuple[str | None, bool]:

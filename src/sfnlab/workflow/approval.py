@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sfnlab.errors import LearnerError, TokenRefused
+from sfnlab.errors import ExecutionGone, LearnerError, TokenRefused
 from sfnlab.exercise import APPROVE, APPROVE_EVENT, DEFAULT_PREFIX, REJECT_EVENT
 from sfnlab.localstack.log_view import shorten
 from sfnlab.settings import Settings
@@ -116,6 +116,30 @@ def restart_reason(settings: Settings, review: ReviewRequest) -> str:
     )
 
 
+def review_state(
+    settings: Settings, review: ReviewRequest
+) -> tuple[executions.Execution | None, LearnerError | None]:
+    """Whether the review's token can still decide: asked once per command.
+
+    Returns its execution as it is now (None when the notification names none, or
+    LocalStack has forgotten it) and, when the token can decide nothing, why: the
+    execution is gone, has ended, or has moved past the review. (While it still waits
+    for some token, as two parallel reviews do, only Step Functions can tell whose token
+    is spent.)
+    """
+    if not review.execution_arn:
+        return None, None  # the notification does not say: Step Functions will tell
+    try:
+        current = executions.describe(settings, review.execution_arn)
+    except ExecutionGone:
+        return None, executions.gone(settings, review.execution, restart_reason(settings, review))
+    if current.ended:
+        return current, ended_refusal(current)
+    if current.waiting_at is None:
+        return current, used_refusal(current)
+    return current, None
+
+
 def find_review(
     settings: Settings,
     execution: str | None = None,
@@ -127,28 +151,34 @@ def find_review(
     Notifications of executions LocalStack no longer has (it was restarted since) are
     skipped, and so are those that name no execution when none is asked for.
     """
+    return checked_review(settings, execution, wait, timeout)[0]
+
+
+def checked_review(
+    settings: Settings,
+    execution: str | None = None,
+    wait: bool = False,
+    timeout: float = 30.0,
+) -> tuple[ReviewRequest, LearnerError | None]:
+    """`find_review`, with what `review_state` found of it (None: its token may decide)."""
     gone: set[str] = set()  # ARNs LocalStack does not know: they never come back
     unchecked: set[int] = set()  # notifications naming no execution ARN
-
-    def waiting(review: ReviewRequest) -> bool:
-        if not review.execution_arn:
-            unchecked.add(review.inbox_id)
-            return False
-        if review.execution_arn in gone:
-            return False
-        if not executions.exists(settings, review.execution_arn):
-            gone.add(review.execution_arn)
-            return False
-        # The status first (one cheap call): the history only of executions still running.
-        return executions.describe(settings, review.execution_arn).waiting_at is not None
+    problems: dict[int, LearnerError | None] = {}
 
     def found() -> ReviewRequest | None:
         for review in review_requests(settings):
-            if execution is None:
-                if waiting(review):
+            if execution is not None:
+                if execution in (review.execution, review.execution_arn):
                     return review
-            elif execution in (review.execution, review.execution_arn):
-                return review
+                continue
+            if not review.execution_arn:
+                unchecked.add(review.inbox_id)
+            elif review.execution_arn not in gone:
+                current, problems[review.inbox_id] = review_state(settings, review)
+                if problems[review.inbox_id] is None:
+                    return review
+                if current is None:
+                    gone.add(review.execution_arn)
         return None
 
     review = found()
@@ -158,9 +188,13 @@ def find_review(
     if review is None and wait:
         review = poll(found, timeout, max_delay=0.1)
     if review is not None:
-        if execution is not None and review.execution_arn:
-            check_alive(settings, review)
-        return review
+        if review.inbox_id not in problems:
+            current, problems[review.inbox_id] = review_state(settings, review)
+            # Asked for by name, a review past its decision still gives its token (a spent
+            # token is what some lessons show refused); a gone or ended one does not.
+            if problems[review.inbox_id] is not None and (current is None or current.ended):
+                raise problems[review.inbox_id]
+        return review, problems[review.inbox_id]
     if execution is not None:
         raise LearnerError(
             f"The reviewers got no notification for execution {execution} (yet).",
@@ -181,15 +215,6 @@ def find_review(
         "No execution is waiting for a review." + (f" {'; '.join(skipped)}." if skipped else ""),
         hint="Start one with `sfnlab start`, then try again (or use --wait).",
     )
-
-
-def check_alive(settings: Settings, review: ReviewRequest) -> None:
-    """Refuse a review whose execution is gone or over: its token decides nothing."""
-    if not executions.exists(settings, review.execution_arn):
-        raise executions.gone(settings, review.execution, restart_reason(settings, review))
-    current = executions.describe(settings, review.execution_arn)
-    if current.ended:
-        raise ended_refusal(current)
 
 
 def decision_event(approve: bool, token: str, reviewer: str | None, comment: str | None) -> dict:
@@ -219,16 +244,17 @@ def decide(
     which execution the token belongs to, and is not needed.
     """
     notes: list[str] = []
+    problem: LearnerError | None = None
     if token is None:
-        review = find_review(settings, execution)
+        review, problem = checked_review(settings, execution)
         token, execution = review.token, review.execution
         owner: ReviewRequest | None = review
     else:
         owner = token_owner(settings, token, notes)
-    if owner is not None:
-        problem = token_problem(settings, owner)
-        if problem is not None:
-            raise problem
+        if owner is not None:
+            problem = review_state(settings, owner)[1]
+    if problem is not None:
+        raise problem
     lam = client("lambda", settings)
     event = decision_event(approve, token, reviewer, comment)
     try:
@@ -257,22 +283,6 @@ def token_owner(settings: Settings, token: str, notes: list[str]) -> ReviewReque
             "with every message (the next steps of the workflow report to it)."
         )
         return None
-
-
-def token_problem(settings: Settings, owner: ReviewRequest) -> LearnerError | None:
-    """Why the execution this token came from no longer waits for it, if it does not."""
-    if not owner.execution_arn:
-        return None  # the notification does not say: Step Functions will tell
-    if not executions.exists(settings, owner.execution_arn):
-        return executions.gone(settings, owner.execution, restart_reason(settings, owner))
-    current = executions.describe(settings, owner.execution_arn)
-    if current.ended:
-        return ended_refusal(current)
-    # Waiting for no task token any more. (While it still waits for some, as two parallel
-    # reviews do, only Step Functions can tell whose token is spent.)
-    if current.waiting_at is None:
-        return used_refusal(current)
-    return None
 
 
 def ended_refusal(current: executions.Execution) -> TokenRefused:
@@ -328,12 +338,12 @@ def refusal(settings: Settings, error: dict, owner: ReviewRequest | None) -> Lea
         message = error.get("errorMessage", "")
         return LearnerError(f"The approve Lambda refused: {message} ({error.get('errorType')})")
     if owner is not None and owner.execution_arn:
-        problem = token_problem(settings, owner)
+        current, problem = review_state(settings, owner)
         if problem is not None:
             return problem
         # Still waiting (at another reviewer's task, in a Parallel state): this one's is closed.
-        if code == "TaskTimedOut":
-            return used_refusal(executions.describe(settings, owner.execution_arn), True)
+        if code == "TaskTimedOut" and current is not None:
+            return used_refusal(current, True)
     if code == "InvalidToken":
         return TokenRefused(
             "Step Functions does not know this token (InvalidToken): it was mistyped or cut "

@@ -21,23 +21,9 @@ from sfnlab.localstack.log_view import shorten
 from sfnlab.settings import Settings
 from sfnlab.support.aws import client
 from sfnlab.support.polling import poll
+from sfnlab.workflow.history import Visit, fetch_events, read_history
 
 ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-FAILURE_EVENTS = (
-    "TaskFailed",
-    "TaskTimedOut",
-    "LambdaFunctionFailed",
-    "LambdaFunctionTimedOut",
-    "ExecutionFailed",
-)
-
-
-@dataclass
-class VisitedState:
-    name: str
-    type: str  # Task, Choice, Fail, Succeed, Pass, Wait, Parallel, Map
-    outcome: str = "running"  # succeeded, failed, caught, waiting, running
-    attempts: int = 0  # tasks scheduled in this visit: more than one means retries
 
 
 @dataclass
@@ -49,7 +35,7 @@ class Execution:
     output: Any = None
     error: str | None = None
     cause: str | None = None
-    path: list[VisitedState] = field(default_factory=list)
+    path: list[Visit] = field(default_factory=list)
 
     @property
     def ended(self) -> bool:
@@ -184,7 +170,7 @@ def describe(settings: Settings, execution: str) -> Execution:
         info = sfn.describe_execution(executionArn=arn)
     except sfn.exceptions.ExecutionDoesNotExist:
         raise gone(settings, execution) from None
-    events = history(sfn, arn)
+    events = fetch_events(sfn, arn)
     return Execution(
         arn=arn,
         name=info["name"],
@@ -193,7 +179,7 @@ def describe(settings: Settings, execution: str) -> Execution:
         output=json.loads(info["output"]) if info.get("output") else None,
         error=info.get("error"),
         cause=info.get("cause"),
-        path=path_taken(events, running=info["status"] == "RUNNING"),
+        path=read_history(arn, events).visits,
     )
 
 
@@ -236,71 +222,6 @@ def known(settings: Settings, execution: str) -> bool:
             if exists(settings, execution_arn_in(machine["stateMachineArn"], execution)):
                 return True
     return False
-
-
-def history(sfn: Any, arn: str) -> list[dict]:
-    events: list[dict] = []
-    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
-        events.extend(page["events"])
-    return events
-
-
-def path_taken(events: list[dict], running: bool) -> list[VisitedState]:
-    """The states an execution entered, in order, each with what became of it."""
-    path: list[VisitedState] = []
-    open_states: list[VisitedState] = []
-    failed: set[int] = set()
-    submitted_after: dict[int, bool] = {}  # open Task -> a task token was handed out since
-    for event in events:
-        kind = event["type"]
-        if kind == "TaskSubmitted":
-            for state in open_tasks(open_states):
-                submitted_after[id(state)] = True
-        if kind.endswith("StateEntered"):
-            state = VisitedState(
-                event["stateEnteredEventDetails"]["name"], kind[: -len("StateEntered")]
-            )
-            if state.type == "Fail":
-                state.outcome = "failed"
-            path.append(state)
-            open_states.append(state)
-        elif kind.endswith("StateExited") and open_states:
-            name = event["stateExitedEventDetails"]["name"]
-            state = next((s for s in reversed(open_states) if s.name == name), open_states[-1])
-            open_states.remove(state)
-            if state.type != "Fail":
-                state.outcome = "caught" if id(state) in failed else "succeeded"
-        elif kind in ("TaskScheduled", "LambdaFunctionScheduled") and open_tasks(open_states):
-            # Parallel branches interleave their events: count attempts only when one Task
-            # is open, so that no branch is credited with another's task.
-            if len(open_tasks(open_states)) > 1:
-                continue
-            state = open_tasks(open_states)[0]
-            state.attempts += 1
-            if state.attempts > 1:  # a retry: the earlier failure is not the outcome
-                failed.discard(id(state))
-                state.outcome = "running"
-        elif kind in FAILURE_EVENTS and open_states:
-            failed.add(id(open_states[-1]))
-            open_states[-1].outcome = "failed"
-    for state in open_states:
-        if state.outcome == "running":
-            state.outcome = open_outcome(state, running, submitted_after.get(id(state), False))
-    return path
-
-
-def open_outcome(state: VisitedState, running: bool, token_handed_out: bool) -> str:
-    """An open state of a RUNNING execution waits (for a task token handed out, or in a
-    Wait state) or is still running; in an execution that ended, it failed."""
-    if not running:
-        return "failed"
-    if (state.type == "Task" and token_handed_out) or state.type == "Wait":
-        return "waiting"
-    return "running"
-
-
-def open_tasks(open_states: list[VisitedState]) -> list[VisitedState]:
-    return [state for state in open_states if state.type == "Task"]
 
 
 def wait(
@@ -349,7 +270,7 @@ def task_token_in_history(settings: Settings, execution: str) -> str | None:
     """The task token the execution handed to its waiting task, read from its history."""
     sfn = client("stepfunctions", settings)
     token = None
-    for event in history(sfn, execution_arn(settings, execution)):
+    for event in fetch_events(sfn, execution_arn(settings, execution)):
         details = event.get("taskScheduledEventDetails") or {}
         if details.get("resource", "").endswith(".waitForTaskToken"):
             payload = json.loads(details.get("parameters") or "{}").get("Payload") or {}

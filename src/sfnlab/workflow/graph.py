@@ -20,7 +20,8 @@ from sfnlab.exercise import STATE_MACHINE_NAME
 from sfnlab.settings import Settings, load_settings
 from sfnlab.support.aws import client
 from sfnlab.workflow import executions
-from sfnlab.workflow.executions import Execution, VisitedState
+from sfnlab.workflow.executions import Execution
+from sfnlab.workflow.history import Visit
 
 NOT_REACHED = "not reached"
 STATUS_STYLE = {  # fill, stroke, marker for the terminal
@@ -145,7 +146,7 @@ def retry_summary(state: dict) -> str:
     return f"retries up to {attempts}x"
 
 
-def build_flow(definition: dict, visits: dict[str, VisitedState], label: str = "") -> Flow:
+def build_flow(definition: dict, visits: dict[str, Visit], label: str = "") -> Flow:
     states: dict[str, Any] = definition.get("States") or {}
     nodes = {"(start)": Node("(start)", "Start"), "(end)": Node("(end)", "End")}
     arrows: list[Arrow] = []
@@ -460,7 +461,7 @@ def reach_order(flow: Flow) -> list[str]:
     return order + [name for name in flow.nodes if name not in order]
 
 
-def visits_by_state(path: list[VisitedState]) -> dict[str, VisitedState]:
+def visits_by_state(path: list[Visit]) -> dict[str, Visit]:
     """The last visit of each state (a loop may enter one more than once)."""
     return {visit.name: visit for visit in path}
 

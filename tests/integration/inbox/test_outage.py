@@ -15,6 +15,7 @@ from sfnlab.inbox import InboxClient
 from sfnlab.inbox.service import ensure_inbox, stop_inbox
 from sfnlab.support.aws import client
 from sfnlab.workflow import executions as execution
+from sfnlab.workflow import history
 from tests.helpers import free_port, invoke, settings_for, wait_for
 
 pytestmark = pytest.mark.localstack
@@ -30,7 +31,7 @@ def inbox_back_afterwards(localstack):
 def unreachable_attempts(settings, arn: str, state: str) -> int:
     """How many times `state`'s Lambda failed with InboxUnreachable so far."""
     failures, current = 0, None
-    for event in execution.history(client("stepfunctions", settings), arn):
+    for event in history.fetch_events(client("stepfunctions", settings), arn):
         entered = event.get("stateEnteredEventDetails")
         if entered:
             current = entered["name"]

@@ -1,0 +1,291 @@
+"""An execution's history, read once: the states it entered and what became of each, every
+Lambda call in and out, and how the execution ended.
+
+The same events the AWS console draws its graph from. `sfnlab status` and the workflow
+picture read the path from here, the grader its evidence, the notebooks a state's task
+events. Both ways of calling a Lambda are read: a service integration (`TaskScheduled`
+with `FunctionName` and `Payload`, `TaskSubmitted` once a `.waitForTaskToken` Lambda
+returned) and a Lambda ARN as `Resource` (`LambdaFunctionScheduled`/`Succeeded`). Values
+are kept as whole JSON values, never as text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+ENDED = {
+    "ExecutionSucceeded": "SUCCEEDED",
+    "ExecutionFailed": "FAILED",
+    "ExecutionAborted": "ABORTED",
+    "ExecutionTimedOut": "TIMED_OUT",
+}
+# A task's failure, and where its error and cause are.
+FAILED = {
+    "TaskFailed": "taskFailedEventDetails",
+    "TaskTimedOut": "taskTimedOutEventDetails",
+    "LambdaFunctionFailed": "lambdaFunctionFailedEventDetails",
+    "LambdaFunctionTimedOut": "lambdaFunctionTimedOutEventDetails",
+    "LambdaFunctionScheduleFailed": "lambdaFunctionScheduleFailedEventDetails",
+    "LambdaFunctionStartFailed": "lambdaFunctionStartFailedEventDetails",
+    "TaskStartFailed": "taskStartFailedEventDetails",
+    "TaskSubmitFailed": "taskSubmitFailedEventDetails",
+}
+TASK_EVENTS = ("Task", "LambdaFunction")  # the prefixes of a task's own events
+
+
+def parse_json(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def readable_error(error: str | None, cause: str | None) -> str:
+    """`ValueError: boom`, not an escaped JSON cause."""
+    parsed = parse_json(cause)
+    if isinstance(parsed, dict) and ("errorType" in parsed or "errorMessage" in parsed):
+        return f"{parsed.get('errorType', error)}: {parsed.get('errorMessage', '')}".strip()
+    return f"{error}: {cause}" if cause else str(error)
+
+
+def function_name(reference: Any) -> str | None:
+    """`sfnlab-merge-to-master` from a function's name, partial or full ARN, with a qualifier."""
+    if not isinstance(reference, str) or not reference:
+        return None
+    if ":function:" in reference:
+        reference = reference.split(":function:", 1)[1]
+    elif reference.startswith("function:"):
+        reference = reference[len("function:") :]
+    return reference.split(":", 1)[0]
+
+
+@dataclass
+class Visit:
+    """One entry into a state, and what became of it."""
+
+    name: str
+    type: str  # Task, Choice, Fail, Succeed, Pass, Wait, Parallel, Map
+    outcome: str = "running"  # succeeded, failed, caught, waiting, running
+    attempts: int = 0  # tasks scheduled in this visit: more than one means retries
+    input: Any = None
+    output: Any = None
+    exited: bool = False
+    events: list[dict] = field(default_factory=list, repr=False)  # its task's own events
+
+
+@dataclass
+class Call:
+    """One Lambda invocation by a Task state."""
+
+    state: str
+    function: str  # the function's name
+    received: Any  # the event the Lambda got
+    waits_for_token: bool = False
+    returned: Any = None
+    has_returned: bool = False
+    error: str | None = None
+    cause: str | None = None
+    # A `.waitForTaskToken` task, after its Lambda returned: how the token came back.
+    answer: str | None = None  # "success" (SendTaskSuccess) or "failure" (SendTaskFailure)
+    answer_output: Any = None
+    answer_error: str | None = None
+
+    def failure(self) -> str:
+        return f"{self.state} failed ({readable_error(self.error, self.cause)})"
+
+
+@dataclass
+class History:
+    """One execution, as its history tells it."""
+
+    arn: str
+    events: list[dict] = field(default_factory=list)
+    visits: list[Visit] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    status: str = "RUNNING"
+    error: str | None = None
+    cause: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.status != "RUNNING"
+
+    def visit(self, state: str) -> Visit | None:
+        return next((v for v in self.visits if v.name == state), None)
+
+    def task_events(self, state: str) -> list[dict]:
+        """The task events of every visit to `state`: scheduled, started, failed, ..."""
+        return [event for visit in self.visits if visit.name == state for event in visit.events]
+
+    def calls_of(self, function: str) -> list[Call]:
+        return [call for call in self.calls if call.function == function]
+
+    def waiting_call(self) -> Call | None:
+        """The `.waitForTaskToken` call whose Lambda returned and whose token is still out."""
+        return next(
+            (
+                call
+                for call in self.calls
+                if call.waits_for_token and call.has_returned and not call.answer and not call.error
+            ),
+            None,
+        )
+
+    def last_failure(self) -> Call | None:
+        return next((call for call in reversed(self.calls) if call.error), None)
+
+    def path_text(self) -> str:
+        return " -> ".join(visit.name for visit in self.visits) or "no state entered"
+
+    def describe_end(self) -> str:
+        if not self.ended:
+            return f"still RUNNING at {self.path_text()}"
+        text = f"it ended {self.status}"
+        if self.error:
+            text += f" ({readable_error(self.error, self.cause)})"
+        return f"{text}; states: {self.path_text()}"
+
+
+class _Reader:
+    """The state of one pass over the events: what is open, and what failed."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self.open_visits: list[Visit] = []
+        self.open_calls: list[Call] = []
+        self.failed: set[int] = set()  # visits (by id) whose task failed since it began
+        self.token_out: set[int] = set()  # open Tasks that have handed out a task token
+
+    def open_tasks(self) -> list[Visit]:
+        return [visit for visit in self.open_visits if visit.type == "Task"]
+
+    def read(self, event: dict) -> None:
+        kind = event["type"]
+        tasks = self.open_tasks()
+        if kind.startswith(TASK_EVENTS) and "State" not in kind and len(tasks) == 1:
+            # Parallel branches interleave their events: a task event is credited to a
+            # visit only when one Task is open, so that no branch gets another's.
+            tasks[0].events.append(event)
+        if kind == "TaskSubmitted":
+            self.token_out.update(id(task) for task in tasks)
+        if kind.endswith("StateEntered"):
+            self.enter(kind[: -len("StateEntered")], event["stateEnteredEventDetails"])
+        elif kind.endswith("StateExited"):
+            self.exit(event["stateExitedEventDetails"])
+        elif kind in ("TaskScheduled", "LambdaFunctionScheduled"):
+            self.schedule(kind, event, tasks)
+        elif kind == "TaskSubmitted" and self.open_calls:
+            output = parse_json(event["taskSubmittedEventDetails"].get("output"))
+            call = self.open_calls[-1]
+            call.returned = output.get("Payload") if isinstance(output, dict) else output
+            call.has_returned = True
+        elif kind == "TaskSucceeded" and self.open_calls:
+            call = self.open_calls.pop()
+            output = parse_json(event["taskSucceededEventDetails"].get("output"))
+            if call.waits_for_token:
+                call.answer, call.answer_output = "success", output
+            else:
+                call.returned = output.get("Payload") if isinstance(output, dict) else output
+                call.has_returned = True
+        elif kind == "LambdaFunctionSucceeded" and self.open_calls:
+            call = self.open_calls.pop()
+            details = event["lambdaFunctionSucceededEventDetails"]
+            call.returned, call.has_returned = parse_json(details.get("output")), True
+        elif kind in FAILED:
+            self.fail(kind, event.get(FAILED[kind]) or {})
+        elif kind in ENDED:
+            self.history.status = ENDED[kind]
+            details = next((v for k, v in event.items() if k.endswith("EventDetails")), {}) or {}
+            self.history.error, self.history.cause = details.get("error"), details.get("cause")
+            if kind == "ExecutionFailed" and self.open_visits:
+                self.open_visits[-1].outcome = "failed"
+
+    def enter(self, state_type: str, details: dict) -> None:
+        visit = Visit(details["name"], state_type, input=parse_json(details.get("input")))
+        if visit.type == "Fail":
+            visit.outcome = "failed"
+        self.history.visits.append(visit)
+        self.open_visits.append(visit)
+
+    def exit(self, details: dict) -> None:
+        name = details["name"]
+        visit = next((v for v in reversed(self.open_visits) if v.name == name), None)
+        if visit is None:
+            return
+        visit.output, visit.exited = parse_json(details.get("output")), True
+        self.open_visits.remove(visit)
+        if visit.type != "Fail":
+            visit.outcome = "caught" if id(visit) in self.failed else "succeeded"
+
+    def schedule(self, kind: str, event: dict, tasks: list[Visit]) -> None:
+        if len(tasks) == 1:
+            task = tasks[0]
+            task.attempts += 1
+            if task.attempts > 1:  # a retry: the earlier failure is not the outcome
+                self.failed.discard(id(task))
+                task.outcome = "running"
+        state = self.open_visits[-1].name if self.open_visits else ""
+        if kind == "TaskScheduled":
+            details = event["taskScheduledEventDetails"]
+            if details.get("resourceType") != "lambda":
+                return
+            parameters = parse_json(details.get("parameters")) or {}
+            call = Call(
+                state=state,
+                function=function_name(parameters.get("FunctionName")) or "",
+                received=parameters.get("Payload"),
+                waits_for_token=str(details.get("resource", "")).endswith("waitForTaskToken"),
+            )
+        else:
+            details = event["lambdaFunctionScheduledEventDetails"]
+            call = Call(
+                state=state,
+                function=function_name(details.get("resource")) or "",
+                received=parse_json(details.get("input")),
+            )
+        self.history.calls.append(call)
+        self.open_calls.append(call)
+
+    def fail(self, kind: str, details: dict) -> None:
+        if self.open_visits:
+            self.failed.add(id(self.open_visits[-1]))
+            self.open_visits[-1].outcome = "failed"
+        if not self.open_calls:
+            return
+        call = self.open_calls.pop()
+        error = details.get("error") or kind
+        if call.waits_for_token and call.has_returned and kind == "TaskFailed":
+            call.answer, call.answer_error = "failure", readable_error(error, details.get("cause"))
+        else:
+            call.error, call.cause = error, details.get("cause")
+
+    def finish(self) -> History:
+        running = not self.history.ended
+        for visit in self.open_visits:
+            if visit.outcome != "running":
+                continue
+            if not running:
+                visit.outcome = "failed"
+            elif (visit.type == "Task" and id(visit) in self.token_out) or visit.type == "Wait":
+                visit.outcome = "waiting"
+        return self.history
+
+
+def read_history(arn: str, events: list[dict]) -> History:
+    """Read an execution's events (oldest first) into what they tell."""
+    reader = _Reader(History(arn, events))
+    for event in events:
+        reader.read(event)
+    return reader.finish()
+
+
+def fetch_events(sfn: Any, arn: str) -> list[dict]:
+    """Every event of the execution `arn`, oldest first."""
+    events: list[dict] = []
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
+        events.extend(page["events"])
+    return events
