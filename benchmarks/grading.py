@@ -35,6 +35,7 @@ from cpu_meter import CpuMeter  # noqa: E402
 from sfnlab.grading import grade  # noqa: E402
 from sfnlab.grading.grading_stack import grading_stack  # noqa: E402
 from sfnlab.localstack import embedded  # noqa: E402
+from sfnlab.settings import load_settings  # noqa: E402
 from tests.integration.grading.submissions import assemble, load_all  # noqa: E402
 
 TARGET_SECONDS = 45.0
@@ -77,7 +78,10 @@ class Measured:
 def measure(size: int, jobs: int) -> Measured:
     """Grade a class on a grading LocalStack of its own, as `sfnlab grade` does."""
     begun = time.monotonic()
-    with tempfile.TemporaryDirectory() as workdir, grading_stack(jobs=jobs) as settings:
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        grading_stack(load_settings(), jobs=jobs) as settings,
+    ):
         start_up = time.monotonic() - begun
         folders, expected = the_class(Path(workdir), size)
         pid = embedded.running_embedded(settings).pid

@@ -290,6 +290,7 @@ def deploy_command(
             settings, source, stack_name, review_timeout, review_heartbeat, build_only
         )
         return
+    from sfnlab.deploy import remembered
     from sfnlab.deploy.resources import deploy
 
     result = deploy(
@@ -300,6 +301,7 @@ def deploy_command(
         review_heartbeat=review_heartbeat or None,
         confirm_account=aws_account,
     )
+    remembered.remember(settings, result.request)  # `sfnlab up` deploys it again after a restart
     click.echo(
         table([("resource", "name", "done"), *((c.kind, c.name, c.action) for c in result.changes)])
     )
@@ -471,7 +473,7 @@ def grade_command(
 
     out = Console(highlight=False)
     with (
-        grading_stack(sandbox=not no_sandbox, jobs=jobs) as grading_settings,
+        grading_stack(settings, sandbox=not no_sandbox, jobs=jobs) as grading_settings,
         step(f"Grading {len(solutions)} solution(s), {jobs} at a time"),
     ):
         reports = grade(list(solutions), grading_settings, jobs=jobs, time_limit=time_limit)

@@ -44,9 +44,12 @@ def setup(start: bool = True, deploy: bool = True) -> Settings:
     status = lifecycle.up(settings) if start else lifecycle.status(settings)
     print(status.describe())
     if deploy:
+        from sfnlab.deploy import remembered
         from sfnlab.deploy.resources import deploy as deploy_kit
 
-        changed = deploy_kit(settings).changed
+        deployment = deploy_kit(settings)
+        remembered.remember(settings, deployment.request)  # `sfnlab up` brings it back
+        changed = deployment.changed
         print(f"SolveIssue is deployed ({len(changed)} resources changed just now).")
     return settings
 

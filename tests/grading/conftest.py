@@ -17,7 +17,7 @@ import pytest
 from localstack_process_executor.sandbox import find_bwrap
 from sfnlab.grading import REQUIREMENTS, SolutionReport, grade
 from sfnlab.grading.grading_stack import INSTALL_HINT, grading_stack
-from sfnlab.settings import PROJECT_ROOT
+from sfnlab.settings import PROJECT_ROOT, load_settings
 from tests import graded_this_session
 
 
@@ -46,7 +46,7 @@ def graded(request: pytest.FixtureRequest) -> dict[Path, SolutionReport]:
         pytest.skip(message)
     to_grade = [folder for folder in folders if graded_this_session.recall(folder) is None]
     if to_grade:
-        with grading_stack() as settings:
+        with grading_stack(load_settings()) as settings:
             graded_this_session.remember(to_grade, grade(to_grade, settings))
     reports = [graded_this_session.recall(folder) for folder in folders]
     request.config.stash[GRADED] = reports

@@ -1,8 +1,11 @@
-"""The state machine's definition: a template with `${...}` placeholders, made concrete.
+"""The state machine's definition: a template with `${...}` placeholders, made concrete,
+and checked as Step Functions checks it.
 
 The template stays valid JSON: a value that is exactly `"${Name}"` becomes the value
 given for Name with its own type (a number stays a number), `${Name}` inside a longer
-string is replaced as text, and a placeholder given None drops its key.
+string is replaced as text, and a placeholder given None drops its key. The exercise's
+placeholders are each step's function ARN and the review's two times
+(`placeholder_values`); `render_definition` fills them in, for every caller.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sfnlab.errors import DefinitionError
+from sfnlab.errors import DefinitionError, LearnerError
+from sfnlab.exercise import DEFINITION_FILE, MAX_REVIEW_SECONDS
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _DROP = object()
@@ -55,6 +59,82 @@ def render(template: Any, values: Mapping[str, Any], source: str = "the definiti
             hint=f"The placeholders it knows: {', '.join(sorted(values))}.",
         )
     return _render(template, values)
+
+
+def placeholder_values(
+    function_arns: Mapping[str, str], review_timeout: int, review_heartbeat: int | None
+) -> dict[str, Any]:
+    """What the exercise's placeholders stand for: `${<step key>FunctionArn}` for each
+    step's function (`function_arns` by step key), and the review's timeout and heartbeat
+    (a heartbeat of None drops `HeartbeatSeconds`)."""
+    values: dict[str, Any] = {f"{key}FunctionArn": arn for key, arn in function_arns.items()}
+    values["ReviewTimeoutSeconds"] = review_timeout
+    values["ReviewHeartbeatSeconds"] = review_heartbeat
+    return values
+
+
+def render_definition(
+    template: Any,
+    function_arns: Mapping[str, str],
+    review_timeout: int,
+    review_heartbeat: int | None,
+    source: str = str(DEFINITION_FILE),
+) -> Any:
+    """The exercise's definition template made concrete (see `placeholder_values`)."""
+    values = placeholder_values(function_arns, review_timeout, review_heartbeat)
+    return render(template, values, source)
+
+
+def check_review_seconds(review_timeout: int, review_heartbeat: int | None) -> None:
+    """Refuse review times Step Functions would refuse, before anything is changed: the
+    learner's number is the mistake, not the definition it is written into."""
+    for what, seconds in (
+        ("review timeout", review_timeout),
+        ("review heartbeat", review_heartbeat),
+    ):
+        if seconds is None:
+            continue
+        if isinstance(seconds, bool) or not isinstance(seconds, int):
+            raise LearnerError(f"The {what} must be a whole number of seconds, not {seconds!r}.")
+        if not 1 <= seconds <= MAX_REVIEW_SECONDS:
+            raise LearnerError(
+                f"The {what} must be from 1 to {MAX_REVIEW_SECONDS} seconds "
+                f"(Step Functions' limit); {seconds} is not.",
+                hint="For a review without heartbeats, give none (`--review-heartbeat 0`, "
+                "or review_heartbeat=None)."
+                if what == "review heartbeat"
+                else "",
+            )
+    if review_heartbeat is not None and review_heartbeat >= review_timeout:
+        raise LearnerError(
+            f"The review heartbeat ({review_heartbeat} s) must be shorter than the review "
+            f"timeout ({review_timeout} s)."
+        )
+
+
+def definition_text(definition: Any) -> str:
+    """A definition as deploy sends it to Step Functions (validate that same text, and
+    LocalStack parses it once: the kit's patches keep each text's parse)."""
+    return json.dumps(definition, indent=2)
+
+
+def validate(sfn: Any, text: str, source: str = str(DEFINITION_FILE)) -> None:
+    """Have Step Functions validate the definition; one paragraph naming every problem."""
+    result = sfn.validate_state_machine_definition(definition=text, type="STANDARD")
+    own = structural_problems(json.loads(text))
+    # Step Functions reports missing targets and unreachable states too: when the kit
+    # found them, its own words (which name the state and field) say each once.
+    theirs = [
+        d["message"]
+        for d in result.get("diagnostics", [])
+        if not (own and d.get("code") == "MISSING_TRANSITION_TARGET")
+    ]
+    problems = "; ".join(problem.rstrip(". ") for problem in theirs + own)
+    if problems:
+        raise DefinitionError(
+            f"Step Functions rejects {source}: {problems}.",
+            hint="Fix the definition, then deploy again.",
+        )
 
 
 def _render(node: Any, values: Mapping[str, Any]) -> Any:

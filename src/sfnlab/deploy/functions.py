@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from sfnlab.errors import LearnerError
+from sfnlab.exercise import STEPS
+from sfnlab.settings import Settings
+from sfnlab.support.aws import function_arn
 from sfnlab.support.polling import poll
 
 # Fixed metadata: the same files always give the same bytes, hence the same CodeSha256.
@@ -62,3 +65,9 @@ def wait_until_ready(lambda_client: Any, name: str, timeout: float = 60.0) -> di
             hint="Look at `sfnlab logs` for what LocalStack reports.",
         )
     return seen
+
+
+def function_arns(settings: Settings, prefix: str) -> dict[str, str]:
+    """The ARNs the steps' functions have (or will have) under `prefix`, by step key:
+    known before they exist, from the account and region."""
+    return {step.key: function_arn(settings, step.function_name(prefix)) for step in STEPS}

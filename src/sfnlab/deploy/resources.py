@@ -3,7 +3,10 @@
 Deploying is idempotent: what already matches is left alone (code is compared by its
 SHA-256, settings and definitions by value), so a second deploy changes nothing and
 costs only the read calls. The same code deploys to real AWS when `SFNLAB_TARGET=aws`,
-and then only after the account is confirmed (see `guard_real_aws`).
+and then only after the account is confirmed (see `guard_real_aws`). The grader deploys
+each solution with `deploy_into_empty_account`: the same pieces, minus every look at
+what is there. Remembering a deploy for `sfnlab up` is the caller's step
+(`remembered.remember`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sfnlab.deploy.changes import Change
-from sfnlab.deploy.definition import load_template, render, structural_problems
+from sfnlab.deploy.definition import (
+    check_review_seconds,
+    definition_text,
+    load_template,
+    render_definition,
+    validate,
+)
 from sfnlab.deploy.functions import build_zip, code_sha256, wait_until_ready
 from sfnlab.deploy.iam import (
     LAMBDA_TRUST,
@@ -29,8 +38,7 @@ from sfnlab.deploy.iam import (
     ensure_role,
     invoke_functions_policy,
 )
-from sfnlab.deploy.remembered import DeployRequest, remember
-from sfnlab.errors import DefinitionError, LearnerError
+from sfnlab.errors import LearnerError
 from sfnlab.exercise import (
     APPROVE,
     DEFAULT_PREFIX,
@@ -38,7 +46,6 @@ from sfnlab.exercise import (
     DEFAULT_REVIEW_TIMEOUT,
     DEFINITION_FILE,
     LAMBDAS_FOLDER,
-    MAX_REVIEW_SECONDS,
     RUNTIME,
     STACK_NAME,
     STATE_MACHINE_NAME,
@@ -46,12 +53,35 @@ from sfnlab.exercise import (
     Step,
     role_name,
 )
-from sfnlab.settings import PROJECT_ROOT, Settings, load_settings
-from sfnlab.support.aws import client
+from sfnlab.settings import PROJECT_ROOT, Settings
+from sfnlab.support.aws import client, find_state_machine
 
 # Set by docker/localstack/ready.d/sfnlab-inbox.sh: where Lambdas in containers find the
 # inbox (by its service name), which the host cannot tell from its side.
 LAMBDA_INBOX_PARAMETER = "/sfnlab/lambda-inbox-url"
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    """What one `deploy()` makes: enough to make it again (`sfnlab up` does, after a
+    restart of LocalStack forgot it)."""
+
+    source: Path = PROJECT_ROOT  # a folder laid out like the kit: definitions/, lambdas/
+    prefix: str = DEFAULT_PREFIX
+    state_machine_name: str = STATE_MACHINE_NAME
+    review_timeout: int = DEFAULT_REVIEW_TIMEOUT
+    review_heartbeat: int | None = DEFAULT_REVIEW_HEARTBEAT
+    function_timeout: int = 30
+    definition: Path | None = None  # another definition for the same Lambdas (JSONata)
+
+    @property
+    def definition_file(self) -> Path:
+        return self.definition or self.source / DEFINITION_FILE
+
+    @property
+    def shown_definition(self) -> str:
+        """The definition as messages name it."""
+        return str(self.definition or DEFINITION_FILE)
 
 
 @dataclass
@@ -61,6 +91,7 @@ class Deployment:
     approve_function: str
     changes: list[Change] = field(default_factory=list)
     state_machine_role: str = ""  # the role the state machine runs as (its ARN)
+    request: DeployRequest | None = None  # what was asked for (for `remembered.remember`)
 
     @property
     def changed(self) -> list[Change]:
@@ -100,56 +131,98 @@ def guard_real_aws(settings: Settings, confirm_account: str | None) -> None:
 
 
 def deploy(
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     source: Path = PROJECT_ROOT,
     prefix: str = DEFAULT_PREFIX,
     state_machine_name: str = STATE_MACHINE_NAME,
     review_timeout: int = DEFAULT_REVIEW_TIMEOUT,
     review_heartbeat: int | None = DEFAULT_REVIEW_HEARTBEAT,
-    confirm_account: str | None = None,
     function_timeout: int = 30,
-    inbox_url_for: Callable[[Step], str] | None = None,
     definition: Path | None = None,
-    validated: bool = False,
-    empty_account: bool = False,
+    confirm_account: str | None = None,
 ) -> Deployment:
     """Create or update the roles, the Lambdas and the state machine from `source`.
 
     `source` is a folder laid out like the kit (`definitions/`, `lambdas/`): the kit itself
     by default, or a learner's solution. `definition` is another definition file for the
     same state machine and Lambdas (the JSONata one, say) instead of `source`'s
-    `definitions/SolveIssueStepFunction.json`. `inbox_url_for(step)` gives each function its
-    own INBOX_URL (the grader tells the steps' requests apart that way). `validated`: the
-    caller has had the rendered definition validated already (the grader does, before it
-    deploys anything), so it is not sent for validation twice. `empty_account`: the caller
-    has checked that the account holds none of it (the grader, in each new account), so
-    everything is created without a look for what is there first.
+    `definitions/SolveIssueStepFunction.json`.
     """
-    settings = settings or load_settings()
+    request = DeployRequest(
+        Path(source),
+        prefix,
+        state_machine_name,
+        review_timeout,
+        review_heartbeat,
+        function_timeout,
+        Path(definition) if definition else None,
+    )
     guard_real_aws(settings, confirm_account)
     check_review_seconds(review_timeout, review_heartbeat)
-    if review_heartbeat is not None and review_heartbeat >= review_timeout:
-        raise LearnerError(
-            f"The review heartbeat ({review_heartbeat} s) must be shorter than the review "
-            f"timeout ({review_timeout} s)."
-        )
-    definition_file = definition or source / DEFINITION_FILE
-    shown = str(definition or DEFINITION_FILE)
-    template = load_template(definition_file)
-    code = build_zip(source / LAMBDAS_FOLDER)
-    changes: list[Change] = []
-    lam = client("lambda", settings)
-    if not empty_account:
-        refuse_stack_made(lam, STEPS[0].function_name(prefix))
+    template = load_template(request.definition_file)
+    code = build_zip(request.source / LAMBDAS_FOLDER)
+    refuse_stack_made(client("lambda", settings), STEPS[0].function_name(prefix))
+    inbox_url = lambda_inbox_url(settings)
+    functions = deploy_functions(settings, code, prefix, function_timeout, lambda _: inbox_url)
+    rendered = render_definition(
+        template, functions.arns, review_timeout, review_heartbeat, request.shown_definition
+    )
+    deployment = deploy_machine(
+        settings, functions, state_machine_name, rendered, request.shown_definition
+    )
+    return replace(deployment, request=request)
 
+
+def deploy_into_empty_account(
+    settings: Settings,
+    lambdas: Path,
+    definition: Any,
+    *,
+    prefix: str = DEFAULT_PREFIX,
+    function_timeout: int = 30,
+    inbox_url_for: Callable[[Step], str],
+) -> Deployment:
+    """The grader's deploy of a solution: into an account it has just found empty, so
+    everything is created without a look for what is there first.
+
+    `definition` is rendered and validated already (the grader judges it before it deploys
+    anything); `inbox_url_for(step)` gives each function its own INBOX_URL, which is how
+    the grader tells the steps' requests apart.
+    """
+    functions = deploy_functions(
+        settings, build_zip(lambdas), prefix, function_timeout, inbox_url_for, new=True
+    )
+    return deploy_machine(
+        settings, functions, STATE_MACHINE_NAME, definition, validated=True, new=True
+    )
+
+
+@dataclass
+class Functions:
+    """The exercise's Lambdas as deployed: ARNs by step key, and what changed."""
+
+    prefix: str
+    arns: dict[str, str]
+    changes: list[Change]
+
+
+def deploy_functions(
+    settings: Settings,
+    code: bytes,
+    prefix: str,
+    function_timeout: int,
+    inbox_url_for: Callable[[Step], str],
+    *,
+    new: bool = False,
+) -> Functions:
+    """The two Lambda roles and every step's function (the approve Lambda's included),
+    created or updated; `new`: none of it exists yet."""
     iam = client("iam", settings)
+    lam = client("lambda", settings)
+    changes: list[Change] = []
     lambda_role, role_changes = ensure_role(
-        iam,
-        role_name(prefix, "lambda"),
-        LAMBDA_TRUST,
-        {"write-logs": WRITE_LOGS},
-        new=empty_account,
+        iam, role_name(prefix, "lambda"), LAMBDA_TRUST, {"write-logs": WRITE_LOGS}, new=new
     )
     changes += role_changes
     approve_role, role_changes = ensure_role(
@@ -157,21 +230,17 @@ def deploy(
         role_name(prefix, "approve"),
         LAMBDA_TRUST,
         {"write-logs": WRITE_LOGS, "send-review-decision": SEND_REVIEW_DECISION},
-        new=empty_account,
+        new=new,
     )
     changes += role_changes
-
-    approve_name = APPROVE.function_name(prefix)
     arns: dict[str, str] = {}
-    default_inbox_url = None if inbox_url_for else lambda_inbox_url(settings)
     for step in [*STEPS, APPROVE]:
-        inbox_url = inbox_url_for(step) if inbox_url_for else default_inbox_url
-        environment = {"INBOX_URL": inbox_url}
+        environment = {"INBOX_URL": inbox_url_for(step)}
         if step.key == "NotifyReviewers":
-            environment["APPROVE_FUNCTION_NAME"] = approve_name
+            environment["APPROVE_FUNCTION_NAME"] = APPROVE.function_name(prefix)
         role = approve_role if step is APPROVE else lambda_role
         arn, change = ensure_function(
-            lam, step, prefix, role, code, environment, function_timeout, new=empty_account
+            lam, step, prefix, role, code, environment, function_timeout, new=new
         )
         arns[step.key] = arn
         changes.append(change)
@@ -179,49 +248,38 @@ def deploy(
     for change in changes:
         if change.kind == "function" and change.action == "created":
             wait_until_ready(lam, change.name)
+    return Functions(prefix, arns, changes)
 
-    step_arns = [arns[step.key] for step in STEPS]
-    states_role, role_changes = ensure_role(
-        iam,
-        role_name(prefix, "states"),
+
+def deploy_machine(
+    settings: Settings,
+    functions: Functions,
+    name: str,
+    definition: Any,
+    source: str = str(DEFINITION_FILE),
+    *,
+    validated: bool = False,
+    new: bool = False,
+) -> Deployment:
+    """The state machine's role (allowed to invoke the steps' functions) and the state
+    machine itself, created or updated; `validated`: by the caller already."""
+    sfn = client("stepfunctions", settings)
+    if not validated:
+        validate(sfn, definition_text(definition), source)
+    step_arns = [functions.arns[step.key] for step in STEPS]
+    states_role, changes = ensure_role(
+        client("iam", settings),
+        role_name(functions.prefix, "states"),
         STATES_TRUST,
         {"invoke-steps": invoke_functions_policy(step_arns)},
-        new=empty_account,
+        new=new,
     )
-    changes += role_changes
-
-    values: dict[str, Any] = {f"{step.key}FunctionArn": arns[step.key] for step in STEPS}
-    values["ReviewTimeoutSeconds"] = review_timeout
-    values["ReviewHeartbeatSeconds"] = review_heartbeat
-    rendered = render(template, values, shown)
-    sfn = client("stepfunctions", settings)
-    machine_arn, change = ensure_state_machine(
-        sfn,
-        state_machine_name,
-        rendered,
-        states_role,
-        shown,
-        validated=validated,
-        new=empty_account,
-    )
-    changes.append(change)
-    if inbox_url_for is None:  # `sfnlab up` deploys it again after a restart
-        remember(
-            settings,
-            DeployRequest(
-                str(Path(source).resolve()),
-                prefix,
-                state_machine_name,
-                review_timeout,
-                review_heartbeat,
-                function_timeout,
-            ),
-        )
+    machine_arn, change = ensure_state_machine(sfn, name, definition, states_role, new=new)
     return Deployment(
         state_machine_arn=machine_arn,
-        function_names={step.key: step.function_name(prefix) for step in STEPS},
-        approve_function=approve_name,
-        changes=changes,
+        function_names={step.key: step.function_name(functions.prefix) for step in STEPS},
+        approve_function=APPROVE.function_name(functions.prefix),
+        changes=[*functions.changes, *changes, change],
         state_machine_role=states_role,
     )
 
@@ -309,27 +367,15 @@ def retry_until_role_usable(call: Callable[[], Any], timeout: float = 30.0) -> A
 
 
 def ensure_state_machine(
-    sfn: Any,
-    name: str,
-    definition: Any,
-    role: str,
-    source: str = str(DEFINITION_FILE),
-    *,
-    validated: bool = False,
-    new: bool = False,
+    sfn: Any, name: str, definition: Any, role: str, *, new: bool = False
 ) -> tuple[str, Change]:
-    """Create or update state machine `name`; `new`: it is known not to exist yet."""
+    """Create or update state machine `name` (its definition validated already); `new`:
+    it is known not to exist yet."""
     text = definition_text(definition)
-    if not validated:
-        validate(sfn, text, source)
-    machines = () if new else sfn.get_paginator("list_state_machines").paginate()
-    existing = next(
-        (m for page in machines for m in page["stateMachines"] if m["name"] == name), None
-    )
-    if existing is None:
+    arn = None if new else find_state_machine(sfn, name)
+    if arn is None:
         arn = sfn.create_state_machine(name=name, definition=text, roleArn=role)["stateMachineArn"]
         return arn, Change("state machine", name, "created")
-    arn = existing["stateMachineArn"]
     current = sfn.describe_state_machine(stateMachineArn=arn)
     if json.loads(current["definition"]) == definition and current["roleArn"] == role:
         return arn, Change("state machine", name, "unchanged")
@@ -337,63 +383,10 @@ def ensure_state_machine(
     return arn, Change("state machine", name, "updated")
 
 
-def check_review_seconds(review_timeout: int, review_heartbeat: int | None) -> None:
-    """Refuse review times Step Functions would refuse, before anything is changed: the
-    learner's number is the mistake, not the definition it is written into."""
-    for what, seconds in (
-        ("review timeout", review_timeout),
-        ("review heartbeat", review_heartbeat),
-    ):
-        if seconds is None:
-            continue
-        if isinstance(seconds, bool) or not isinstance(seconds, int):
-            raise LearnerError(f"The {what} must be a whole number of seconds, not {seconds!r}.")
-        if not 1 <= seconds <= MAX_REVIEW_SECONDS:
-            raise LearnerError(
-                f"The {what} must be from 1 to {MAX_REVIEW_SECONDS} seconds "
-                f"(Step Functions' limit); {seconds} is not.",
-                hint="For a review without heartbeats, give none (`--review-heartbeat 0`, "
-                "or review_heartbeat=None)."
-                if what == "review heartbeat"
-                else "",
-            )
-
-
-def definition_text(definition: Any) -> str:
-    """A definition as deploy sends it to Step Functions (validate that same text, and
-    LocalStack parses it once: the kit's patches keep each text's parse)."""
-    return json.dumps(definition, indent=2)
-
-
-def validate(sfn: Any, text: str, source: str = str(DEFINITION_FILE)) -> None:
-    result = sfn.validate_state_machine_definition(definition=text, type="STANDARD")
-    own = structural_problems(json.loads(text))
-    # Step Functions reports missing targets and unreachable states too: when the kit
-    # found them, its own words (which name the state and field) say each once.
-    theirs = [
-        d["message"]
-        for d in result.get("diagnostics", [])
-        if not (own and d.get("code") == "MISSING_TRANSITION_TARGET")
-    ]
-    problems = "; ".join(problem.rstrip(". ") for problem in theirs + own)
-    if problems:
-        raise DefinitionError(
-            f"Step Functions rejects {source}: {problems}.",
-            hint="Fix the definition, then deploy again.",
-        )
-
-
-def placeholder_values(
-    settings: Settings | None = None,
-    *,
-    prefix: str = DEFAULT_PREFIX,
-    review_timeout: int = DEFAULT_REVIEW_TIMEOUT,
-    review_heartbeat: int | None = DEFAULT_REVIEW_HEARTBEAT,
-) -> dict[str, Any]:
-    """What the definitions' `${...}` placeholders stand for, from the deployed functions."""
-    settings = settings or load_settings()
+def deployed_function_arns(settings: Settings, prefix: str = DEFAULT_PREFIX) -> dict[str, str]:
+    """The steps' function ARNs by step key, from the deployed functions."""
     lam = client("lambda", settings)
-    values: dict[str, Any] = {}
+    arns: dict[str, str] = {}
     for step in STEPS:
         try:
             config = lam.get_function_configuration(FunctionName=step.function_name(prefix))
@@ -402,14 +395,12 @@ def placeholder_values(
                 f"The function {step.function_name(prefix)} is not deployed.",
                 hint="Run `sfnlab deploy` (or the set-up notebook) first.",
             ) from None
-        values[f"{step.key}FunctionArn"] = config["FunctionArn"]
-    values["ReviewTimeoutSeconds"] = review_timeout
-    values["ReviewHeartbeatSeconds"] = review_heartbeat
-    return values
+        arns[step.key] = config["FunctionArn"]
+    return arns
 
 
 def deploy_state_machine(
-    settings: Settings | None,
+    settings: Settings,
     name: str,
     definition_file: Path,
     *,
@@ -418,12 +409,14 @@ def deploy_state_machine(
     review_heartbeat: int | None = DEFAULT_REVIEW_HEARTBEAT,
 ) -> str:
     """Create or update another state machine over the deployed functions; its ARN."""
-    settings = settings or load_settings()
-    values = placeholder_values(
-        settings, prefix=prefix, review_timeout=review_timeout, review_heartbeat=review_heartbeat
+    definition = render_definition(
+        load_template(definition_file),
+        deployed_function_arns(settings, prefix),
+        review_timeout,
+        review_heartbeat,
+        definition_file.name,
     )
-    definition = render(load_template(definition_file), values, definition_file.name)
     role = client("iam", settings).get_role(RoleName=role_name(prefix, "states"))["Role"]["Arn"]
     sfn = client("stepfunctions", settings)
-    arn, _ = ensure_state_machine(sfn, name, definition, role, definition_file.name)
-    return arn
+    validate(sfn, definition_text(definition), definition_file.name)
+    return ensure_state_machine(sfn, name, definition, role)[0]

@@ -28,8 +28,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sfnlab.deploy.changes import Change
-from sfnlab.deploy.definition import load_template, render
-from sfnlab.deploy.resources import lambda_inbox_url, validate
+from sfnlab.deploy.definition import (
+    check_review_seconds,
+    definition_text,
+    load_template,
+    render_definition,
+    validate,
+)
+from sfnlab.deploy.functions import function_arns
+from sfnlab.deploy.resources import lambda_inbox_url
 from sfnlab.deploy.stack_build import artifact_bucket, build, ensure_bucket, package
 from sfnlab.errors import LearnerError
 from sfnlab.exercise import (
@@ -43,8 +50,8 @@ from sfnlab.exercise import (
     STEPS,
     TEMPLATE_FILE,
 )
-from sfnlab.settings import PROJECT_ROOT, Settings, load_settings
-from sfnlab.support.aws import client
+from sfnlab.settings import PROJECT_ROOT, Settings
+from sfnlab.support.aws import client, find_state_machine
 from sfnlab.support.polling import poll
 
 # It makes IAM roles (unnamed: no CAPABILITY_NAMED_IAM), through SAM's transform.
@@ -102,11 +109,7 @@ def check_review_times(review_timeout: int, review_heartbeat: int | None) -> int
             hint="Give one shorter than the review timeout, e.g. --review-heartbeat "
             f"{max(1, review_timeout // 2)}.",
         )
-    if review_heartbeat >= review_timeout:
-        raise LearnerError(
-            f"The review heartbeat ({review_heartbeat} s) must be shorter than the review "
-            f"timeout ({review_timeout} s)."
-        )
+    check_review_seconds(review_timeout, review_heartbeat)
     return review_heartbeat
 
 
@@ -196,11 +199,9 @@ def names_taken(
         found = logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups", [])
         if group not in owned and any(g["logGroupName"] == group for g in found):
             taken.append(f"log group {group}")
-    sfn = client("stepfunctions", settings)
-    for page in sfn.get_paginator("list_state_machines").paginate():
-        for machine in page["stateMachines"]:
-            if machine["name"] == state_machine_name and machine["stateMachineArn"] not in owned:
-                taken.append(f"state machine {state_machine_name}")
+    machine = find_state_machine(client("stepfunctions", settings), state_machine_name)
+    if machine is not None and machine not in owned:
+        taken.append(f"state machine {state_machine_name}")
     return taken
 
 
@@ -212,12 +213,10 @@ def validate_definition(
     review_heartbeat: int,
 ) -> None:
     """Check the definition as the stack will make it, before CloudFormation tries."""
-    arn = f"arn:aws:lambda:{settings.region}:{settings.account_id}:function:"
-    values: dict[str, Any] = {f"{s.key}FunctionArn": arn + s.function_name(prefix) for s in STEPS}
-    values["ReviewTimeoutSeconds"] = review_timeout
-    values["ReviewHeartbeatSeconds"] = review_heartbeat
-    definition = render(load_template(source / DEFINITION_FILE), values, str(DEFINITION_FILE))
-    validate(client("stepfunctions", settings), json.dumps(definition))
+    template = load_template(source / DEFINITION_FILE)
+    arns = function_arns(settings, prefix)
+    definition = render_definition(template, arns, review_timeout, review_heartbeat)
+    validate(client("stepfunctions", settings), definition_text(definition))
 
 
 def change_set_changes(settings: Settings, change_set_id: str) -> list[dict] | None:
@@ -243,7 +242,7 @@ def change_set_changes(settings: Settings, change_set_id: str) -> list[dict] | N
 
 
 def deploy_stack(
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     source: Path = PROJECT_ROOT,
     stack_name: str = STACK_NAME,
@@ -260,7 +259,6 @@ def deploy_stack(
     goes to `build_dir` (default `.sfnlab/stack/`), with `packaged.json`, the template
     CloudFormation got.
     """
-    settings = settings or load_settings()
     refuse_real_aws(settings)
     if not STACK_NAME_PATTERN.match(stack_name):
         raise LearnerError(
@@ -414,10 +412,9 @@ def remove_stack(settings: Settings, stack_name: str, attempts: int = 3) -> None
 
 
 def delete_stack(
-    settings: Settings | None = None, stack_name: str = STACK_NAME, *, artifacts: bool = True
+    settings: Settings, stack_name: str = STACK_NAME, *, artifacts: bool = True
 ) -> list[Change]:
     """Delete the stack and everything it made; with `artifacts`, the S3 bucket too."""
-    settings = settings or load_settings()
     refuse_real_aws(settings)
     changes = []
     if describe_stack(settings, stack_name) is not None:

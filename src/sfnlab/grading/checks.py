@@ -9,6 +9,7 @@ values of one run (a hard-coded branch) does not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -342,31 +343,38 @@ def message_judgment(
     )
 
 
-def check_merge(evidence: Evidence) -> Verdict:
-    if evidence.workflow.state_of(MERGE) is None:
-        return not_met(MERGE_USES_BRANCH, evidence.workflow.missing(MERGE) + ".")
-    made = evidence.visit(evidence.approve, CREATE_BRANCH)
-    branch = branch_of(made.output) if made and made.exited else None
+def check_message_names(
+    evidence: Evidence,
+    requirement: Requirement,
+    step: Step,
+    made_by: Step,
+    name_of: Callable[[Any], str | None],
+    what: str,
+    key: str,
+) -> Verdict:
+    """`step`'s message names the `what` that `made_by` made: in the approve run, and in
+    the step's own run (where the grader gave the step its input)."""
+    if evidence.workflow.state_of(step) is None:
+        return not_met(requirement, evidence.workflow.missing(step) + ".")
+    made = evidence.visit(evidence.approve, made_by)
+    expected = name_of(made.output) if made and made.exited else None
+    own = evidence.own
     return combine(
-        MERGE_USES_BRANCH,
+        requirement,
         [
             message_judgment(
-                evidence.approve,
-                MERGE,
-                evidence.visit(evidence.approve, MERGE),
-                branch,
-                "branch",
-                BRANCH,
+                evidence.approve, step, evidence.visit(evidence.approve, step), expected, what, key
             ),
             message_judgment(
-                evidence.own,
-                MERGE,
-                evidence.visit(evidence.own, MERGE),
-                branch_of(evidence.own.inputs.get(MERGE.key)),
-                "branch",
-                BRANCH,
+                own, step, evidence.visit(own, step), name_of(own.inputs.get(step.key)), what, key
             ),
         ],
+    )
+
+
+def check_merge(evidence: Evidence) -> Verdict:
+    return check_message_names(
+        evidence, MERGE_USES_BRANCH, MERGE, CREATE_BRANCH, branch_of, "branch", BRANCH
     )
 
 
@@ -405,30 +413,8 @@ def check_release(evidence: Evidence) -> Verdict:
 
 
 def check_ops(evidence: Evidence) -> Verdict:
-    if evidence.workflow.state_of(NOTIFY_OPS) is None:
-        return not_met(OPS_MESSAGE, evidence.workflow.missing(NOTIFY_OPS) + ".")
-    made = evidence.visit(evidence.approve, RELEASE_STEP)
-    release = release_name_of(made.output) if made and made.exited else None
-    return combine(
-        OPS_MESSAGE,
-        [
-            message_judgment(
-                evidence.approve,
-                NOTIFY_OPS,
-                evidence.visit(evidence.approve, NOTIFY_OPS),
-                release,
-                "release",
-                RELEASE,
-            ),
-            message_judgment(
-                evidence.own,
-                NOTIFY_OPS,
-                evidence.visit(evidence.own, NOTIFY_OPS),
-                release_name_of(evidence.own.inputs.get(NOTIFY_OPS.key)),
-                "release",
-                RELEASE,
-            ),
-        ],
+    return check_message_names(
+        evidence, OPS_MESSAGE, NOTIFY_OPS, RELEASE_STEP, release_name_of, "release", RELEASE
     )
 
 

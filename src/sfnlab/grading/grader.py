@@ -21,10 +21,11 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sfnlab.deploy.definition import load_template, render
-from sfnlab.deploy.resources import definition_text, deploy, lambda_inbox_url, validate
+from sfnlab.deploy.definition import definition_text, load_template, render_definition, validate
+from sfnlab.deploy.functions import function_arns
+from sfnlab.deploy.resources import deploy_into_empty_account, lambda_inbox_url
 from sfnlab.errors import DefinitionError, KitFault, LearnerError, SolutionFault
-from sfnlab.exercise import DEFAULT_PREFIX, DEFINITION_FILE, LAMBDAS_FOLDER, STEPS, role_name
+from sfnlab.exercise import DEFAULT_PREFIX, DEFINITION_FILE, LAMBDAS_FOLDER, role_name
 from sfnlab.grading import faults
 from sfnlab.grading.checks import CHECKS, Evidence, Verdict, met, not_checked, not_met
 from sfnlab.grading.mailbox import CaptureServer, InboxMailbox, Mailbox
@@ -32,7 +33,7 @@ from sfnlab.grading.requirements import BY_ID, DEFINITION_VALID, REQUIREMENTS, T
 from sfnlab.grading.scenarios import Context, OutOfTime, all_runs
 from sfnlab.grading.workflow import Workflow
 from sfnlab.localstack import embedded
-from sfnlab.settings import DEFAULT_GRADING_JOBS, Settings, load_settings
+from sfnlab.settings import DEFAULT_GRADING_JOBS, Settings
 from sfnlab.support.aws import client
 
 DEFAULT_TIME_LIMIT = 90.0
@@ -96,7 +97,7 @@ class Attempt:
 
 def grade(
     folders: list[Path],
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     jobs: int = DEFAULT_GRADING_JOBS,
     time_limit: float = DEFAULT_TIME_LIMIT,
@@ -106,7 +107,6 @@ def grade(
 
     Reports come back in the order given, one per folder, whatever happened.
     """
-    settings = settings or load_settings()
     names = display_names(folders)
     jobs = max(1, jobs)
     # A solution's clean-up runs beside the next solution's grading; leaving this block
@@ -168,7 +168,7 @@ def display_names(folders: list[Path]) -> list[str]:
 
 def grade_solution(
     folder: Path,
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     time_limit: float = DEFAULT_TIME_LIMIT,
     new_mailbox: Callable[[], Mailbox] | None = None,
@@ -181,7 +181,6 @@ def grade_solution(
     report returned at once; `report.clean_up` is known, and `on_done(report)` called,
     when that is done. Without, both happen before this returns.
     """
-    settings = settings or load_settings()
     if new_mailbox is None:
         with mailboxes(settings) as own_mailbox:
             return grade_solution(
@@ -320,22 +319,15 @@ def refuse_links_out(folder: Path, paths: list[Path], error: type[Exception]) ->
             )
 
 
-def function_arn(settings: Settings, name: str) -> str:
-    return f"arn:aws:lambda:{settings.region}:{settings.account_id}:function:{name}"
-
-
 def check_definition(attempt: Attempt) -> Workflow | None:
     """Judge the definition as AWS would; the workflow it describes, if valid."""
     settings, prefix = attempt.settings, attempt.prefix
     try:
         refuse_links_out(attempt.folder, [attempt.folder / DEFINITION_FILE], DefinitionError)
         template = load_template(attempt.folder / DEFINITION_FILE)
-        values: dict = {
-            f"{step.key}FunctionArn": function_arn(settings, step.function_name(prefix))
-            for step in STEPS
-        }
-        values.update(ReviewTimeoutSeconds=REVIEW_TIMEOUT, ReviewHeartbeatSeconds=None)
-        definition = render(template, values, str(DEFINITION_FILE))
+        definition = render_definition(
+            template, function_arns(settings, prefix), REVIEW_TIMEOUT, None
+        )
         validate(client("stepfunctions", settings), definition_text(definition))
     except DefinitionError as e:
         attempt.verdicts[DEFINITION_VALID.id] = not_met(DEFINITION_VALID, str(e))
@@ -353,16 +345,13 @@ def deploy_solution(attempt: Attempt, workflow: Workflow) -> Context:
     context = Context(attempt.settings, workflow, attempt.mailbox, attempt.deadline)
     context.remaining()
     try:
-        deployment = deploy(
+        deployment = deploy_into_empty_account(  # checked empty by `fresh_account`
             attempt.settings,
-            source=attempt.folder,
+            lambdas,
+            workflow.definition,  # rendered and validated by `check_definition`
             prefix=attempt.prefix,
-            review_timeout=REVIEW_TIMEOUT,
-            review_heartbeat=None,
             function_timeout=FUNCTION_TIMEOUT,
             inbox_url_for=lambda step: attempt.mailbox.address(step.key),
-            validated=True,  # by `check_definition`, just before
-            empty_account=True,  # checked by `fresh_account`, and used by nothing else
         )
     except DefinitionError as e:  # checked already; the same problem, seen by deploy
         raise SolutionFault(str(e)) from None

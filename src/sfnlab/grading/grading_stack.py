@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -26,8 +25,9 @@ from sfnlab.exercise import STEPS
 from sfnlab.lab import lifecycle
 from sfnlab.localstack import embedded
 from sfnlab.localstack.install import ensure_runtime_env
-from sfnlab.settings import DEFAULT_GRADING_JOBS, Settings, load_settings
+from sfnlab.settings import DEFAULT_GRADING_JOBS, Settings
 from sfnlab.support.aws import client
+from sfnlab.support.network import free_port
 
 SANDBOX_VARIABLE = "PROCESS_EXECUTOR_SANDBOX"
 # What grading has LocalStack do, service by service, and a call that changes nothing:
@@ -57,18 +57,11 @@ class SandboxUnavailable(LearnerError):
     """bubblewrap is missing or cannot create its namespaces here."""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def stack_settings(state_dir: Path, base: Settings | None = None) -> Settings:
+def stack_settings(state_dir: Path, base: Settings) -> Settings:
     """Settings of a LocalStack of its own: a free loopback port, its own state folder."""
-    base = base or load_settings()
     return replace(
         base,
-        endpoint=f"http://127.0.0.1:{free_port()}",
+        endpoint=f"http://127.0.0.1:{free_port()}",  # both free now, both loopback
         state_dir=state_dir,
         inbox_url=f"http://127.0.0.1:{free_port()}",
         lambda_inbox_url_given=False,
@@ -121,12 +114,16 @@ def environments_for(jobs: int) -> int:
 
 @contextlib.contextmanager
 def grading_stack(
+    base: Settings,
     sandbox: bool = True,
     state_dir: Path | None = None,
     environment: Mapping[str, str] | None = None,
     jobs: int = DEFAULT_GRADING_JOBS,
 ) -> Iterator[Settings]:
     """Start a dedicated embedded LocalStack for grading; stop it and its files afterwards.
+
+    It shares the kit's folder and region with `base`, and nothing else: its own port,
+    state folder and inbox address.
 
     `environment` adds to LocalStack's (a test gives it a fake home, say); its
     environments are sized for `jobs` solutions at once, unless
@@ -135,7 +132,7 @@ def grading_stack(
         check_sandbox()
     owned = state_dir is None
     folder = Path(tempfile.mkdtemp(prefix="sfnlab-grading-")) if owned else state_dir
-    settings = stack_settings(folder / "state")
+    settings = stack_settings(folder / "state", base)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     python = ensure_runtime_env(settings)
     extra = {**(environment or {}), SANDBOX_VARIABLE: "bwrap" if sandbox else ""}

@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from sfnlab.inbox import InboxClient
+from sfnlab.inbox.store import json_or_none
 
 MAX_BODY = 256 * 1024
 SOCKET_TIMEOUT = 5.0
@@ -39,10 +40,7 @@ class Message:
 
     @property
     def json(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return None
+        return json_or_none(self.body)
 
     @property
     def value(self) -> Any:

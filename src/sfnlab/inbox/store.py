@@ -27,6 +27,14 @@ MAX_LIMIT = 1000  # requests in one answer
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 
 
+def json_or_none(text: str) -> Any:
+    """`text` parsed as JSON, or None when it is not JSON."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class CapturedRequest:
     id: int
@@ -41,10 +49,7 @@ class CapturedRequest:
     @property
     def json(self) -> Any:
         """The body parsed as JSON, or None when it is not JSON."""
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return None
+        return json_or_none(self.body)
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "json": self.json}

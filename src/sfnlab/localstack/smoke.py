@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sfnlab.deploy.functions import wait_until_ready
 from sfnlab.deploy.iam import LAMBDA_TRUST, WRITE_LOGS, ensure_role
-from sfnlab.settings import Settings, load_settings
+from sfnlab.settings import Settings
 from sfnlab.support.aws import client
 
 FUNCTION_NAME = "sfnlab-smoke"
@@ -34,9 +34,8 @@ def zip_handler() -> bytes:
     return buffer.getvalue()
 
 
-def smoke(settings: Settings | None = None, event: dict | None = None) -> SmokeResult:
+def smoke(settings: Settings, event: dict | None = None) -> SmokeResult:
     """Create (or refresh) the smoke Lambda and invoke it once."""
-    settings = settings or load_settings()
     lam = client("lambda", settings)
     code = zip_handler()
     try:

@@ -11,7 +11,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
-from sfnlab.settings import Settings, load_settings
+from sfnlab.settings import Settings
 
 RETRIES = Config(retries={"max_attempts": 2, "mode": "standard"})
 # botocore's (config name, environment variables, default, converter) of the settings that
@@ -23,9 +23,9 @@ NO_AWS_FILES = {
 }
 
 
-def client(service: str, settings: Settings | None = None) -> Any:
+def client(service: str, settings: Settings) -> Any:
     """A boto3 client for `service`, made once per target (clients are thread-safe)."""
-    return _client(service, settings or load_settings())
+    return _client(service, settings)
 
 
 @functools.lru_cache(maxsize=64)
@@ -56,3 +56,22 @@ def _local_session() -> boto3.session.Session:
     return boto3.session.Session(
         botocore_session=botocore.session.Session(session_vars=NO_AWS_FILES)
     )
+
+
+def function_arn(settings: Settings, name: str) -> str:
+    """A Lambda function's ARN in the settings' account and region (known beforehand)."""
+    return f"arn:aws:lambda:{settings.region}:{settings.account_id}:function:{name}"
+
+
+def state_machine_arns(sfn: Any) -> dict[str, str]:
+    """Every state machine of the account: name -> ARN."""
+    return {
+        machine["name"]: machine["stateMachineArn"]
+        for page in sfn.get_paginator("list_state_machines").paginate()
+        for machine in page["stateMachines"]
+    }
+
+
+def find_state_machine(sfn: Any, name: str) -> str | None:
+    """The ARN of the state machine named `name`, None when there is none."""
+    return state_machine_arns(sfn).get(name)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sfnlab.exercise import STATE_MACHINE_NAME
-from sfnlab.settings import Settings, load_settings
+from sfnlab.settings import Settings
 from sfnlab.support.aws import client
 from sfnlab.workflow import executions
 from sfnlab.workflow.executions import Execution
@@ -474,12 +474,11 @@ def draw(machine: str, definition: dict, execution: Execution | None = None) -> 
 
 
 def graph(
-    settings: Settings | None = None,
+    settings: Settings,
     execution: str | None = None,
     machine: str = STATE_MACHINE_NAME,
 ) -> ExecutionGraph:
     """The picture of `execution` (a name or ARN), or of the machine's latest execution."""
-    settings = settings or load_settings()
     sfn = client("stepfunctions", settings)
     if execution is None:
         latest = executions.latest(settings, count=1, machine=machine)

@@ -9,9 +9,23 @@ from dataclasses import replace
 import pytest
 from botocore.exceptions import ClientError
 
+from sfnlab.deploy.definition import load_template, render_definition
+from sfnlab.deploy.functions import function_arns
 from sfnlab.deploy.iam import as_document
-from sfnlab.deploy.resources import LAMBDA_INBOX_PARAMETER, deploy, lambda_inbox_url
+from sfnlab.deploy.resources import (
+    LAMBDA_INBOX_PARAMETER,
+    deploy,
+    deploy_into_empty_account,
+    lambda_inbox_url,
+)
 from sfnlab.errors import DefinitionError
+from sfnlab.exercise import (
+    DEFAULT_PREFIX,
+    DEFAULT_REVIEW_HEARTBEAT,
+    DEFAULT_REVIEW_TIMEOUT,
+    DEFINITION_FILE,
+    LAMBDAS_FOLDER,
+)
 from sfnlab.settings import PROJECT_ROOT
 from sfnlab.support.aws import client
 from sfnlab.workflow import executions as execution
@@ -42,13 +56,28 @@ def test_changed_code_is_updated_in_place(localstack, tmp_path):
     assert all(c.action == "unchanged" for c in second.changes if c.kind != "function")
 
 
+def empty_account_deploy(settings, prefix: str = DEFAULT_PREFIX):
+    """What the grader does in each account it checked empty: render, then create."""
+    template = load_template(PROJECT_ROOT / DEFINITION_FILE)
+    arns = function_arns(settings, prefix)
+    definition = render_definition(template, arns, DEFAULT_REVIEW_TIMEOUT, DEFAULT_REVIEW_HEARTBEAT)
+    inbox_url = lambda_inbox_url(settings)
+    return deploy_into_empty_account(
+        settings,
+        PROJECT_ROOT / LAMBDAS_FOLDER,
+        definition,
+        prefix=prefix,
+        inbox_url_for=lambda step: inbox_url,
+    )
+
+
 def test_a_deploy_into_an_empty_account_makes_what_a_deploy_would(localstack):
-    """`empty_account=True` (the grader's, in each account it checked empty) creates
-    without looking first: a normal deploy afterwards finds nothing to change."""
+    """The grader's deploy, in each account it checked empty, creates without looking
+    first: a normal deploy afterwards finds nothing to change."""
     fresh = replace(localstack, account_id="418274937162")
-    first = deploy(fresh, prefix="t-empty-", state_machine_name="Empty", empty_account=True)
+    first = empty_account_deploy(fresh, "t-empty-")
     assert {change.action for change in first.changes} == {"created"}
-    again = deploy(fresh, prefix="t-empty-", state_machine_name="Empty")
+    again = deploy(fresh, prefix="t-empty-")
     assert again.changed == []
     assert again.state_machine_arn == first.state_machine_arn
 
@@ -56,7 +85,7 @@ def test_a_deploy_into_an_empty_account_makes_what_a_deploy_would(localstack):
 def test_a_deploy_told_the_account_is_empty_refuses_one_that_is_not(localstack, deployment):
     """What it would create exists already: it fails, it does not overwrite."""
     with pytest.raises(ClientError) as taken:
-        deploy(localstack, empty_account=True)
+        empty_account_deploy(localstack)
     # The first thing it makes is the Lambdas' role, which IAM says is there already.
     assert taken.value.response["Error"]["Code"] == "EntityAlreadyExists"
     assert deploy(localstack).changed == []  # the deployment is as it was

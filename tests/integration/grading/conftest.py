@@ -23,7 +23,7 @@ from localstack_process_executor.sandbox import find_bwrap
 from sfnlab.grading import SolutionReport, grade
 from sfnlab.grading import grader as grader_module
 from sfnlab.grading.grading_stack import INSTALL_HINT, grading_stack
-from sfnlab.settings import PROJECT_ROOT, Settings
+from sfnlab.settings import PROJECT_ROOT, Settings, load_settings
 from tests import graded_this_session
 from tests.integration.grading.submissions import CLASSMATE, assemble, load_all
 
@@ -82,7 +82,7 @@ def fake_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def grading_localstack(fake_home: Path):
     if find_bwrap() is None:
         pytest.skip(f"bubblewrap is not installed. {INSTALL_HINT}")
-    with grading_stack(environment={"HOME": str(fake_home)}) as settings:
+    with grading_stack(load_settings(), environment={"HOME": str(fake_home)}) as settings:
         yield settings
 
 

@@ -18,7 +18,7 @@ from sfnlab.grading import grader as grader_module
 from sfnlab.grading.grading_stack import SERVICES_USED, grading_stack
 from sfnlab.grading.reports import junit_xml, summary_csv, summary_markdown, write_reports
 from sfnlab.localstack import embedded
-from sfnlab.settings import PROJECT_ROOT
+from sfnlab.settings import PROJECT_ROOT, load_settings
 from sfnlab.support.aws import client
 from tests.integration.grading.conftest import (
     CRASHED,
@@ -108,7 +108,7 @@ def test_the_grading_localstack_has_loaded_what_grading_uses_before_the_first_so
     """LocalStack loads a service on its first request; the grading LocalStack has done that
     for every service grading uses by the time it is handed over, so no solution's clock
     pays for it. A service grading does not use is left unloaded."""
-    with grading_stack() as settings:
+    with grading_stack(load_settings()) as settings:
         services = requests.get(f"{settings.endpoint}/_localstack/health", timeout=10).json()
     states = services["services"]
     assert {name: states.get(name) for name in SERVICES_USED} == dict.fromkeys(

@@ -10,9 +10,13 @@ from dataclasses import replace
 
 import pytest
 
-from sfnlab.deploy.resources import deploy
+from sfnlab.deploy.definition import load_template, render_definition
+from sfnlab.deploy.functions import function_arns
+from sfnlab.deploy.resources import deploy_into_empty_account
+from sfnlab.exercise import DEFINITION_FILE, LAMBDAS_FOLDER
 from sfnlab.inbox import InboxClient
 from sfnlab.inbox.service import ensure_inbox, stop_inbox
+from sfnlab.settings import PROJECT_ROOT
 from sfnlab.support.aws import client
 from sfnlab.workflow import executions as execution
 from sfnlab.workflow import history
@@ -125,8 +129,12 @@ def test_a_review_request_that_failed_is_sent_again_with_a_token_that_works(loca
     # its own, so that the session's deployment is left as it is.
     settings = replace(localstack, account_id=f"1{uuid.uuid4().int % 10**11:011d}")
     late = settings_for(tmp_path / "late", inbox_port=free_port())
-    deployed = deploy(
+    template = load_template(PROJECT_ROOT / DEFINITION_FILE)
+    definition = render_definition(template, function_arns(settings, "outage-"), 86400, 3600)
+    deployed = deploy_into_empty_account(
         settings,
+        PROJECT_ROOT / LAMBDAS_FOLDER,
+        definition,
         prefix="outage-",
         inbox_url_for=lambda step: (
             late.inbox_url if step.key == "NotifyReviewers" else localstack.inbox_url

@@ -13,6 +13,7 @@ import requests
 from click.testing import CliRunner
 
 from sfnlab.cli import main
+from sfnlab.deploy.remembered import remember
 from sfnlab.deploy.resources import deploy
 from sfnlab.inbox.service import ensure_inbox, stop_inbox
 from sfnlab.lab import lifecycle
@@ -39,7 +40,7 @@ def crashed(tmp_path_factory, lambda_interpreter):
     brought back with `sfnlab up`; what `status` said in between is kept."""
     settings = settings_for(tmp_path_factory.mktemp("crash") / "state")
     first = lifecycle.up(settings)
-    deploy(settings)
+    remember(settings, deploy(settings).request)  # as `sfnlab deploy` does
     old = execution.start(settings)
     old_review = approval.find_review(settings, old.name, wait=True)
     # What the starter tells learners to send: a token, no executionArn.
@@ -136,7 +137,7 @@ def test_a_clean_stop_is_told_apart_and_up_restores_the_deployment(tmp_path: Pat
     settings = settings_for(tmp_path / "state")
     try:
         lifecycle.up(settings)
-        deploy(settings)
+        remember(settings, deploy(settings).request)
         assert cli(settings, "down").exit_code == 0
         stopped = cli(settings, "status")
         assert stopped.exit_code == 3
