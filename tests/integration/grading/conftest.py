@@ -93,19 +93,20 @@ class Faults:
         self.deploys: dict[str, list[str]] = {}
         self._judging = threading.local()  # each solution is judged in a thread of its own
         self._lock = threading.Lock()
-        self.real_deploy = grader_module.deploy
+        self.real_deploy = grader_module.deploy_into_empty_account
         self.real_run_attempt = grader_module.run_attempt
         self.real_judge = grader_module.judge
         self.real_check = grader_module.CHECKS[CRASHING_CHECK]
 
-    def deploy(self, settings: Settings, *, source: Path, **kwargs):
+    def deploy(self, settings: Settings, lambdas: Path, *args, **kwargs):
+        source = lambdas.parent
         with self._lock:
             accounts = self.deploys.setdefault(source.name, [])
             accounts.append(settings.account_id)
             first = len(accounts) == 1
         if source.name == RETRIED and first:
             raise server_error()
-        return self.real_deploy(settings, source=source, **kwargs)
+        return self.real_deploy(settings, lambdas, *args, **kwargs)
 
     def run_attempt(self, folder: Path, base: Settings, time_limit: float, *args):
         limit = SHORT_LIMIT if folder.name == SHORT else time_limit
@@ -124,7 +125,7 @@ class Faults:
         checks = list(grader_module.CHECKS)
         checks[CRASHING_CHECK] = self.check
         monkeypatch.setattr(grader_module, "CHECKS", checks)
-        monkeypatch.setattr(grader_module, "deploy", self.deploy)
+        monkeypatch.setattr(grader_module, "deploy_into_empty_account", self.deploy)
         monkeypatch.setattr(grader_module, "run_attempt", self.run_attempt)
         monkeypatch.setattr(grader_module, "judge", self.judge)
 

@@ -137,7 +137,7 @@ def test_a_persistent_kit_fault_is_reported_as_the_kits_never_the_learners(
     def broken(*args, **kwargs):
         raise server_error()
 
-    monkeypatch.setattr(grader_module, "deploy", broken)
+    monkeypatch.setattr(grader_module, "deploy_into_empty_account", broken)
     report = grade_solution(PROJECT_ROOT, grading_localstack)
     assert not report.graded and report.attempts == 2
     assert report.explained.startswith("could not grade (kit error): ")
