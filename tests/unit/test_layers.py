@@ -1,0 +1,43 @@
+"""The kit's import structure: each module imports from the layers below its own only.
+
+The layers are written once, in pyproject.toml (`[tool.importlinter]`), and checked with
+import-linter: `lint-imports` from the kit's environment shows the same.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from sfnlab.settings import PROJECT_ROOT
+
+tomllib = pytest.importorskip("tomllib", reason="Python 3.11 reads pyproject.toml")
+CONTRACT = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+
+
+def test_every_module_of_the_kit_has_a_layer():
+    """A module left out of the layers would be free to import anything."""
+    layers = CONTRACT["contracts"][0]["layers"]
+    placed = {name.strip() for line in layers for name in line.split("|")}
+    package = PROJECT_ROOT / "src" / "sfnlab"
+    found = {
+        f"sfnlab.{path.stem if path.is_file() else path.name}"
+        for path in package.iterdir()
+        if (path.suffix == ".py" and path.stem not in ("__init__", "__main__"))
+        or (path.is_dir() and (path / "__init__.py").exists())
+    }
+    assert found == placed
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="import-linter needs Python 3.11")
+def test_no_module_imports_from_a_layer_above_its_own():
+    linter = shutil.which("lint-imports", path=str(PROJECT_ROOT / ".sfnlab" / "venv" / "bin"))
+    linter = linter or shutil.which("lint-imports")
+    assert linter, "import-linter is a development dependency: `uv sync` installs it"
+    result = subprocess.run(
+        [linter, "--no-cache"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
