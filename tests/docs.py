@@ -1,9 +1,9 @@
 """The documentation, read as its tests check it: its pages, their samples, links, headings.
 
-The pages are the README and every Markdown file under `docs/` (other READMEs are linked
-from them and checked as link targets). A *sample* is a ```console block right after a
-`<!-- sample -->` comment (`<!-- sample: note -->` carries a note): its `$ ...` lines are
-commands, the lines under each are what it prints.
+The pages are the README, every Markdown file under `docs/` and `benchmarks/README.md`
+(other READMEs are linked from them and checked as link targets). A *sample* is a
+```console block right after a `<!-- sample -->` comment (`<!-- sample: note -->`
+carries a note): its `$ ...` lines are commands, the lines under each are what it prints.
 """
 
 from __future__ import annotations
@@ -24,11 +24,18 @@ LINK = re.compile(
     r"(?<!!)\[(?:[^\[\]]|\[[^\]]*\])*\]\((?P<target><[^>]*>|[^)\s]*)(?:\s+\"[^\"]*\")?\)"
 )
 HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+# A path in the repository a page names: one of its top-level folders, then the rest. A
+# path cut short in a sample's table (`…` after it) is not one.
+REPO_PATH = re.compile(
+    r"(?<![\w./-])((?:src|tests|benchmarks|scripts|definitions|lambdas|test-events|notebooks"
+    r"|starter|docker|requirements|localstack-process-executor|localstack-patches)/[\w./*-]*)"
+    r"(?![\w./*-]|…)"
+)
 
 
 def pages() -> list[Path]:
-    """The README, then every page of docs/, in a stable order."""
-    return [README, *sorted(DOCS.rglob("*.md"))]
+    """The README, every page of docs/, and the benchmarks' figures, in a stable order."""
+    return [README, *sorted(DOCS.rglob("*.md")), PROJECT_ROOT / "benchmarks" / "README.md"]
 
 
 def shown(page: Path) -> str:
@@ -100,3 +107,13 @@ def broken_links(page: Path) -> list[str]:
         elif anchor and linked.suffix == ".md" and anchor not in anchors(linked.read_text()):
             broken.append(f"{target} (no such heading)")
     return broken
+
+
+def missing_paths(page: Path) -> list[str]:
+    """Each path of the repository a page names (globs allowed) that matches no file."""
+    missing = []
+    for match in REPO_PATH.finditer(page.read_text()):
+        path = match[1].rstrip(".")
+        if not any(PROJECT_ROOT.glob(path)) and not (PROJECT_ROOT / path).exists():
+            missing.append(path)
+    return missing

@@ -116,6 +116,21 @@ def test_a_broken_link_or_anchor_is_found(tmp_path):
 
 
 @pytest.mark.parametrize("page", docs.pages(), ids=docs.shown)
+def test_every_path_a_page_names_exists(page):
+    """Module paths, scripts, tests: a page names them as the repository lays them out now."""
+    assert docs.missing_paths(page) == []
+
+
+def test_a_path_that_moved_is_found(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "`src/sfnlab/cli.py`, `src/sfnlab/config.py`, lambdas/*.py, `tests/unit/`, "
+        "`scripts/nothing.sh`.\n│ tests/integration/grading/submi… │\n"
+    )
+    assert docs.missing_paths(page) == ["src/sfnlab/config.py", "scripts/nothing.sh"]
+
+
+@pytest.mark.parametrize("page", docs.pages(), ids=docs.shown)
 def test_every_console_block_is_a_sample_generated_or_says_why_it_is_not_run(page):
     assert docs.unchecked_console_blocks(page.read_text()) == [], (
         "mark it <!-- sample --> (the suite runs it) or <!-- not run: why -->"
