@@ -20,7 +20,7 @@ from tests import docs
 
 CLI_REFERENCE = docs.DOCS / "reference" / "cli.md"
 TUTORIAL = docs.DOCS / "tutorial.md"
-GRADING_GUIDE = docs.DOCS / "grading" / "README.md"
+GRADING_GUIDE = docs.DOCS / "grading" / "README.md"  # and the how-tos beside it
 # Commands for operators rather than learners or instructors, and the page that explains each.
 OPERATOR_PAGES = {
     ("settings",): docs.DOCS / "reference" / "settings.md",
@@ -68,10 +68,11 @@ def test_every_command_has_its_help_in_the_cli_reference(path):
 
 @pytest.mark.parametrize("path", commands(main), ids=" ".join)
 def test_every_command_is_explained_where_its_audience_reads(path):
-    """Learners' and instructors' commands in the tutorial or the grading guide, in prose;
-    the operators' on the page of their concern."""
+    """Learners' and instructors' commands in the tutorial or the grading guide (docs/grading/),
+    in prose; the operators' on the page of their concern."""
     named = f"sfnlab {' '.join(path)}"
-    pages = [OPERATOR_PAGES[path]] if path in OPERATOR_PAGES else [TUTORIAL, GRADING_GUIDE]
+    grading = sorted(GRADING_GUIDE.parent.rglob("*.md"))
+    pages = [OPERATOR_PAGES[path]] if path in OPERATOR_PAGES else [TUTORIAL, *grading]
     assert any(named in docs.prose(page.read_text()) for page in pages), (
         f"`{named}` is not explained in {' or '.join(map(docs.shown, pages))}"
     )
