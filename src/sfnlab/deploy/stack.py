@@ -97,7 +97,7 @@ def refuse_real_aws(settings: Settings) -> None:
             "`sfnlab deploy --stack` deploys to LocalStack only; on AWS, deploy the stack "
             "with AWS's own tools.",
             hint="`sfnlab deploy --stack --build-only`, then `sam deploy --guided "
-            "--template-file .sfnlab/stack/template.yaml` (see the README, On real AWS).",
+            "--template-file .sfnlab/stack/template.yaml` (see docs/aws.md).",
         )
 
 

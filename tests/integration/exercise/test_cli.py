@@ -1,4 +1,4 @@
-"""The exercise step by step from the command line, as the README shows it."""
+"""The exercise step by step from the command line, as the tutorial (docs/tutorial.md) shows it."""
 
 from __future__ import annotations
 
