@@ -12,6 +12,10 @@ SFNLAB_LAMBDA_INBOX_URL  the inbox as Lambdas reach it; default: what LocalStack
                          /sfnlab/lambda-inbox-url parameter says (Docker sets it),
                          else SFNLAB_INBOX_URL
 SFNLAB_TARGET            `aws` to deploy to real AWS (guarded); default `localstack`
+SFNLAB_GRADING_NETWORK   `auto`: `sfnlab grade` gives the grading stack a network of its
+                         own where the system allows, else says so and grades on the
+                         machine's; `isolated`: a network of its own or no grading;
+                         `shared`: the machine's network. Default `auto`
 AWS_DEFAULT_REGION       region of everything the kit creates; default us-east-1
 """
 
@@ -29,6 +33,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 DEFAULT_INBOX_URL = "http://127.0.0.1:4567"
 DEFAULT_GRADING_JOBS = 4  # solutions `sfnlab grade` grades at once
+GRADING_NETWORKS = ("auto", "isolated", "shared")
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class Settings:
     target: str = "localstack"
     # LocalStack keeps each account apart; the grader gives every solution its own.
     account_id: str = "000000000000"
+    grading_network: str = "auto"  # SFNLAB_GRADING_NETWORK: auto, isolated or shared
 
     @property
     def on_aws(self) -> bool:
@@ -102,6 +108,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     target = (env.get("SFNLAB_TARGET") or "localstack").lower()
     if target not in ("localstack", "aws"):
         raise LearnerError(f"SFNLAB_TARGET is {target!r}; it can be `localstack` or `aws`.")
+    grading_network = (env.get("SFNLAB_GRADING_NETWORK") or "auto").lower()
+    if grading_network not in GRADING_NETWORKS:
+        raise LearnerError(
+            f"SFNLAB_GRADING_NETWORK is {grading_network!r}; it can be `auto`, `isolated` "
+            "or `shared`."
+        )
     return Settings(
         endpoint=endpoint.rstrip("/"),
         home=home,
@@ -113,4 +125,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         lambda_inbox_url=(env.get("SFNLAB_LAMBDA_INBOX_URL") or inbox_url).rstrip("/"),
         lambda_inbox_url_given=bool(env.get("SFNLAB_LAMBDA_INBOX_URL")),
         target=target,
+        grading_network=grading_network,
     )
