@@ -56,6 +56,7 @@ class GradingNetwork:
         self._lock = threading.Lock()  # one request at a time on the control socket
         self.net_fd = net
         self.user_fd = user
+        self.keeper_pid = keeper.pid  # the keeper's own, once it has said it (below bwrap)
         self.namespace = os.readlink(f"/proc/self/fd/{net}")  # net:[inode], as /proc shows it
         # Its own user namespace when bubblewrap made one (not as root): entering the
         # network then means entering that first.
@@ -94,6 +95,7 @@ class GradingNetwork:
         hello = json.loads(message)
         ours.settimeout(None)
         network = cls(keeper, ours, *fds)
+        network.keeper_pid = int(hello["pid"])
         if hello.get("problem"):
             network.close()
             raise Unavailable(hello["problem"])
