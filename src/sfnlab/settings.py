@@ -108,7 +108,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     target = (env.get("SFNLAB_TARGET") or "localstack").lower()
     if target not in ("localstack", "aws"):
         raise LearnerError(f"SFNLAB_TARGET is {target!r}; it can be `localstack` or `aws`.")
-    grading_network = (env.get("SFNLAB_GRADING_NETWORK") or "auto").lower()
+    grading_network = (env.get("SFNLAB_GRADING_NETWORK") or "").strip().lower() or "auto"
     if grading_network not in GRADING_NETWORKS:
         raise LearnerError(
             f"SFNLAB_GRADING_NETWORK is {grading_network!r}; it can be `auto`, `isolated` "

@@ -174,5 +174,5 @@ def failure(keeper: subprocess.Popen) -> str:
     except subprocess.TimeoutExpired:
         keeper.kill()
         _, stderr = keeper.communicate()
-    text = (stderr or b"").decode(errors="replace").strip()
+    text = (stderr or b"").decode(errors="replace").strip().removeprefix("bwrap: ")
     return f"bubblewrap: {text}" if text else ""
