@@ -145,8 +145,9 @@ def own_network(choice: str) -> grading_network.GradingNetwork | None:
             raise SandboxUnavailable(
                 f"Grading needs a network of its own (SFNLAB_GRADING_NETWORK=isolated), "
                 f"and none can be made here: {e}.",
-                hint="On Linux that needs bubblewrap and util-linux's nsenter, run as root "
-                "or where user namespaces are allowed. Unset SFNLAB_GRADING_NETWORK to "
+                hint="On Linux that needs bubblewrap, util-linux's nsenter, and root's "
+                "usual privileges or user namespaces (a container often allows neither: "
+                "there the container is the sandbox). Unset SFNLAB_GRADING_NETWORK to "
                 "grade on this machine's network instead.",
             ) from None
         note(f"A network of its own for grading is not available here ({e}). {SHARED_NETWORK}")

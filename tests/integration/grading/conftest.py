@@ -30,6 +30,7 @@ from sfnlab.grading.grading_stack import INSTALL_HINT, grading_stack
 from sfnlab.grading.network import network_of
 from sfnlab.inbox import InboxClient
 from sfnlab.localstack import embedded
+from sfnlab.localstack.probe import probe
 from sfnlab.settings import PROJECT_ROOT, Settings
 from tests import graded_this_session
 from tests.integration.grading.submissions import CLASSMATE, assemble, load_all
@@ -48,6 +49,7 @@ class KitState:
     """What shows that the instructor's own kit still runs, untouched."""
 
     localstack: tuple[int, float] | None  # its process: pid and start time
+    answers: bool  # LocalStack answers at its endpoint
     inbox_latest: int | None  # the newest request the inbox holds
 
     @classmethod
@@ -56,6 +58,7 @@ class KitState:
         health = InboxClient(settings.inbox_url).health() or {}
         return cls(
             (record.pid, record.create_time) if record else None,
+            probe(settings.endpoint) is not None,
             health.get("latest"),
         )
 

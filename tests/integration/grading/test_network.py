@@ -132,7 +132,7 @@ def test_a_graded_class_with_a_hostile_scan_leaves_the_machine_untouched(graded_
     assert len(graded_class.targets) >= 3
     assert graded_class.canary_saw == []
     assert graded_class.kit_after == graded_class.kit_before
-    assert graded_class.kit_before.localstack is not None
+    assert graded_class.kit_before.localstack is not None and graded_class.kit_before.answers
     assert graded_class.kit_before.inbox_latest is not None
     assert graded_class.reports[CLASSMATE].score == 100
 
