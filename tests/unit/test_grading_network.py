@@ -170,3 +170,27 @@ def test_an_unknown_grading_network_setting_is_refused(value):
 
 def test_the_setting_is_read_whatever_its_case():
     assert load_settings({"SFNLAB_GRADING_NETWORK": "Isolated"}).grading_network == "isolated"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="locking a process down this way needs root")
+def test_where_the_system_forbids_namespaces_bubblewraps_reason_is_given():
+    """Root of a user namespace with no capabilities and no user namespaces left, as in an
+    unprivileged container: bubblewrap fails at once, and says why."""
+    locked_down = (
+        "echo 0 > /proc/sys/user/max_user_namespaces\n"
+        'exec setpriv --inh-caps=-all --bounding-set=-all "$@"'
+    )
+    code = (
+        "from sfnlab.grading.network import GradingNetwork, Unavailable\n"
+        "try:\n    GradingNetwork.start()\nexcept Unavailable as e:\n    print(e)"
+    )
+    wrapper = ["unshare", "--user", "--map-root-user", "sh", "-ec", locked_down, "sh"]
+    result = subprocess.run(
+        [*wrapper, sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout == (
+        "bubblewrap: Creating new namespace failed: Operation not permitted\n"
+    ), result.stderr

@@ -27,7 +27,7 @@ from sfnlab.grading import network as grading_network
 from sfnlab.lab import lifecycle
 from sfnlab.localstack import embedded
 from sfnlab.localstack.install import ensure_runtime_env
-from sfnlab.settings import DEFAULT_GRADING_JOBS, Settings, load_settings
+from sfnlab.settings import DEFAULT_GRADING_JOBS, GRADING_NETWORKS, Settings, load_settings
 from sfnlab.support.aws import client
 from sfnlab.support.progress import note, step
 
@@ -134,6 +134,8 @@ def environments_for(jobs: int) -> int:
 def own_network(choice: str) -> grading_network.GradingNetwork | None:
     """A network of its own for the grading stack, as `choice` (SFNLAB_GRADING_NETWORK)
     asks; None for the machine's own, which is said once, with the reason."""
+    if choice not in GRADING_NETWORKS:
+        raise ValueError(f"no such grading network: {choice!r}")
     if choice == grading_network.SHARED:
         note(f"SFNLAB_GRADING_NETWORK=shared: {SHARED_NETWORK}")
         return None

@@ -26,8 +26,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
+from typing import IO
 
 from localstack_process_executor.sandbox import find_bwrap
 
@@ -50,13 +52,21 @@ def own_namespace(kind: str) -> str:
 class GradingNetwork:
     """The namespace, held by its keeper process, and the grader's requests to it."""
 
-    def __init__(self, keeper: subprocess.Popen, control: socket.socket, net: int, user: int):
-        self._keeper = keeper
+    def __init__(
+        self,
+        keeper: subprocess.Popen,
+        control: socket.socket,
+        namespaces: list[int],
+        keeper_pid: int,
+        nsenter: str,
+    ) -> None:
+        self._keeper = keeper  # bubblewrap, whose child the keeper is
         self._control = control
         self._lock = threading.Lock()  # one request at a time on the control socket
-        self.net_fd = net
-        self.user_fd = user
-        self.keeper_pid = keeper.pid  # the keeper's own, once it has said it (below bwrap)
+        self.net_fd, self.user_fd = namespaces
+        self.keeper_pid = keeper_pid
+        self.nsenter = nsenter
+        net, user = namespaces
         self.namespace = os.readlink(f"/proc/self/fd/{net}")  # net:[inode], as /proc shows it
         # Its own user namespace when bubblewrap made one (not as root): entering the
         # network then means entering that first.
@@ -70,19 +80,34 @@ class GradingNetwork:
         bwrap = find_bwrap()
         if bwrap is None:
             raise Unavailable("bubblewrap (bwrap) is not installed")
-        if shutil.which("nsenter") is None:
+        nsenter = shutil.which("nsenter")
+        if nsenter is None:
             raise Unavailable("util-linux's nsenter is not installed")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         keeper_command = [sys.executable, "-I", "-S", str(KEEPER), str(theirs.fileno())]
         command = [bwrap, "--dev-bind", "/", "/", "--unshare-net", "--die-with-parent"]
-        with theirs:
-            keeper = subprocess.Popen(
-                [*command, "--", *keeper_command],
-                pass_fds=[theirs.fileno()],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
+        # Its errors go to a file, not a pipe nobody reads while it runs: a full pipe
+        # would stop it.
+        with tempfile.TemporaryFile() as errors:
+            with theirs:  # the keeper's end only: when the keeper goes, `ours` reads the end
+                try:
+                    keeper = subprocess.Popen(
+                        [*command, "--", *keeper_command],
+                        pass_fds=[theirs.fileno()],
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=errors,
+                    )
+                except OSError as e:
+                    ours.close()
+                    raise Unavailable(f"bubblewrap could not be started: {e}") from None
+            return cls.handshake(keeper, ours, errors, nsenter)
+
+    @classmethod
+    def handshake(
+        cls, keeper: subprocess.Popen, ours: socket.socket, errors: IO[bytes], nsenter: str
+    ) -> GradingNetwork:
+        """The network, once its keeper has said it is ready in there."""
         ours.settimeout(START_TIMEOUT)
         try:
             message, fds, _, _ = socket.recv_fds(ours, MESSAGE, 2)
@@ -90,12 +115,13 @@ class GradingNetwork:
             message, fds = b"", []
         if not message or len(fds) != 2:
             ours.close()
-            stderr = failure(keeper)
-            raise Unavailable(stderr or "bubblewrap could not make a network namespace")
+            for fd in fds:
+                os.close(fd)
+            said = failure(keeper, errors)
+            raise Unavailable(said or "bubblewrap could not make a network namespace")
         hello = json.loads(message)
         ours.settimeout(None)
-        network = cls(keeper, ours, *fds)
-        network.keeper_pid = int(hello["pid"])
+        network = cls(keeper, ours, fds, int(hello["pid"]), nsenter)
         if hello.get("problem"):
             network.close()
             raise Unavailable(hello["problem"])
@@ -103,7 +129,7 @@ class GradingNetwork:
 
     def enter(self, command: list[str]) -> list[str]:
         """`command`, run inside the namespace (the file descriptors in `pass_fds` go with it)."""
-        prefix = ["nsenter"]
+        prefix = [self.nsenter]
         if self.own_user_namespace:
             prefix += [f"--user=/proc/self/fd/{self.user_fd}", "--preserve-credentials"]
         return [*prefix, f"--net=/proc/self/fd/{self.net_fd}", "--", *command]
@@ -147,8 +173,6 @@ class GradingNetwork:
         except subprocess.TimeoutExpired:
             self._keeper.kill()
             self._keeper.wait()
-        if self._keeper.stderr:
-            self._keeper.stderr.close()
 
 
 _networks: dict[str, GradingNetwork] = {}  # a grading LocalStack's endpoint -> its network
@@ -167,12 +191,13 @@ def network_of(endpoint: str) -> GradingNetwork | None:
     return _networks.get(endpoint)
 
 
-def failure(keeper: subprocess.Popen) -> str:
+def failure(keeper: subprocess.Popen, errors: IO[bytes]) -> str:
     """What bubblewrap said when it failed (it exits at once then)."""
     try:
-        _, stderr = keeper.communicate(timeout=5)
+        keeper.wait(5)
     except subprocess.TimeoutExpired:
         keeper.kill()
-        _, stderr = keeper.communicate()
-    text = (stderr or b"").decode(errors="replace").strip().removeprefix("bwrap: ")
+        keeper.wait()
+    errors.seek(0)
+    text = errors.read(2000).decode(errors="replace").strip().removeprefix("bwrap: ")
     return f"bubblewrap: {text}" if text else ""
