@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -18,7 +19,7 @@ from sfnlab.deploy.functions import wait_until_ready
 from sfnlab.exercise import RUNTIME
 from sfnlab.grading import grade_solution
 from sfnlab.grading import network as grading_network
-from sfnlab.grading.grading_stack import grading_stack
+from sfnlab.grading.grading_stack import SandboxUnavailable, grading_stack
 from sfnlab.grading.network import network_of
 from sfnlab.localstack import embedded
 from sfnlab.settings import PROJECT_ROOT, Settings
@@ -189,15 +190,18 @@ def test_where_no_network_of_its_own_can_be_made_grading_says_so_once_and_goes_o
     assert report.score == 100 and report.graded
 
 
-def test_isolated_refuses_to_grade_where_no_network_of_its_own_can_be_made(monkeypatch):
+def test_isolated_refuses_to_grade_where_no_network_of_its_own_can_be_made(monkeypatch, tmp_path):
+    """Before anything starts: no LocalStack, not even its folder."""
     monkeypatch.setattr(grading_network, "PLATFORM", "darwin")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with (
-        pytest.raises(Exception, match="SFNLAB_GRADING_NETWORK=isolated") as refused,
+        pytest.raises(SandboxUnavailable, match="SFNLAB_GRADING_NETWORK=isolated") as refused,
         grading_stack(network="isolated"),
     ):
         pass
     assert "Linux only (this is darwin)" in str(refused.value)
     assert "Unset SFNLAB_GRADING_NETWORK" in str(refused.value)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_kit_state_sees_a_changed_inbox(localstack):
