@@ -16,7 +16,9 @@ is counted too.
     .sfnlab/venv/bin/python benchmarks/grading.py [--class-size 30] [--jobs 4] [--runs 3]
 
 With `--runs N` it grades N classes one after another, each on a LocalStack of its own,
-and prints the median with the range.
+and prints the median with the range. With `--start-ups N` it grades nothing: it starts
+the grading stack N times in a network of its own and N times on the machine's, in
+turn, and prints what each start-up took (wall and LocalStack's CPU), to compare.
 """
 
 from __future__ import annotations
@@ -120,6 +122,24 @@ def measure(size: int, jobs: int) -> Measured:
     return Measured(seconds, cpu, as_expected, solution_seconds, load, start_up, network_seconds)
 
 
+def start_ups(count: int, jobs: int) -> None:
+    """Start the grading stack `count` times each way, in turn; print the figures."""
+    figures: dict[str, tuple[list[float], list[float]]] = {"isolated": ([], []), "shared": ([], [])}
+    for _ in range(count):
+        for network, (walls, cpus) in figures.items():
+            begun = time.monotonic()
+            with grading_stack(jobs=jobs, network=network) as settings:
+                walls.append(time.monotonic() - begun)
+                cpus.append(cpu_seconds(embedded.running_embedded(settings).pid))
+    names = {"isolated": "own network", "shared": "machine's network"}
+    for network, (walls, cpus) in figures.items():
+        label = f"grading stack started, services loaded ({names[network]})"
+        print(f"{label:<60} {spread(walls):>26}")
+        label = f"  LocalStack's CPU up to then ({names[network]})"
+        print(f"{label:<60} {spread(cpus):>26}")
+    print(f"(load average at the end: {psutil.getloadavg()[0]:.1f}, on {psutil.cpu_count()} cores)")
+
+
 def spread(values: list[float], unit: str = "s") -> str:
     if len(values) == 1:
         return f"{values[0]:.2f} {unit}"
@@ -131,7 +151,13 @@ def main() -> None:
     parser.add_argument("--class-size", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=4)
     parser.add_argument("--runs", type=int, default=1, help="classes graded, one after another")
+    parser.add_argument(
+        "--start-ups", type=int, default=0, help="only compare start-ups, this many each way"
+    )
     args = parser.parse_args()
+    if args.start_ups > 0:
+        start_ups(args.start_ups, args.jobs)
+        return
     size = args.class_size
     runs = [measure(size, args.jobs) for _ in range(args.runs)]
     walls = [run.seconds for run in runs]
