@@ -8,12 +8,17 @@ says little, the CPU time says what a quiet 2-core machine would need. It also c
 that every solution was graded exactly as its test expects: speed bought with wrong
 verdicts would show there. The wall time runs from the first solution's start to the
 last report; the grading LocalStack's start-up before it (its services loaded, see
-`grading/stack.py`) is printed on a line of its own.
+`grading/grading_stack.py`) is printed on a line of its own. The grading stack gets a
+network of its own as `sfnlab grade` gives it (SFNLAB_GRADING_NETWORK; `shared` to
+measure without), and the CPU of the process that carries the grader's calls into it
+is counted too.
 
     .sfnlab/venv/bin/python benchmarks/grading.py [--class-size 30] [--jobs 4] [--runs 3]
 
 With `--runs N` it grades N classes one after another, each on a LocalStack of its own,
-and prints the median with the range.
+and prints the median with the range. With `--start-ups N` it grades nothing: it starts
+the grading stack N times in a network of its own and N times on the machine's, in
+turn, and prints what each start-up took (wall and LocalStack's CPU), to compare.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from cpu_meter import CpuMeter  # noqa: E402
 
 from sfnlab.grading import grade  # noqa: E402
 from sfnlab.grading.grading_stack import grading_stack  # noqa: E402
+from sfnlab.grading.network import network_of  # noqa: E402
 from sfnlab.localstack import embedded  # noqa: E402
 from sfnlab.settings import load_settings  # noqa: E402
 from tests.integration.grading.submissions import assemble, load_all  # noqa: E402
@@ -66,13 +72,22 @@ class Measured:
     solution_seconds: float  # median time of one solution, grading and clean-up
     load: float
     start_up: float  # the grading LocalStack's, up to its services loaded (not in `seconds`)
+    network_seconds: float | None  # the network keeper's CPU; None: no network of its own
 
     def per_solution(self, size: int) -> dict[str, float]:
-        return {
+        parts = {
             "LocalStack": self.cpu.localstack_seconds / size,
             "Lambda processes (sandboxed)": self.cpu.lambda_seconds / size,
             "the grader": self.cpu.own_seconds / size,
         }
+        if self.network_seconds is not None:
+            parts["the network's keeper (the grader's calls)"] = self.network_seconds / size
+        return parts
+
+
+def cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
 
 
 def measure(size: int, jobs: int) -> Measured:
@@ -85,10 +100,13 @@ def measure(size: int, jobs: int) -> Measured:
         start_up = time.monotonic() - begun
         folders, expected = the_class(Path(workdir), size)
         pid = embedded.running_embedded(settings).pid
+        network = network_of(settings.endpoint)
+        keeper_before = cpu_seconds(network.keeper_pid) if network else 0.0
         with CpuMeter(pid) as cpu:
             started = time.monotonic()
             reports = grade(folders, settings, jobs=jobs)
             seconds = time.monotonic() - started
+        network_seconds = cpu_seconds(network.keeper_pid) - keeper_before if network else None
     unexpected = [
         f"{folder.name} ({folder.parent.name}): failed {sorted(report.failed)}, "
         f"expected {sorted(fails)}; {report.explained or ''}"
@@ -105,7 +123,25 @@ def measure(size: int, jobs: int) -> Measured:
     as_expected = len(folders) - len(unexpected)
     solution_seconds = statistics.median(report.seconds for report in reports)
     load = psutil.getloadavg()[0]
-    return Measured(seconds, cpu, as_expected, solution_seconds, load, start_up)
+    return Measured(seconds, cpu, as_expected, solution_seconds, load, start_up, network_seconds)
+
+
+def start_ups(count: int, jobs: int) -> None:
+    """Start the grading stack `count` times each way, in turn; print the figures."""
+    figures: dict[str, tuple[list[float], list[float]]] = {"isolated": ([], []), "shared": ([], [])}
+    for _ in range(count):
+        for network, (walls, cpus) in figures.items():
+            begun = time.monotonic()
+            with grading_stack(load_settings(), jobs=jobs, network=network) as settings:
+                walls.append(time.monotonic() - begun)
+                cpus.append(cpu_seconds(embedded.running_embedded(settings).pid))
+    names = {"isolated": "own network", "shared": "machine's network"}
+    for network, (walls, cpus) in figures.items():
+        label = f"grading stack started, services loaded ({names[network]})"
+        print(f"{label:<60} {spread(walls):>26}")
+        label = f"  LocalStack's CPU up to then ({names[network]})"
+        print(f"{label:<60} {spread(cpus):>26}")
+    print(f"(load average at the end: {psutil.getloadavg()[0]:.1f}, on {psutil.cpu_count()} cores)")
 
 
 def spread(values: list[float], unit: str = "s") -> str:
@@ -119,21 +155,28 @@ def main() -> None:
     parser.add_argument("--class-size", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=4)
     parser.add_argument("--runs", type=int, default=1, help="classes graded, one after another")
+    parser.add_argument(
+        "--start-ups", type=int, default=0, help="only compare start-ups, this many each way"
+    )
     args = parser.parse_args()
+    if args.start_ups > 0:
+        start_ups(args.start_ups, args.jobs)
+        return
     size = args.class_size
     runs = [measure(size, args.jobs) for _ in range(args.runs)]
     walls = [run.seconds for run in runs]
     wall = statistics.median(walls)
     ok = "ok" if wall <= TARGET_SECONDS else "MISSED"
     label = "median of " + str(len(runs)) + " classes" if len(runs) > 1 else ""
+    where = "own network" if runs[0].network_seconds is not None else "shared network"
     print(f"{'measure':<52} {'value':>26}   target")
     print(
-        f"{f'grading {size} solutions ({args.jobs} at a time, sandboxed)':<52} "
+        f"{f'grading {size} solutions ({args.jobs} at a time, sandboxed, {where})':<52} "
         f"{spread(walls):>26}   <= {TARGET_SECONDS:.0f} s  {ok} {label}".rstrip()
     )
     totals = [sum(run.per_solution(size).values()) for run in runs]
     for part in runs[0].per_solution(size):
-        values = [run.per_solution(size)[part] for run in runs]
+        values = [run.per_solution(size).get(part, 0.0) for run in runs]
         print(f"{'CPU per solution: ' + part:<52} {spread(values):>26}")
     print(f"{'CPU per solution, all of it':<52} {spread(totals):>26}")
     quiet = [total * size / CORES for total in totals]

@@ -458,10 +458,13 @@ def grade_command(
     """Grade learners' solutions: each folder laid out like the kit (definitions/, lambdas/).
 
     Grading starts a LocalStack of its own (yours is never touched) whose Lambdas run
-    inside bubblewrap. Each solution is deployed into a fresh account, run through the
-    approve path, the reject path and each step on its own, judged requirement by
-    requirement, and removed again. Exits 0 when every solution meets every requirement,
-    1 when points are missing, 5 when the kit failed to grade a solution (run it again).
+    inside bubblewrap, in a network of its own where the system allows: learners' code
+    reaches that LocalStack and the grader, nothing else of this machine (see
+    docs/grading/sandbox.md; SFNLAB_GRADING_NETWORK). Each solution is deployed into a
+    fresh account, run through the approve path, the reject path and each step on its
+    own, judged requirement by requirement, and removed again. Exits 0 when every
+    solution meets every requirement, 1 when points are missing, 5 when the kit failed
+    to grade a solution (run it again).
     """
     from rich.console import Console
 

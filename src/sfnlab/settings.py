@@ -20,6 +20,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 DEFAULT_INBOX_URL = "http://127.0.0.1:4567"
 DEFAULT_GRADING_JOBS = 4  # solutions `sfnlab grade` grades at once
+GRADING_NETWORKS = ("auto", "isolated", "shared")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Settings:
     # The account requests act in: LocalStack keeps each apart (the grader gives every
     # solution its own). Not a variable: LocalStack's default account unless replaced.
     account_id: str = "000000000000"
+    grading_network: str = "auto"  # SFNLAB_GRADING_NETWORK: auto, isolated or shared
 
     @property
     def on_aws(self) -> bool:
@@ -120,6 +122,13 @@ VARIABLES = (
     Variable("SFNLAB_STARTUP_TIMEOUT", "seconds to wait for LocalStack to become ready", "90"),
     Variable("SFNLAB_TARGET", "`aws` to deploy to real AWS (guarded)", "localstack"),
     Variable(
+        "SFNLAB_GRADING_NETWORK",
+        "`auto`: `sfnlab grade` gives the grading stack a network of its own where the "
+        "system allows, else says so and grades on the machine's; `isolated`: a network of "
+        "its own or no grading; `shared`: the machine's network",
+        "auto",
+    ),
+    Variable(
         "AWS_DEFAULT_REGION",
         "the region of everything the kit creates",
         "us-east-1",
@@ -171,6 +180,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     target = (env.get("SFNLAB_TARGET") or "localstack").lower()
     if target not in ("localstack", "aws"):
         raise LearnerError(f"SFNLAB_TARGET is {target!r}; it can be `localstack` or `aws`.")
+    grading_network = (env.get("SFNLAB_GRADING_NETWORK") or "").strip().lower() or "auto"
+    if grading_network not in GRADING_NETWORKS:
+        raise LearnerError(
+            f"SFNLAB_GRADING_NETWORK is {grading_network!r}; it can be `auto`, `isolated` "
+            "or `shared`."
+        )
     return Settings(
         endpoint=endpoint.rstrip("/"),
         home=home,
@@ -184,6 +199,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         target=target,
         my_solution=Path(env.get("SFNLAB_MY_SOLUTION") or PROJECT_ROOT / "my-solution"),
         chromium=env.get("SFNLAB_CHROMIUM") or None,
+        grading_network=grading_network,
     )
 
 
@@ -202,6 +218,7 @@ def resolved(environ: Mapping[str, str] | None = None) -> list[tuple[str, str, s
         "SFNLAB_PYTHON": settings.python or "",
         "SFNLAB_STARTUP_TIMEOUT": f"{settings.startup_timeout:g}",
         "SFNLAB_TARGET": settings.target,
+        "SFNLAB_GRADING_NETWORK": settings.grading_network,
         "AWS_DEFAULT_REGION": settings.region,
         "SFNLAB_MY_SOLUTION": str(settings.my_solution),
         "SFNLAB_CHROMIUM": settings.chromium or "",

@@ -14,9 +14,12 @@ With ``PROCESS_EXECUTOR_SANDBOX=bwrap`` every runtime process starts inside ``bw
   handler runs as a user id of its own (never root), with a ceiling on its processes and
   threads (a fork bomb stops there).
 
-Not covered: the network. A sandboxed handler reaches what any local program reaches
-(LocalStack's endpoint and the inbox must stay reachable), so the grader keeps what it
-must keep secret out of reach by other means (random accounts, unguessable addresses).
+The network is not this module's: a sandbox shares LocalStack's (it must reach
+LocalStack's endpoint and the grader's). `sfnlab grade` starts LocalStack, and so every
+sandbox, in a network namespace of its own where the system allows (the kit's
+`sfnlab/grading/network.py`); elsewhere a sandboxed handler reaches what any local
+program reaches. Within that network, other solutions stay out of reach by other means
+(random accounts, unguessable addresses).
 """
 
 from __future__ import annotations

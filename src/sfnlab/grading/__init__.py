@@ -4,7 +4,8 @@ The modules, by concern: `requirements` (what is judged, each defined once), `co
 (what a solution's steps add and send), `workflow` (the solution's definition, read),
 `mailbox` (each Lambda's own address), `scenarios` (the runs, each read as a
 `sfnlab.workflow.history.History`), `checks` (one per requirement), `grader` (accounts,
-retries, clean-up), `grading_stack` (the sandboxed LocalStack a class is graded on) and
+retries, clean-up), `grading_stack` (the sandboxed LocalStack a class is graded on),
+`network` (its network of its own, and `network_keeper`, the process that keeps it) and
 `reports`.
 """
 

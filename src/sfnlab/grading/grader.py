@@ -29,6 +29,7 @@ from sfnlab.exercise import DEFAULT_PREFIX, DEFINITION_FILE, LAMBDAS_FOLDER, rol
 from sfnlab.grading import faults
 from sfnlab.grading.checks import CHECKS, Evidence, Verdict, met, not_checked, not_met
 from sfnlab.grading.mailbox import CaptureServer, InboxMailbox, Mailbox
+from sfnlab.grading.network import network_of
 from sfnlab.grading.requirements import BY_ID, DEFINITION_VALID, REQUIREMENTS, TOTAL_POINTS
 from sfnlab.grading.scenarios import Context, OutOfTime, all_runs
 from sfnlab.grading.workflow import Workflow
@@ -137,9 +138,11 @@ def grade(
 
 @contextlib.contextmanager
 def mailboxes(settings: Settings) -> Iterator[Callable[[], Mailbox]]:
-    """Where graded Lambdas send messages: this process, when they run on this machine."""
+    """Where graded Lambdas send messages: this process, when they run on this machine
+    (listening inside the grading stack's network, when it has one of its own)."""
     if embedded.running_embedded(settings) is not None:
-        server = CaptureServer()
+        network = network_of(settings.endpoint)
+        server = CaptureServer(network.listener() if network else None)
         try:
             yield server.mailbox
         finally:

@@ -3,8 +3,8 @@
 `sfnlab grade` never grades on the learner's or instructor's own LocalStack: it starts a
 dedicated embedded one on a free port with a state folder of its own, whose process
 executor runs every Lambda inside bubblewrap (`PROCESS_EXECUTOR_SANDBOX=bwrap`, see the
-executor's `sandbox.py`), and stops it afterwards. Ordinary `sfnlab up` runs a learner's
-own code without a sandbox.
+executor's `sandbox.py`), in a network of its own where Linux allows (`network.py`), and
+stops it afterwards. Ordinary `sfnlab up` runs a learner's own code without a sandbox.
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ from localstack_process_executor.config import MAX_ENVIRONMENTS
 from localstack_process_executor.sandbox import find_bwrap
 from sfnlab.errors import LearnerError
 from sfnlab.exercise import STEPS
+from sfnlab.grading import network as grading_network
 from sfnlab.lab import lifecycle
 from sfnlab.localstack import embedded
 from sfnlab.localstack.install import ensure_runtime_env
-from sfnlab.settings import DEFAULT_GRADING_JOBS, Settings
+from sfnlab.settings import DEFAULT_GRADING_JOBS, GRADING_NETWORKS, Settings
 from sfnlab.support.aws import client
 from sfnlab.support.network import free_port
+from sfnlab.support.progress import note, step
 
 SANDBOX_VARIABLE = "PROCESS_EXECUTOR_SANDBOX"
 # What grading has LocalStack do, service by service, and a call that changes nothing:
@@ -57,11 +59,19 @@ class SandboxUnavailable(LearnerError):
     """bubblewrap is missing or cannot create its namespaces here."""
 
 
-def stack_settings(state_dir: Path, base: Settings) -> Settings:
-    """Settings of a LocalStack of its own: a free loopback port, its own state folder."""
+SHARED_NETWORK = (
+    "Learners' code is graded on this machine's own network: it can reach what any local "
+    "program reaches (your own LocalStack and inbox, other services on this machine's "
+    "loopback, the internet)."
+)
+
+
+def stack_settings(state_dir: Path, base: Settings, port: int | None = None) -> Settings:
+    """Settings of a LocalStack of its own: a free loopback port (or `port`), its own state
+    folder."""
     return replace(
         base,
-        endpoint=f"http://127.0.0.1:{free_port()}",  # both free now, both loopback
+        endpoint=f"http://127.0.0.1:{port or free_port()}",  # both free now, both loopback
         state_dir=state_dir,
         inbox_url=f"http://127.0.0.1:{free_port()}",
         lambda_inbox_url_given=False,
@@ -112,6 +122,31 @@ def environments_for(jobs: int) -> int:
     return min(max(int(MAX_ENVIRONMENTS.default), jobs * (functions + 1)), 64)
 
 
+def own_network(choice: str) -> grading_network.GradingNetwork | None:
+    """A network of its own for the grading stack, as `choice` (SFNLAB_GRADING_NETWORK)
+    asks; None for the machine's own, which is said once, with the reason."""
+    if choice not in GRADING_NETWORKS:
+        raise ValueError(f"no such grading network: {choice!r}")
+    if choice == grading_network.SHARED:
+        note(f"SFNLAB_GRADING_NETWORK=shared: {SHARED_NETWORK}")
+        return None
+    try:
+        with step("Giving the grading stack a network of its own"):
+            return grading_network.GradingNetwork.start()
+    except grading_network.Unavailable as e:
+        if choice == grading_network.ISOLATED:
+            raise SandboxUnavailable(
+                f"Grading needs a network of its own (SFNLAB_GRADING_NETWORK=isolated), "
+                f"and none can be made here: {e}.",
+                hint="On Linux that needs bubblewrap, util-linux's nsenter, and root's "
+                "usual privileges or user namespaces (a container often allows neither: "
+                "there the container is the sandbox). Unset SFNLAB_GRADING_NETWORK to "
+                "grade on this machine's network instead.",
+            ) from None
+        note(f"A network of its own for grading is not available here ({e}). {SHARED_NETWORK}")
+        return None
+
+
 @contextlib.contextmanager
 def grading_stack(
     base: Settings,
@@ -119,6 +154,7 @@ def grading_stack(
     state_dir: Path | None = None,
     environment: Mapping[str, str] | None = None,
     jobs: int = DEFAULT_GRADING_JOBS,
+    network: str | None = None,
 ) -> Iterator[Settings]:
     """Start a dedicated embedded LocalStack for grading; stop it and its files afterwards.
 
@@ -127,23 +163,34 @@ def grading_stack(
 
     `environment` adds to LocalStack's (a test gives it a fake home, say); its
     environments are sized for `jobs` solutions at once, unless
-    PROCESS_EXECUTOR_MAX_ENVIRONMENTS says otherwise."""
+    PROCESS_EXECUTOR_MAX_ENVIRONMENTS says otherwise. `network` is `auto`, `isolated`
+    or `shared` (see `own_network`); by default SFNLAB_GRADING_NETWORK's."""
     if sandbox:
         check_sandbox()
+    python = ensure_runtime_env(base)  # before the network: it may download
+    isolation = own_network(network or base.grading_network)
     owned = state_dir is None
     folder = Path(tempfile.mkdtemp(prefix="sfnlab-grading-")) if owned else state_dir
-    settings = stack_settings(folder / "state", base)
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    python = ensure_runtime_env(settings)
-    extra = {**(environment or {}), SANDBOX_VARIABLE: "bwrap" if sandbox else ""}
-    if MAX_ENVIRONMENTS.name not in os.environ:
-        extra.setdefault(MAX_ENVIRONMENTS.name, str(environments_for(jobs)))
     try:
-        embedded.start(settings, python, extra_environment=extra)
-        load_services(settings)
-        yield settings
+        # Inside a network of its own, the grader reaches LocalStack's port through the
+        # keeper, at the same number on this machine's loopback.
+        port = isolation.forward() if isolation else None
+        settings = stack_settings(folder / "state", base, port)
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        extra = {**(environment or {}), SANDBOX_VARIABLE: "bwrap" if sandbox else ""}
+        if MAX_ENVIRONMENTS.name not in os.environ:
+            extra.setdefault(MAX_ENVIRONMENTS.name, str(environments_for(jobs)))
+        grading_network.register(settings.endpoint, isolation)
+        try:
+            embedded.start(settings, python, extra_environment=extra, inside=isolation)
+            load_services(settings)
+            yield settings
+        finally:
+            grading_network.register(settings.endpoint, None)
+            lifecycle.down(settings)
     finally:
-        lifecycle.down(settings)
+        if isolation:
+            isolation.close()
         if owned:
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -7,7 +7,8 @@ knows that address. Two kinds:
 - `CaptureServer` (the default on an embedded LocalStack): a small write-only HTTP
   endpoint inside the grader. It stores what arrives at a known address and answers 404
   to anything else; nothing can be read back over the network, so a submission can
-  neither list other solutions' addresses nor read their task tokens.
+  neither list other solutions' addresses nor read their task tokens. When the grading
+  stack has a network of its own, it listens in there (`network.py`).
 - `InboxMailbox`: the kit's inbox, for a LocalStack whose Lambdas cannot reach this
   process (Docker); its addresses are as unguessable, but its API can be read.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -85,12 +87,19 @@ class Mailbox:
 class CaptureServer:
     """The write-only endpoint shared by every solution of a grading run."""
 
-    def __init__(self) -> None:
+    def __init__(self, listener: socket.socket | None = None) -> None:
+        """On a free loopback port, or on `listener` (made where graded Lambdas run)."""
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)  # notified on every message stored
         self._boxes: dict[str, list[Message]] = {}  # secret -> messages
         self._sequence = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer(
+            ("127.0.0.1", 0), self._handler(), bind_and_activate=listener is None
+        )
+        if listener is not None:
+            self._server.socket.close()
+            self._server.socket = listener
+            self._server.server_address = listener.getsockname()
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.1,), name="grading-mailbox", daemon=True

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 
 import psutil
 
@@ -125,17 +126,31 @@ def remove_leftovers(settings: Settings) -> int:
     return len(folders)
 
 
+class Namespace(Protocol):
+    """Somewhere else to run LocalStack: the grading stack's network of its own, say."""
+
+    pass_fds: tuple[int, ...]  # what `enter`'s command needs passed on
+
+    def enter(self, command: list[str]) -> list[str]:
+        """`command`, run in there."""
+        ...
+
+
 def running_embedded(settings: Settings) -> ServiceRecord | None:
     """The embedded LocalStack started from this state folder, if it still runs."""
     return processes.running(settings.pid_file)
 
 
 def start(
-    settings: Settings, python: Path, extra_environment: Mapping[str, str] | None = None
+    settings: Settings,
+    python: Path,
+    extra_environment: Mapping[str, str] | None = None,
+    inside: Namespace | None = None,
 ) -> ServiceRecord:
     """Start LocalStack in the background and return once it answers.
 
-    `extra_environment` adds settings of its own (the grader's sandbox, say)."""
+    `extra_environment` adds settings of its own (the grader's sandbox, say); `inside`
+    runs it in a namespace (its endpoint must then lead in there)."""
     environment = {**localstack_environment(settings), **(extra_environment or {})}
     for folder in ("filesystem", "tmp", "cache"):
         (settings.state_dir / folder).mkdir(parents=True, exist_ok=True)
@@ -143,9 +158,11 @@ def start(
     if running_embedded(settings) is None:
         remove_leftovers(settings)
     raise_descriptor_limit()
+    command = [str(python), "-m", "localstack.runtime.main"]
     process, record = processes.start(
         "LocalStack",
-        [str(python), "-m", "localstack.runtime.main"],
+        inside.enter(command) if inside else command,
+        pass_fds=inside.pass_fds if inside else (),
         url=settings.endpoint,
         env=environment,
         cwd=settings.state_dir,

@@ -52,8 +52,10 @@ def start(
     cwd: Path,
     log_file: Path,
     pid_file: Path,
+    pass_fds: tuple[int, ...] = (),
 ) -> tuple[subprocess.Popen, ServiceRecord]:
-    """Start `command` in the background, its output appended to `log_file`."""
+    """Start `command` in the background, its output appended to `log_file` (`pass_fds`
+    go with it, as `subprocess.Popen`'s)."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as log:
         started = datetime.now().isoformat(timespec="seconds")
@@ -67,6 +69,7 @@ def start(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=pass_fds,
         )
     record = ServiceRecord(
         name=name,

@@ -4,7 +4,9 @@ The class is every submission, the starter and the reference, plus three cases t
 grader's own failures need (graded in the same batch, so nothing is graded twice): a
 kit fault on one correct submission's first deploy (retried in a new account), a crash
 of one check on a copy of the reference, and a copy of `never-returns` with a time
-limit of 15 s.
+limit of 15 s. While it is graded, the instructor's own kit runs (`sfnlab up`, the
+session's LocalStack and inbox) beside a canary server on this machine's loopback: the
+targets of `scans-the-machine`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import psutil
@@ -23,6 +27,10 @@ from localstack_process_executor.sandbox import find_bwrap
 from sfnlab.grading import SolutionReport, grade
 from sfnlab.grading import grader as grader_module
 from sfnlab.grading.grading_stack import INSTALL_HINT, grading_stack
+from sfnlab.grading.network import network_of
+from sfnlab.inbox import InboxClient
+from sfnlab.localstack import embedded
+from sfnlab.localstack.probe import probe
 from sfnlab.settings import PROJECT_ROOT, Settings, load_settings
 from tests import graded_this_session
 from tests.integration.grading.submissions import CLASSMATE, assemble, load_all
@@ -36,6 +44,25 @@ SHORT_LIMIT = 15.0
 CRASHING_CHECK = 3  # the merge check
 
 
+@dataclass(frozen=True)
+class KitState:
+    """What shows that the instructor's own kit still runs, untouched."""
+
+    localstack: tuple[int, float] | None  # its process: pid and start time
+    answers: bool  # LocalStack answers at its endpoint
+    inbox_latest: int | None  # the newest request the inbox holds
+
+    @classmethod
+    def of(cls, settings: Settings) -> KitState:
+        record = embedded.running_embedded(settings)
+        health = InboxClient(settings.inbox_url).health() or {}
+        return cls(
+            (record.pid, record.create_time) if record else None,
+            probe(settings.endpoint) is not None,
+            health.get("latest"),
+        )
+
+
 @dataclass
 class GradedClass:
     reports: dict[str, SolutionReport]
@@ -44,6 +71,68 @@ class GradedClass:
     seconds: float
     digests_before: dict[Path, str] = field(default_factory=dict)
     deploys: dict[str, list[str]] = field(default_factory=dict)  # folder -> accounts
+    isolated: bool = False  # the grading stack had a network of its own
+    targets: list[str] = field(default_factory=list)  # what scans-the-machine knocked at
+    kit_before: KitState | None = None
+    kit_after: KitState | None = None
+    canary_saw: list[str] = field(default_factory=list)  # connections and requests
+
+
+class Canary:
+    """An HTTP server on this machine's loopback that records every connection made to
+    it, and every request."""
+
+    def __init__(self) -> None:
+        self.connections: list[str] = []
+        self.requests: list[str] = []
+        canary = self
+
+        class Record(BaseHTTPRequestHandler):
+            def setup(self) -> None:
+                super().setup()
+                canary.connections.append(f"from {self.client_address}")
+
+            def handle_one_request(self) -> None:
+                super().handle_one_request()
+                if self.requestline:
+                    canary.requests.append(self.requestline)
+
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_POST(self) -> None:
+                self.do_GET()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Record)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.1,), daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def machine_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback."""
+    return [
+        address.address
+        for addresses in psutil.net_if_addrs().values()
+        for address in addresses
+        if address.family.name == "AF_INET" and not address.address.startswith("127.")
+    ]
+
+
+@pytest.fixture(scope="session")
+def canary() -> Iterator[Canary]:
+    server = Canary()
+    yield server
+    server.close()
 
 
 def digest(path: Path) -> str:
@@ -130,17 +219,37 @@ class Faults:
         monkeypatch.setattr(grader_module, "judge", self.judge)
 
 
+def knock_targets(canary: Canary, instructor: Settings) -> list[str]:
+    """Where `scans-the-machine` knocks: the canary, the instructor's LocalStack and inbox,
+    on loopback; the instructor's LocalStack on the machine's other addresses too (it
+    listens on all of them)."""
+    targets = [f"127.0.0.1:{port}" for port in (canary.port, instructor.port)]
+    targets.append(instructor.inbox_url.removeprefix("http://"))
+    targets += [f"{address}:{instructor.port}" for address in machine_addresses()]
+    return targets
+
+
 @pytest.fixture(scope="session")
 def graded_class(
-    grading_localstack: Settings, tmp_path_factory: pytest.TempPathFactory, fake_home: Path
+    grading_localstack: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_home: Path,
+    canary: Canary,
+    localstack: Settings,
 ) -> GradedClass:
     """Every submission, the starter, the reference and the three cases of the grader's
-    own failures, graded in one batch (4 at a time)."""
+    own failures, graded in one batch (4 at a time), with the instructor's own kit
+    (`localstack`: `sfnlab up`) running beside the grading stack."""
     root = tmp_path_factory.mktemp("class")
+    # Only a grading stack with a network of its own is given targets to attack: where
+    # the machine cannot make one, nothing would stop the attack.
+    isolated = network_of(grading_localstack.endpoint) is not None
+    targets = knock_targets(canary, localstack) if isolated else []
     placeholders = {
         "@@HOME@@": str(fake_home),
         "@@CLASSMATE@@": str(root / CLASSMATE),
         "@@KIT@@": str(PROJECT_ROOT),
+        "@@TARGETS@@": " ".join(targets),
     }
     submissions = {s.name: s for s in load_all()}
     folders = {name: assemble(s, root, placeholders) for name, s in submissions.items()}
@@ -155,11 +264,14 @@ def graded_class(
     ]
     before = {path: digest(path) for path in watched}
     faults = Faults()
+    kit_before = KitState.of(localstack)
     started = time.monotonic()
     with pytest.MonkeyPatch.context() as monkeypatch:
         faults.patch(monkeypatch)
         reports = grade(list(folders.values()), grading_localstack, jobs=4)
     seconds = time.monotonic() - started
+    kit_after = KitState.of(localstack)
+    canary_saw = canary.connections + canary.requests
     print(f"graded {len(folders)} solutions in {seconds:.1f} s")
     graded_this_session.remember([PROJECT_ROOT], [reports[list(folders).index(PROJECT_ROOT.name)]])
     return GradedClass(
@@ -169,4 +281,9 @@ def graded_class(
         seconds,
         before,
         faults.deploys,
+        isolated,
+        targets,
+        kit_before,
+        kit_after,
+        canary_saw,
     )

@@ -1,4 +1,4 @@
-"""The grader on the reference, the starter and 41 submissions: correct, wrong and hostile;
+"""The grader on the reference, the starter and 42 submissions: correct, wrong and hostile;
 and the grader's own failures (a fault of the kit, a crash, a time limit), in the same batch."""
 
 from __future__ import annotations
