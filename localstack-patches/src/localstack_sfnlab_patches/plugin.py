@@ -30,6 +30,8 @@ STEP_FUNCTIONS_PROVIDER = "localstack.services.stepfunctions.provider"
 LAMBDA_PROVIDER = "localstack.services.lambda_.provider"
 PATCHES: dict[str, str | None] = {
     "gateway_listen_host": None,
+    "internal_endpoints_closed": None,
+    "lambda_code_private": None,
     "internal_client_connections": None,
     "spent_task_tokens": None,
     "stop_interrupts_token_waits": None,
