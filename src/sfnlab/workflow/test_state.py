@@ -186,6 +186,16 @@ def test_state(
     mocked = mock_result is not None or mock_error is not None
     if mock_result is not None and mock_error is not None:
         raise LearnerError("Mock a result or an error, not both.")
+    resource = str(state_definition.get("Resource", ""))
+    if not mocked and resource.endswith(".waitForTaskToken"):
+        # AWS refuses it (TestState cannot hand a token back); LocalStack 4.14 would call
+        # the Lambda and wait for a decision until the task's timeout.
+        raise LearnerError(
+            f"{state} waits for a task token ({resource.rsplit(':', 1)[-1]}), which TestState "
+            "cannot hand back.",
+            hint="Give the decision SendTaskSuccess would bring with --mock-result (or an "
+            "error with --mock-error).",
+        )
     if mocked and state_definition.get("Type") != "Task":
         raise LearnerError(
             f"{state} is a {state_definition.get('Type')} state: only a Task's result can be "
