@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,15 @@ class StateTest:
     mocked: bool = False
     note: str | None = None  # what to do about the outcome, when the kit can tell
 
+    def why_no_next_state(self) -> str:
+        if self.status == "RETRIABLE":
+            wait = self.error_details.get("retryBackoffIntervalSeconds")
+            after = f" after {wait} s" if wait is not None else ""
+            return f"(none: its Retry would run {self.state} again{after})"
+        if self.status == "FAILED":
+            return "(none: the execution would fail here)"
+        return "(none: the execution would end here)"
+
     def step(self, name: str) -> DataFlowStep | None:
         return next((step for step in self.steps if step.name == name), None)
 
@@ -100,7 +109,7 @@ class StateTest:
             lines.append(f"Error: {self.error}" + (f" ({self.cause})" if self.cause else ""))
         if self.error_details:
             lines.append("Error details: " + json.dumps(self.error_details, sort_keys=True))
-        lines.append(f"Next state: {self.next_state or '(none: the execution would end here)'}")
+        lines.append(f"Next state: {self.next_state or self.why_no_next_state()}")
         if self.note:
             lines += ["", self.note]
         return "\n".join(lines)
@@ -248,6 +257,21 @@ def read_answer(state: str, state_definition: dict, answer: dict, mocked: bool) 
         for name, title, key in STEPS_OF_THE_DATA_FLOW
         if name in data
     ]
+    caught_by = (data.get("errorDetails") or {}).get("catchIndex")
+    if answer.get("status") == "CAUGHT_ERROR" and caught_by is not None:
+        # Then the ResultPath at work is the catcher's, which places the error.
+        catchers = state_definition.get("Catch") or []
+        catcher = catchers[caught_by] if caught_by < len(catchers) else {}
+        steps = [
+            replace(
+                step,
+                title="After the Catch's ResultPath",
+                setting=f"Catch[{caught_by}] {setting_of(catcher, 'ResultPath')}",
+            )
+            if step.name == "afterResultPath"
+            else step
+            for step in steps
+        ]
     output_key = "Output" if "Output" in state_definition else "OutputPath"
     return StateTest(
         state=state,

@@ -90,6 +90,7 @@ def test_a_rejected_review_fails_with_the_reviewers_summary(localstack):
     )
     assert tested.next_state is None and not tested.has_output
     assert "Error: ReviewRejected (Rejected by ana: too risky)" in tested.text()
+    assert tested.text().endswith("Next state: (none: the execution would fail here)")
 
 
 def test_a_review_that_times_out_is_caught_and_goes_to_review_timed_out(localstack):
@@ -105,6 +106,22 @@ def test_a_review_that_times_out_is_caught_and_goes_to_review_timed_out(localsta
         "timeout": {"Error": "States.Timeout", "Cause": "nobody decided"},
     }
     assert tested.error_details == {"catchIndex": 0}
+    placed = tested.step("afterResultPath")
+    assert (placed.title, placed.setting) == (
+        "After the Catch's ResultPath",
+        "Catch[0] ResultPath: $.timeout",
+    )
+
+
+def test_an_error_its_retry_matches_would_be_tried_again(localstack):
+    tested = test_state(
+        localstack, "NotifyReviewers", input=BRANCHED, mock_error=("InboxUnreachable", "down")
+    )
+    assert tested.status == "RETRIABLE" and tested.next_state is None
+    assert tested.error_details == {"retryIndex": 1, "retryBackoffIntervalSeconds": 1}
+    assert tested.text().endswith(
+        "Next state: (none: its Retry would run NotifyReviewers again after 1 s)"
+    )
 
 
 def test_an_unmocked_task_calls_the_deployed_lambda(localstack, deployment):
