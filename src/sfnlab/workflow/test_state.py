@@ -61,7 +61,7 @@ class DataFlowStep:
     name: str  # TestState's name for it: afterResultPath, ...
     title: str  # as a learner reads it: After ResultPath
     value: Any  # the JSON value
-    setting: str | None = None  # the state's field that made it, as written ("$.review")
+    setting: str | None = None  # the state's field that made it: "ResultPath: $.review"
 
 
 @dataclass(frozen=True)
