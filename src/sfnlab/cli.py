@@ -531,6 +531,87 @@ def graph_text(picture: Any) -> str:
     return "\n".join(lines)
 
 
+@main.command(name="test-state")
+@click.argument("state")
+@click.option(
+    "--definition",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The definition the state is in (default: definitions/SolveIssueStepFunction.json); "
+    "its ${...} placeholders are filled in as `sfnlab deploy` fills them.",
+)
+@click.option(
+    "--input",
+    "input_text",
+    metavar="JSON|@FILE",
+    help="The state's input, as JSON text or @ and a file's name (default: {}).",
+)
+@click.option(
+    "--mock-result",
+    metavar="JSON|@FILE",
+    help="A Task's result, instead of calling its Lambda: JSON text or @ and a file's name.",
+)
+@click.option("--mock-error", metavar="ERROR", help="An error the Task raises, instead.")
+@click.option("--mock-cause", default="", help="With --mock-error: the error's cause.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_settings
+def test_state_command(
+    settings: Settings,
+    state: str,
+    definition: Path | None,
+    input_text: str | None,
+    mock_result: str | None,
+    mock_error: str | None,
+    mock_cause: str,
+    as_json: bool,
+) -> None:
+    """Test one STATE of a definition alone (Step Functions' TestState), and show its data
+    flow step by step: input, after InputPath, after Parameters, the result, after
+    ResultSelector, after ResultPath, the output; then its status and the next state.
+
+    A Task calls its deployed Lambda, unless --mock-result (or --mock-error) says what it
+    returns (or raises): then nothing needs to be deployed.
+    """
+    from sfnlab.workflow.test_state import test_state
+
+    tested = test_state(
+        settings,
+        state,
+        definition=definition,
+        input=json_option("--input", input_text),
+        mock_result=json_option("--mock-result", mock_result),
+        mock_error=(mock_error, mock_cause) if mock_error else None,
+    )
+    click.echo(as_json_text(tested) if as_json else tested.text())
+
+
+def json_option(option: str, text: str | None) -> Any:
+    """The JSON value of an option given as JSON text or as @ and a file's name."""
+    from sfnlab.errors import LearnerError
+
+    if text is None:
+        return None
+    where = option
+    if text.startswith("@"):
+        path = Path(text[1:])
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            raise LearnerError(
+                f"{option} names the file {path}, which cannot be read ({reason}).",
+                hint="Give the path of a JSON file after @, or the JSON itself.",
+            ) from None
+        where = f"{option} {path}"
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise LearnerError(
+            f"{where} is not JSON: {error.msg} at line {error.lineno}, column {error.colno}.",
+            hint="Quote it for the shell, e.g. --input '{\"approved\": true}', "
+            "or put it in a file and give @file.",
+        ) from None
+
+
 @main.command()
 @click.option("--ip", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8888, show_default=True)

@@ -30,6 +30,8 @@ STEP_FUNCTIONS_PROVIDER = "localstack.services.stepfunctions.provider"
 LAMBDA_PROVIDER = "localstack.services.lambda_.provider"
 PATCHES: dict[str, str | None] = {
     "gateway_listen_host": None,
+    "internal_endpoints_closed": None,
+    "lambda_code_private": None,
     "internal_client_connections": None,
     "spent_task_tokens": None,
     "stop_interrupts_token_waits": None,
@@ -52,6 +54,9 @@ PATCHES: dict[str, str | None] = {
     "assumed_roles_reused": None,
     "jsonata_in_python": STEP_FUNCTIONS_PROVIDER,
     "assign_strings": STEP_FUNCTIONS_PROVIDER,
+    "test_state_retried_errors": STEP_FUNCTIONS_PROVIDER,
+    "test_state_failed_task_inspection": STEP_FUNCTIONS_PROVIDER,
+    "test_state_after_input_path": STEP_FUNCTIONS_PROVIDER,
     "delete_failed_function": LAMBDA_PROVIDER,
     "lambda_task_pool": LAMBDA_PROVIDER,
     "invoke_payload_is_json": LAMBDA_PROVIDER,

@@ -48,6 +48,8 @@ EXTRA_SYS_PATH = "_PROCESS_EXECUTOR_SYS_PATH"
 # first, in a request of their own, as LocalStack's own runtime sends them.
 LOGS_HEADER = "X-Process-Executor-Logs"
 LOGS_IN_HEADER = 8192
+# Every report carries the environment's secret (endpoint.py): it comes with the assignment.
+SECRET_HEADER = "X-Process-Executor-Secret"
 
 # The request id of the invocation in progress, for log lines written by `logging`.
 _current_request_id = ""
@@ -229,9 +231,10 @@ def is_transient(exc: BaseException) -> bool:
 class RuntimeEndpoint:
     """Client for LocalStack's executor endpoint (`LOCALSTACK_RUNTIME_ENDPOINT`)."""
 
-    def __init__(self, base_url: str, runtime_id: str):
+    def __init__(self, base_url: str, runtime_id: str, secret: str = ""):
         self.base_url = base_url.rstrip("/")
         self.runtime_id = runtime_id
+        self.secret = secret
         # Loopback only: never route these through a proxy the learner has configured.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -242,7 +245,11 @@ class RuntimeEndpoint:
         request = urllib.request.Request(
             f"{self.base_url}/{path}",
             data=body,
-            headers={"Content-Type": "application/json", **(headers or {})},
+            headers={
+                "Content-Type": "application/json",
+                SECRET_HEADER: self.secret,
+                **(headers or {}),
+            },
             method="POST",
         )
         for attempt, delay in enumerate((*RETRY_DELAYS, None)):
@@ -431,7 +438,9 @@ def main() -> None:
     configure_logging()
 
     endpoint = RuntimeEndpoint(
-        os.environ["LOCALSTACK_RUNTIME_ENDPOINT"], os.environ["LOCALSTACK_RUNTIME_ID"]
+        os.environ["LOCALSTACK_RUNTIME_ENDPOINT"],
+        os.environ["LOCALSTACK_RUNTIME_ID"],
+        assignment.get("secret", ""),
     )
     try:
         handler = load_handler(os.environ.get("_HANDLER", ""))

@@ -20,6 +20,7 @@ import logging
 import signal
 import threading
 import time
+import weakref
 from concurrent.futures import CancelledError, Future, InvalidStateError
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from datetime import datetime, timezone
@@ -80,8 +81,23 @@ def exit_reason(returncode: int) -> str:
     return f"exit status {returncode}"
 
 
+# Every environment alive in this LocalStack (`function_of_process`).
+_environments: weakref.WeakSet[ProcessRuntimeExecutor] = weakref.WeakSet()
+
+
 def utc_timestamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def function_of_process(pid: int) -> str | None:
+    """The qualified ARN of the function whose environment runs as process `pid` (the
+    process the executor started: the keeper, or the sandbox around it), if any. The
+    patches name the function behind a request LocalStack refuses with it."""
+    for environment in list(_environments):
+        runtime_process = environment._current_process()
+        if runtime_process is not None and runtime_process.pid == pid:
+            return environment.function_version.qualified_arn
+    return None
 
 
 class ProcessRuntimeExecutor(RuntimeExecutor):
@@ -104,6 +120,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         self._request_id: str | None = None
         self._timing_out: str | None = None  # the request being ended for its timeout
         self._init_again = False  # the Init took over 10 s: run it with the next invocation
+        _environments.add(self)
 
     # Lifecycle ----------------------------------------------------------------------
 
@@ -177,7 +194,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             raise ShutdownDuringStartup(f"Environment {self.id} was stopped while starting")
         self.executor_endpoint.container_port = runtime_process.port
         try:
-            runtime_process.assign(environment, code_dir)
+            runtime_process.assign(environment, code_dir, self.executor_endpoint.secret)
         except ProcessGone as e:
             LOG.debug("%s", e)  # its exit is reported as the start-up's failure (_exited)
         LOG.debug(

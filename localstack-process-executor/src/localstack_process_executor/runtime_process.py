@@ -105,8 +105,9 @@ class RuntimeProcess:
 
     # Owned by callers, one at a time ----------------------------------------------------
 
-    def assign(self, environment: dict[str, str], task_root: str) -> None:
-        """Hand the process its function; raises ProcessGone if it is no longer there."""
+    def assign(self, environment: dict[str, str], task_root: str, secret: str = "") -> None:
+        """Hand the process its function (and its environment's secret, which the process
+        shows LocalStack with each report); raises ProcessGone if it is no longer there."""
         with self._lock:
             fd, self._assignment = self._assignment, None
         if fd is None:
@@ -114,7 +115,9 @@ class RuntimeProcess:
         if config.PROCESS_EXECUTOR_SANDBOX:  # the sandbox sees only its own copy of the code
             task_root = sandbox.stage_code(task_root, self.folder)
             environment = {**environment, "LAMBDA_TASK_ROOT": task_root}
-        message = json.dumps({"environment": environment, "task_root": task_root}).encode()
+        message = json.dumps(
+            {"environment": environment, "task_root": task_root, "secret": secret}
+        ).encode()
         # This thread now owns `fd`: the file object closes it, once.
         with os.fdopen(fd, "wb") as pipe:
             try:

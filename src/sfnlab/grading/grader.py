@@ -26,7 +26,7 @@ from sfnlab.deploy.functions import function_arns
 from sfnlab.deploy.resources import deploy_into_empty_account, lambda_inbox_url
 from sfnlab.errors import DefinitionError, KitFault, LearnerError, SolutionFault
 from sfnlab.exercise import DEFAULT_PREFIX, DEFINITION_FILE, LAMBDAS_FOLDER, role_name
-from sfnlab.grading import faults
+from sfnlab.grading import closed_endpoints, faults
 from sfnlab.grading.checks import CHECKS, Evidence, Verdict, met, not_checked, not_met
 from sfnlab.grading.mailbox import CaptureServer, InboxMailbox, Mailbox
 from sfnlab.grading.network import network_of
@@ -56,6 +56,8 @@ class SolutionReport:
     explained: str | None = None  # set when the kit, not the solution, failed
     clean_up: str | None = None  # what could not be removed, if anything (not the learner's)
     attempts: int = 1
+    # What its code tried of LocalStack's own endpoints, refused (`closed_endpoints.py`).
+    refused: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> int:
@@ -89,6 +91,7 @@ class Attempt:
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     grader_failed: str | None = None
     cleaned: Future | None = None  # the clean-up: what could not be removed, and its seconds
+    refused: list[str] = field(default_factory=list)
 
     def fill(self, make: Callable[[str], Verdict]) -> None:
         """Every requirement not judged yet gets `make(id)`."""
@@ -209,6 +212,7 @@ def grade_solution(
             continue
         report.verdicts = [attempt.verdicts[r.id] for r in REQUIREMENTS]
         report.account = attempt.settings.account_id
+        report.refused = attempt.refused
         cleaned = attempt.cleaned
         report.explained = (
             f"could not grade (kit error): the grader failed: {attempt.grader_failed}"
@@ -254,8 +258,10 @@ def run_attempt(
     settings = replace(base, account_id=fresh_account(base))
     mailbox = new_mailbox()
     attempt = Attempt(folder, settings, mailbox, started + max(1.0, time_limit - CLEAN_UP_TIME))
+    log_start = closed_endpoints.log_position(settings)
     try:
         judge(attempt, time_limit)
+        attempt.refused = closed_endpoints.refused(settings, log_start, attempt.prefix)
     finally:
         mailbox.close()
         if clean_ups is None:

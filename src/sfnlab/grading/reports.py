@@ -25,6 +25,7 @@ def as_dict(report: SolutionReport) -> dict:
         "seconds": round(report.seconds, 1),
         "graded": report.graded,
         "explained": report.explained,
+        "refused": report.refused,
         "requirements": [
             {
                 "id": v.requirement.id,
@@ -58,6 +59,13 @@ def print_report(report: SolutionReport, console: Console) -> None:
     console.print(table)
     if report.explained:
         console.print(report.explained, style="red", markup=False)
+    if report.refused:
+        console.print(
+            "Refused by LocalStack (its own endpoints are closed; no points depend on it): "
+            + "; ".join(report.refused),
+            style="yellow",
+            markup=False,
+        )
     if report.clean_up:
         console.print(f"Clean-up: {report.clean_up}", style="yellow", markup=False)
 

@@ -14,6 +14,9 @@ from botocore.config import Config
 from sfnlab.settings import Settings
 
 RETRIES = Config(retries={"max_attempts": 2, "mode": "standard"})
+# Some operations (Step Functions' TestState and StartSyncExecution) put a prefix before the
+# endpoint's host, `sync-127.0.0.1`, which names no host: LocalStack answers them unprefixed.
+ON_LOCALSTACK = RETRIES.merge(Config(inject_host_prefix=False))
 # botocore's (config name, environment variables, default, converter) of the settings that
 # lead to ~/.aws: no profile, and no files (not even AWS_CONFIG_FILE's) for LocalStack.
 NO_AWS_FILES = {
@@ -44,7 +47,7 @@ def _client(service: str, settings: Settings) -> Any:
             aws_access_key_id=settings.account_id,
             aws_secret_access_key="test",
             endpoint_url=settings.endpoint,
-            config=RETRIES,
+            config=ON_LOCALSTACK,
         )
 
 

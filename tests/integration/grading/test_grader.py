@@ -11,13 +11,22 @@ import psutil
 import pytest
 import requests
 from click.testing import CliRunner
+from rich.console import Console
 
 from sfnlab.cli import main
 from sfnlab.grading import REQUIREMENTS, grade_solution
 from sfnlab.grading import grader as grader_module
 from sfnlab.grading.grading_stack import SERVICES_USED, grading_stack
-from sfnlab.grading.reports import junit_xml, summary_csv, summary_markdown, write_reports
+from sfnlab.grading.reports import (
+    as_dict,
+    junit_xml,
+    print_report,
+    summary_csv,
+    summary_markdown,
+    write_reports,
+)
 from sfnlab.localstack import embedded
+from sfnlab.localstack.probe import probe
 from sfnlab.settings import PROJECT_ROOT, load_settings
 from sfnlab.support.aws import client
 from tests.integration.grading.conftest import (
@@ -82,6 +91,35 @@ def test_hostile_submissions_cost_only_their_own_points(graded_class):
     for path, before in graded_class.digests_before.items():
         assert digest(path) == before, f"{path} was changed"
     assert left_behind() == []
+
+
+def test_a_submission_that_tries_to_stop_localstack_is_graded_as_it_stands(
+    graded_class, grading_localstack
+):
+    """kills-localstack's Create Code posts {"action": "kill"} (and restart, config, other
+    accounts' data, a forged report) to the grading LocalStack on every run, then does its
+    job. LocalStack refused each and stayed up for the whole class: the submission earns
+    what its workflow earns, its report says what it tried, and nobody else's does."""
+    report = graded_class.reports["kills-localstack"]
+    assert report.graded and report.score == 100
+    tried = set(report.refused)
+    assert {
+        "Create Code tried POST /_localstack/health",
+        "Create Code tried PUT /_localstack/health",
+        "Create Code tried POST /_localstack/config",
+        "Create Code tried GET /_localstack/diagnose",
+        "Create Code tried GET /_aws/cloudwatch/metrics/raw",
+        "Create Code tried GET /_aws/sqs/messages/us-east-1/000000000000/anything",
+        "Create Code tried ListObjectsV2 of bucket awslambda-us-east-1-tasks",
+    } <= tried, report.refused
+    assert any(line.startswith("Create Code tried POST /_localstack_lambda/") for line in tried)
+    assert {name for name, r in graded_class.reports.items() if r.refused} == {"kills-localstack"}
+    assert graded_class.reports[CLASSMATE].score == 100
+    assert probe(grading_localstack.endpoint) is not None  # the same LocalStack, still up
+    printed = Console(record=True, width=200)
+    print_report(report, printed)
+    assert "Refused by LocalStack" in printed.export_text()
+    assert as_dict(report)["refused"] == report.refused
 
 
 def test_every_solution_ran_in_an_account_of_its_own_left_empty(graded_class, grading_localstack):
