@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 TITLE = Font(14, bold=True)
 MARGIN = 16
 LEGEND_GAP = 8
-# The arrows' looks: stroke, width, and whether dashed; by how the execution went.
+# The arrows' looks (colour, width) by how the execution went; a Catch's are dashed.
 ARROW_LOOKS = {
     "plain": ("#4b5563", 1.4),
     "taken": ("#111827", 2.6),

@@ -7,12 +7,13 @@ events, the inbox's marks what became of each task token.
 
 Each event names the event it followed (`previousEventId`): the reader follows those links
 to tell which visit an event belongs to, so the events of Parallel branches (or of Map
-iterations), which interleave, are each credited to their own state, and to tell which
-state an entered one came from: the edge of the workflow the execution took (a Choice's
-branch, a Catch). Both ways of calling a Lambda are read: a service integration (`TaskScheduled`
-with `FunctionName` and `Payload`, `TaskSubmitted` once a `.waitForTaskToken` Lambda
-returned) and a Lambda ARN as `Resource` (`LambdaFunctionScheduled`/`Succeeded`). Values
-are kept as whole JSON values, never as text.
+iterations), which interleave, are each credited to their own state; and to tell which
+state an entered one came from, that is, the edge of the workflow the execution took (a
+Choice's branch, a Catch). Both ways of calling a Lambda are read: a service integration
+(`TaskScheduled` with `FunctionName` and `Payload`, `TaskSubmitted` once a
+`.waitForTaskToken` Lambda returned) and a Lambda ARN as `Resource`
+(`LambdaFunctionScheduled`/`Succeeded`). Values are kept as whole JSON values, never as
+text.
 """
 
 from __future__ import annotations

@@ -48,11 +48,14 @@ MAX_NAME = 256  # characters of an execution's or a machine's name or ARN in a q
 
 
 class LivePicture:
-    """Draws the picture the page shows; an execution that has ended is drawn once."""
+    """Draws the picture the page shows, again only when its execution's history grew: a
+    refresh of an unchanged execution costs one history request (newest event first; AWS
+    sends just that one, LocalStack 4.14 all of them), of one that has ended none."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.ended: dict[str, str] = {}  # ARN -> the body drawn after it ended
+        self.drawn: dict[str, tuple[int, str]] = {}  # ARN -> (its last event's id, body)
 
     def body(self, execution: str | None, machine: str) -> str:
         try:
@@ -78,11 +81,29 @@ class LivePicture:
         arn = executions.execution_arn(self.settings, execution, machine)
         if arn in self.ended:
             return self.ended[arn]
+        last = self.last_event(arn)
+        if last is not None and self.drawn.get(arn, (None, ""))[0] == last:
+            return self.drawn[arn][1]
         picture = graph(self.settings, arn, machine)
         body = page_body(picture)
         if picture.execution is not None and picture.execution.ended:
             self.ended[arn] = body
+        elif last is not None:
+            self.drawn[arn] = (last, body)
         return body
+
+    def last_event(self, arn: str) -> int | None:
+        """The id of the execution's newest event (None when it has none, or is gone)."""
+        from sfnlab.support.aws import client
+
+        sfn = client("stepfunctions", self.settings)
+        try:
+            events = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=1)[
+                "events"
+            ]
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return None  # drawing it says so
+        return events[0]["id"] if events else None
 
 
 def version_of(body: str) -> str:
