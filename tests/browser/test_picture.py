@@ -7,6 +7,7 @@ Screenshots go to test-output/screenshots/picture-*.png and inbox-*.png.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -347,3 +348,92 @@ def test_the_inbox_marks_waiting_decided_spent_and_expired_reviews(
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=output_dir / "screenshots" / "inbox-marks.png", full_page=True)
     approval.decide(localstack, False, token=approval.find_review(localstack, waiting.name).token)
+
+
+LOOPS = {
+    "Comment": "A loop, a Map over three items, and a Parallel whose failed branch is caught.",
+    "StartAt": "Init",
+    "States": {
+        "Init": {"Type": "Pass", "Result": {"n": 0, "items": [1, 2, 3]}, "Next": "Count"},
+        "Count": {
+            "Type": "Pass",
+            "Parameters": {"n.$": "States.MathAdd($.n, 1)", "items.$": "$.items"},
+            "Next": "Again",
+        },
+        "Again": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.n", "NumericLessThan": 3, "Next": "Count"}],
+            "Default": "Each",
+        },
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "ResultPath": "$.mapped",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"},
+                "StartAt": "One",
+                "States": {
+                    "One": {"Type": "Pass", "Next": "Two"},
+                    "Two": {"Type": "Pass", "End": True},
+                },
+            },
+            "Next": "Both",
+        },
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [
+                {
+                    "StartAt": "Slow",
+                    "States": {"Slow": {"Type": "Wait", "Seconds": 30, "End": True}},
+                },
+                {
+                    "StartAt": "Broken",
+                    "States": {"Broken": {"Type": "Fail", "Error": "Nope", "Cause": "on purpose"}},
+                },
+            ],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Done"}],
+            "Next": "Done",
+        },
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def test_a_loop_a_map_and_a_caught_branch_say_how_often_and_how_each_went(
+    page, localstack, deployment, tmp_path, output_dir
+):
+    definition = tmp_path / "Loops.json"
+    definition.write_text(json.dumps(LOOPS))
+    machine = deploy_state_machine(localstack, "PictureLoops", definition)
+    arn = client("stepfunctions", localstack).start_execution(stateMachineArn=machine)[
+        "executionArn"
+    ]
+    ended = execution.wait_for_end(localstack, arn)
+    assert ended.status == "SUCCEEDED"
+    page.goto(graph(localstack, arn, machine="PictureLoops").save(tmp_path / "p.html").as_uri())
+    entered = {
+        state: page.locator(f'g[data-state="{state}"]').get_attribute("data-entered")
+        for state in ("Init", "Count", "Again", "One", "Two", "Slow", "Broken")
+    }
+    assert entered == {
+        "Init": "1",
+        "Count": "3",
+        "Again": "3",
+        "One": "3",
+        "Two": "3",
+        "Slow": "1",
+        "Broken": "1",
+    }
+    expect(page.locator('g[data-state="Count"]')).to_contain_text("entered 3x")
+    loop_back = page.locator('g.arrow[data-from="Again"][data-to="Count"]')
+    expect(loop_back).to_have_attribute("data-taken", "2")
+    expect(page.locator('g[data-state="Both"]')).to_have_attribute("data-status", "caught")
+    expect(page.locator('g[data-state="Slow"]')).to_have_attribute("data-status", "cancelled")
+    expect(page.locator('g.arrow[data-from="Both"][data-kind="catch"]')).to_have_attribute(
+        "data-taken", "1"
+    )
+    expect(page.locator('g.arrow[data-from="Both"][data-kind="next"]')).to_have_attribute(
+        "data-taken", "0"
+    )
+    assert_whole(page)
+    shoot(page, output_dir, "picture-loop-map-caught")
