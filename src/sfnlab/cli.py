@@ -503,15 +503,46 @@ def grade_command(
     help="Also write the picture to this file (.svg or .html).",
 )
 @click.option("--machine", default=STATE_MACHINE_NAME, show_default=True)
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Serve the picture as a web page on 127.0.0.1 that updates itself each second "
+    "(without EXECUTION: each new execution as it starts), and keep the inbox's review "
+    "marks current, until Ctrl-C.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=4568,
+    show_default=True,
+    help="The live page's port, with --watch (0: any free one).",
+)
+@click.option("--no-browser", is_flag=True, help="With --watch: do not open a browser.")
 @pass_settings
-def graph(settings: Settings, execution: str | None, output: Path | None, machine: str) -> None:
+def graph(
+    settings: Settings,
+    execution: str | None,
+    output: Path | None,
+    machine: str,
+    watch: bool,
+    port: int,
+    no_browser: bool,
+) -> None:
     """Draw the workflow: each state marked by what happened in EXECUTION (default: latest).
 
-    In the terminal as text; with --output as an SVG or HTML file to open in a browser.
+    In the terminal as text; with --output as an SVG or HTML file to open in a browser;
+    with --watch as a live page.
     """
     from sfnlab.support.progress import note
     from sfnlab.workflow.graph import graph as draw_graph
 
+    if watch:
+        from sfnlab.workflow.live import watch as watch_live
+
+        if output:
+            note(f"Saved {draw_graph(settings, execution, machine).save(output)}")
+        watch_live(settings, execution, machine, port, open_browser=not no_browser)
+        return
     picture = draw_graph(settings, execution, machine)
     click.echo(graph_text(picture))
     if output:

@@ -15,12 +15,13 @@ class InboxClient:
         self.url = url.rstrip("/")
         self.timeout = timeout
 
-    def _call(self, method: str, route: str, **params: object) -> dict:
+    def _call(self, method: str, route: str, body: object = None, **params: object) -> dict:
         try:
             response = requests.request(
                 method,
                 f"{self.url}{route}",
                 params={k: v for k, v in params.items() if v is not None},
+                json=body,
                 timeout=self.timeout,
                 proxies=NO_PROXY,
             )
@@ -52,3 +53,8 @@ class InboxClient:
 
     def clear(self, channel: str | None = None) -> int:
         return self._call("DELETE", "/api/requests", channel=channel)["deleted"]
+
+    def post_marks(self, marks: list[dict]) -> int:
+        """Tell the inbox what the kit found of its reviews (see `sfnlab.inbox.marks`);
+        how many marks changed."""
+        return self._call("POST", "/api/marks", {"marks": marks})["changed"]

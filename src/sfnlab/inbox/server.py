@@ -9,7 +9,9 @@ connection (HTTP/1.0), served by a fixed pool of threads.
     GET  /api/requests?channel=&path=&since=&limit=   newest first, as JSON
     GET  /api/requests/ID                      one request
     DELETE /api/requests[?channel=NAME]        clear (one channel, or all)
-    GET  /api/health                           {"status": "ok", "latest": ID}
+    POST /api/marks                            the kit's review marks (see marks.py)
+    GET  /api/health                           {"status": "ok", "latest": ID, "marks": N,
+                                                "marksCheckedAt": ISO time or null}
 
 What it refuses, and why, is in `guard.py`.
 """
@@ -39,9 +41,10 @@ from sfnlab.inbox.guard import (
     served_hosts,
     whole_number,
 )
+from sfnlab.inbox.marks import parse_marks
 from sfnlab.inbox.page import render_list, render_page
 from sfnlab.inbox.pool import ConnectionPool
-from sfnlab.inbox.store import MAX_ID, MAX_LIMIT, RequestStore
+from sfnlab.inbox.store import MAX_ID, MAX_LIMIT, RequestStore, now
 
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 DEFAULT_WORKERS = 16
@@ -82,6 +85,7 @@ class InboxServer(HTTPServer):
         self.max_body = max_body
         self.served_hosts = served_hosts(address[0], allowed_hosts)
         self.idle_timeout = idle_timeout
+        self.marks_checked_at: str | None = None  # when the kit last posted marks
         # Before binding: a bind that fails closes the server, pool included, and raises.
         self.pool = ConnectionPool(workers, waiting, self.serve_connection, self.refuse_connection)
         super().__init__(address, InboxHandler)
@@ -170,7 +174,10 @@ class InboxHandler(BaseHTTPRequestHandler):
         self.answer(self.read)
 
     def do_POST(self) -> None:
-        self.answer(self.capture)
+        if urlsplit(self.path).path == "/api/marks":
+            self.answer(self.set_marks)
+        else:
+            self.answer(self.capture)
 
     def do_PUT(self) -> None:
         self.answer(self.capture)
@@ -202,6 +209,25 @@ class InboxHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         if url.path.startswith("/api/"):
             raise Refused(HTTPStatus.METHOD_NOT_ALLOWED, "the /api/ paths are the inbox's own")
+        data = self.read_body()
+        stored = self.server.store.add(
+            self.command,
+            url.path,
+            parse_qs(url.query, keep_blank_values=True),
+            dict(self.headers.items()),
+            data.decode("utf-8", "replace"),
+        )
+        receipt = {"id": stored.id, "channel": stored.channel, "receivedAt": stored.received_at}
+        return receipt, HTTPStatus.OK
+
+    def set_marks(self) -> tuple[Any, HTTPStatus]:
+        marks = parse_marks(self.read_body())
+        changed = self.server.store.set_marks(marks)
+        self.server.marks_checked_at = now()
+        return {"changed": changed, "version": self.server.store.marks_version()}, HTTPStatus.OK
+
+    def read_body(self) -> bytes:
+        """The request's body, of the length its Content-Length says (none: empty)."""
         length = body_length(self.headers, self.server.max_body)
         if length is None:
             if self.drop_unread():
@@ -215,15 +241,7 @@ class InboxHandler(BaseHTTPRequestHandler):
             raise Refused(
                 HTTPStatus.BAD_REQUEST, f"the body ended after {len(data)} of {length} bytes"
             )
-        stored = self.server.store.add(
-            self.command,
-            url.path,
-            parse_qs(url.query, keep_blank_values=True),
-            dict(self.headers.items()),
-            data.decode("utf-8", "replace"),
-        )
-        receipt = {"id": stored.id, "channel": stored.channel, "receivedAt": stored.received_at}
-        return receipt, HTTPStatus.OK
+        return data
 
     def wants_continue(self) -> bool:
         # curl asks before sending a large body, and waits a second for an answer.
@@ -267,7 +285,13 @@ class InboxHandler(BaseHTTPRequestHandler):
         query = {key: values[-1] for key, values in parse_qs(url.query).items()}
         store = self.server.store
         if url.path == "/api/health":
-            return {"status": "ok", "latest": store.latest_id()}, HTTPStatus.OK
+            health = {
+                "status": "ok",
+                "latest": store.latest_id(),
+                "marks": store.marks_version(),
+                "marksCheckedAt": self.server.marks_checked_at,
+            }
+            return health, HTTPStatus.OK
         if url.path == "/api/requests":
             found = store.list(
                 channel=query.get("channel"),
@@ -283,15 +307,20 @@ class InboxHandler(BaseHTTPRequestHandler):
             return request.to_dict(), HTTPStatus.OK
         if url.path == "/":
             nonce = secrets.token_urlsafe(16)
+            shown = store.list(channel=query.get("channel"))
             page = render_page(
-                store.list(channel=query.get("channel")),
+                shown,
                 store.latest_id(),
                 store.channels(),
                 nonce,
+                marks=store.marks([request.id for request in shown]),
+                marks_version=store.marks_version(),
             )
             return Html(page, nonce), HTTPStatus.OK
         if url.path == "/fragment":
-            return Html(render_list(store.list(channel=query.get("channel")))), HTTPStatus.OK
+            shown = store.list(channel=query.get("channel"))
+            marks = store.marks([request.id for request in shown])
+            return Html(render_list(shown, marks)), HTTPStatus.OK
         return {"error": "not found"}, HTTPStatus.NOT_FOUND
 
     def delete(self) -> tuple[Any, HTTPStatus]:

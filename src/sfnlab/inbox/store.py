@@ -1,4 +1,5 @@
-"""Captured requests, kept in SQLite so they survive a restart of the inbox."""
+"""Captured requests, kept in SQLite so they survive a restart of the inbox; and the
+marks the kit posts of the reviews among them (whether each token can still decide)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,16 @@ CREATE TABLE IF NOT EXISTS requests (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS requests_by_channel ON requests (channel, id);
+CREATE TABLE IF NOT EXISTS marks (
+    request_id INTEGER PRIMARY KEY,
+    mark TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    since TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
 """
+# What a review's token can still do, as the kit found (see sfnlab.workflow.review_marks).
+MARKS = ("waiting", "decided", "expired", "spent")
 MAX_LIMIT = 1000  # requests in one answer
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 
@@ -55,6 +65,19 @@ class CapturedRequest:
         return {**asdict(self), "json": self.json}
 
 
+@dataclass(frozen=True)
+class Mark:
+    """What the kit found of the review a request carries, and since when."""
+
+    mark: str  # one of MARKS
+    detail: str
+    since: str  # ISO 8601, UTC: when the inbox first got this mark for the request
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
 def channel_of(path: str) -> str:
     """The first segment of the path: `/reviewers/anything` is on channel `reviewers`."""
     return path.strip("/").split("/", 1)[0] or "(root)"
@@ -82,7 +105,7 @@ class RequestStore:
         headers: dict[str, str],
         body: str,
     ) -> CapturedRequest:
-        received_at = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        received_at = now()
         channel = channel_of(path)
         with self._lock:
             cursor = self._db.execute(
@@ -140,7 +163,61 @@ class RequestStore:
                 cursor = self._db.execute("DELETE FROM requests")
             else:
                 cursor = self._db.execute("DELETE FROM requests WHERE channel = ?", (channel,))
+        # The marks of cleared requests stay: ids are never reused, so they are never shown
+        # again, and their versions keep `marks_version` growing.
         return cursor.rowcount
+
+    def set_marks(self, marks: list[tuple[int, str, str]]) -> int:
+        """Keep each (request id, mark, detail) for a request that exists; how many marks
+        changed (a mark posted again as it was changes nothing, its `since` included)."""
+        changed = 0
+        with self._lock:
+            (version,) = self._db.execute("SELECT COALESCE(MAX(version), 0) FROM marks").fetchone()
+            self._db.execute("BEGIN")
+            try:
+                for request_id, mark, detail in marks:
+                    kept = self._db.execute(
+                        "SELECT mark, detail FROM marks WHERE request_id = ?", (request_id,)
+                    ).fetchone()
+                    if kept == (mark, detail):
+                        continue
+                    exists = self._db.execute(
+                        "SELECT 1 FROM requests WHERE id = ?", (request_id,)
+                    ).fetchone()
+                    if not exists:
+                        continue
+                    version += 1
+                    changed += 1
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO marks (request_id, mark, detail, since, version)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        (request_id, mark, detail, now(), version),
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return changed
+
+    def marks(self, request_ids: list[int]) -> dict[int, Mark]:
+        """The marks of these requests (those that have one)."""
+        found: dict[int, Mark] = {}
+        with self._lock:
+            for start in range(0, len(request_ids), 500):  # SQLite's limit on parameters
+                chunk = request_ids[start : start + 500]
+                rows = self._db.execute(
+                    "SELECT request_id, mark, detail, since FROM marks WHERE request_id IN "
+                    f"({', '.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+                found.update({row[0]: Mark(*row[1:]) for row in rows})
+        return found
+
+    def marks_version(self) -> int:
+        """Grows whenever a mark changes: the page asks for its list again then."""
+        with self._lock:
+            (version,) = self._db.execute("SELECT COALESCE(MAX(version), 0) FROM marks").fetchone()
+        return version
 
     def close(self) -> None:
         with self._lock:

@@ -1,18 +1,20 @@
 """The workflow picture: a state machine's states and transitions, each state marked by
-what happened to it in one execution, in the spirit of the AWS console's graph view.
+what happened to it in one execution, as the AWS console's graph inspector shows it.
 
-One model, three renderings: SVG (inline in Jupyter, or a file), a self-contained HTML
-page, and text for the terminal. Parallel branches and Map processors are drawn inside
-their state; Catch transitions are dashed; retries show as a badge on their state. The
-layered layout comes from grandalf (a Sugiyama layout: layers, fewer crossings, routed
-back edges); nothing is fetched from the internet to draw it.
+The edges the execution took are drawn as taken and the others muted; a state entered
+more than once (a loop, a Map's items) says how many times, and one retried says how
+often. One model, three renderings: SVG (inline in Jupyter, or a file), an HTML page (a
+file, or the live page `sfnlab graph --watch` serves), and text for the terminal.
+Parallel branches and Map processors are drawn inside their state; Catch transitions are
+dashed. The layout (`graph_layout`) is grandalf's; nothing is fetched from the internet
+to draw it. The path comes from the execution's history (`history.Visit.came_from`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -24,17 +26,24 @@ from sfnlab.workflow.executions import Execution
 from sfnlab.workflow.history import Visit
 
 NOT_REACHED = "not reached"
-STATUS_STYLE = {  # fill, stroke, marker for the terminal
+STATUS_STYLE = {  # fill, stroke, marker (terminal and picture)
     "succeeded": ("#dff3e3", "#2e8540", "✓"),
     "failed": ("#fde2e1", "#c0392b", "✗"),
-    "caught": ("#fff0d6", "#d9822b", "!"),
+    "caught": ("#fff0d6", "#c2410c", "!"),
     "waiting": ("#dbeafe", "#1d4ed8", "…"),
     "running": ("#dbeafe", "#1d4ed8", "…"),
-    NOT_REACHED: ("#f3f4f6", "#9ca3af", "·"),
+    "cancelled": ("#ececf1", "#6b7280", "⊘"),
+    NOT_REACHED: ("#f6f7f9", "#9ca3af", "·"),
 }
-NODE_WIDTH, NODE_HEIGHT = 230, 54
-CHAR_WIDTH = 6.1  # of the 10.5px caption font, to cut captions to their box
-PAD, HEADER = 16, 48
+START, END = "(start)", "(end)"
+
+
+@dataclass
+class Line:
+    """One line of text in the picture, with the CSS class it is drawn with."""
+
+    text: str
+    css: str
 
 
 @dataclass
@@ -42,19 +51,31 @@ class Node:
     name: str
     type: str
     status: str = NOT_REACHED
-    detail: str = ""
-    attempts: int = 0
+    function: str = ""  # what a Task invokes
+    waits_for_token: bool = False
+    attempts: int = 0  # tasks scheduled in its last visit: more than one means retries
+    entered: int = 0  # how many times the execution entered it
     retry: str = ""
     branches: list[Flow] = field(default_factory=list)
-    # Set by the layout: top-left corner and size.
+    # Set by the layout: top-left corner, size, the lines drawn in the box, and where the
+    # branches' frames sit (relative to the box).
     x: float = 0
     y: float = 0
-    width: float = NODE_WIDTH
-    height: float = NODE_HEIGHT
+    width: float = 0
+    height: float = 0
+    lines: list[Line] = field(default_factory=list)
+    header: float = 0  # the height of the lines above the branches
 
     @property
     def pseudo(self) -> bool:
         return self.type in ("Start", "End")
+
+    @property
+    def detail(self) -> str:
+        """What a Task does, briefly: whether it waits for a task token, and what it calls."""
+        if self.waits_for_token:
+            return f"waits for a task token · {self.function}".rstrip(" ·")
+        return self.function
 
 
 @dataclass
@@ -63,7 +84,12 @@ class Arrow:
     target: str
     kind: str = "next"  # next, choice, default, catch
     label: str = ""
+    errors: tuple[str, ...] = ()  # a catch's ErrorEquals
+    taken: int = 0  # how many times the execution went this way
+    # Set by the layout: the route, the label's lines and its box (x, y, width, height).
     points: list[tuple[float, float]] = field(default_factory=list)
+    label_lines: list[str] = field(default_factory=list)
+    label_box: tuple[float, float, float, float] | None = None
 
 
 @dataclass
@@ -73,8 +99,16 @@ class Flow:
     label: str
     nodes: dict[str, Node]
     arrows: list[Arrow]
+    run_shown: bool = False  # marked with an execution: the arrows not taken are muted
     width: float = 0
     height: float = 0
+    # Set by the layout for a branch: its frame and where its own (0, 0) is, both
+    # relative to the top-left corner of the state it belongs to.
+    frame: tuple[float, float, float, float] = (0, 0, 0, 0)
+    origin: tuple[float, float] = (0, 0)
+
+    def states(self) -> Iterator[Node]:
+        return (node for node in self.nodes.values() if not node.pseudo)
 
 
 # Building the model ----------------------------------------------------------------------
@@ -121,8 +155,9 @@ def jsonata_text(value: Any) -> str:
     return text
 
 
-def task_detail(state: dict) -> str:
-    """What a Task does, briefly: the function it invokes, and whether it waits for a token."""
+def task_function(state: dict) -> tuple[str, bool]:
+    """What a Task invokes (a function's name, else the service), and whether it waits
+    for a task token."""
     resource = str(state.get("Resource", ""))
     # JSONPath states pass Parameters, JSONata states Arguments (possibly one expression).
     arguments = state.get("Parameters") or state.get("Arguments")
@@ -133,44 +168,39 @@ def task_detail(state: dict) -> str:
     if ":function:" in resource:
         function = resource.split(":function:")[-1]
     service = resource.removeprefix("arn:aws:states:::") if "states:::" in resource else ""
-    if service.endswith(".waitForTaskToken"):
-        return f"waits for a task token · {function or service}"
-    return function or service or resource
+    waits = service.endswith(".waitForTaskToken")
+    return function or service or resource, waits
 
 
 def retry_summary(state: dict) -> str:
-    rules = state.get("Retry") or []
+    rules = [rule for rule in state.get("Retry") or [] if isinstance(rule, dict)]
     if not rules:
         return ""
     attempts = max(int(rule.get("MaxAttempts", 3)) for rule in rules)
     return f"retries up to {attempts}x"
 
 
-def build_flow(definition: dict, visits: dict[str, Visit], label: str = "") -> Flow:
+def build_flow(definition: dict, path: list[Visit] | None = None, label: str = "") -> Flow:
+    """The flow of `definition`, marked with the visits of `path` (None: no execution)."""
     states: dict[str, Any] = definition.get("States") or {}
-    nodes = {"(start)": Node("(start)", "Start"), "(end)": Node("(end)", "End")}
+    nodes = {START: Node(START, "Start"), END: Node(END, "End")}
     arrows: list[Arrow] = []
     start = definition.get("StartAt")
     if start in states:
-        arrows.append(Arrow("(start)", start))
+        arrows.append(Arrow(START, start))
     for name, state in states.items():
         if not isinstance(state, dict):
             continue
         kind = str(state.get("Type", "?"))
-        visit = visits.get(name)
-        node = Node(
-            name,
-            kind,
-            status=visit.outcome if visit else NOT_REACHED,
-            detail=task_detail(state) if kind == "Task" else "",
-            attempts=visit.attempts if visit else 0,
-            retry=retry_summary(state),
-        )
+        function, waits = task_function(state) if kind == "Task" else ("", False)
+        node = Node(name, kind, function=function, waits_for_token=waits)
+        node.retry = retry_summary(state)
         for number, branch in enumerate(state.get("Branches") or [], 1):
-            node.branches.append(build_flow(branch, visits, f"branch {number}"))
+            if isinstance(branch, dict):
+                node.branches.append(build_flow(branch, path, f"branch {number}"))
         for key in ("ItemProcessor", "Iterator"):
             if isinstance(state.get(key), dict):
-                node.branches.append(build_flow(state[key], visits, "each item"))
+                node.branches.append(build_flow(state[key], path, "each item"))
         nodes[name] = node
         if "Next" in state and state["Next"] in states:
             arrows.append(Arrow(name, state["Next"]))
@@ -181,175 +211,78 @@ def build_flow(definition: dict, visits: dict[str, Visit], label: str = "") -> F
             arrows.append(Arrow(name, state["Default"], "default", "otherwise"))
         for catcher in state.get("Catch") or []:
             if isinstance(catcher, dict) and catcher.get("Next") in states:
-                errors = ", ".join(catcher.get("ErrorEquals") or [])
-                arrows.append(Arrow(name, catcher["Next"], "catch", f"catch {errors}"))
+                errors = tuple(str(e) for e in catcher.get("ErrorEquals") or [])
+                label = f"catch {', '.join(errors)}"
+                arrows.append(Arrow(name, catcher["Next"], "catch", label, errors))
         if state.get("End") is True or kind in ("Succeed", "Fail"):
-            arrows.append(Arrow(name, "(end)"))
-    reached = any(node.status != NOT_REACHED for node in nodes.values() if not node.pseudo)
-    for pseudo in ("(start)", "(end)"):
-        nodes[pseudo].width = nodes[pseudo].height = 28
-        nodes[pseudo].status = "succeeded" if reached else NOT_REACHED
-    return Flow(label, nodes, arrows)
+            arrows.append(Arrow(name, END))
+    flow = Flow(label, nodes, arrows)
+    if path is not None:
+        mark(flow, path)
+    return flow
 
 
-# Layout ----------------------------------------------------------------------------------
-
-
-class _View:
-    def __init__(self, width: float, height: float) -> None:
-        self.w, self.h, self.xy = width, height, (0.0, 0.0)
-
-
-class _EdgeView:
-    def __init__(self) -> None:
-        self.points: list[tuple[float, float]] = []
-
-    def setpath(self, points: list[tuple[float, float]]) -> None:
-        self.points = points
-
-
-def layout(flow: Flow) -> None:
-    """Place every node of `flow` (branches first, inside out) and route its arrows."""
-    # Imported here: `sfnlab graph` reaches LocalStack first, without waiting for it.
-    from grandalf.graphs import Edge, Graph, Vertex
-    from grandalf.layouts import SugiyamaLayout
-
-    for node in flow.nodes.values():
-        if node.branches:
-            for branch in node.branches:
-                layout(branch)
-            node.width = max(
-                NODE_WIDTH, sum(b.width for b in node.branches) + PAD * (len(node.branches) + 1)
-            )
-            node.height = HEADER + max(b.height for b in node.branches) + PAD * 2
-    vertices = {name: Vertex(name) for name in flow.nodes}
-    for name, vertex in vertices.items():
-        vertex.view = _View(flow.nodes[name].width, flow.nodes[name].height)
-    edges = []
-    for arrow in flow.arrows:
-        edge = Edge(vertices[arrow.source], vertices[arrow.target])
-        edge.view = _EdgeView()
-        edges.append((arrow, edge))
-    graph = Graph(list(vertices.values()), [edge for _, edge in edges])
-    offset = 0.0
-    for component in graph.C:
-        sugiyama = SugiyamaLayout(component)
-        sugiyama.xspace, sugiyama.yspace = 40, 46
-        roots = [v for v in component.sV if v.data == "(start)"] or None
-        sugiyama.init_all(roots=roots)
-        sugiyama.draw(3)
-        left = min(v.view.xy[0] - v.view.w / 2 for v in component.sV)
-        for vertex in component.sV:
-            vertex.view.xy = (vertex.view.xy[0] - left + offset, vertex.view.xy[1])
-        for arrow, edge in edges:
-            if edge.v[0] in component.sV:
-                arrow.points = [(x - left + offset, y) for x, y in (edge.view.points or [])]
-        offset = max(v.view.xy[0] + v.view.w / 2 for v in component.sV) + 40
-    top = min(v.view.xy[1] - v.view.h / 2 for v in vertices.values())
-    for name, vertex in vertices.items():
-        node = flow.nodes[name]
-        node.x = vertex.view.xy[0] - node.width / 2
-        node.y = vertex.view.xy[1] - node.height / 2 - top
-    for arrow in flow.arrows:
-        arrow.points = clip(arrow, flow.nodes)
-        arrow.points = [(x, y - top) for x, y in arrow.points]
-    flow.width = max(node.x + node.width for node in flow.nodes.values())
-    flow.height = max(node.y + node.height for node in flow.nodes.values())
-
-
-def clip(arrow: Arrow, nodes: dict[str, Node]) -> list[tuple[float, float]]:
-    """End the arrow on the boxes' edges instead of their centres."""
-    points = list(arrow.points)
-    if len(points) < 2:
-        return points
-    source, target = nodes[arrow.source], nodes[arrow.target]
-    points[0] = (
-        points[0][0],
-        points[0][1] + source.height / 2 * (1 if points[1][1] > points[0][1] else -1),
-    )
-    points[-1] = (
-        points[-1][0],
-        points[-1][1] - target.height / 2 * (1 if points[-1][1] > points[-2][1] else -1),
-    )
-    return points
-
-
-# Rendering -------------------------------------------------------------------------------
-
-
-def svg_flow(flow: Flow, dx: float, dy: float) -> list[str]:
-    parts = []
-    for arrow in flow.arrows:
-        if len(arrow.points) < 2:
+def mark(flow: Flow, path: list[Visit]) -> None:
+    """Mark `flow` with what happened: each state's last outcome and how often it was
+    entered, each arrow how often it was taken."""
+    flow.run_shown = True
+    for visit in path:
+        node = flow.nodes.get(visit.name)
+        if node is None or node.pseudo:
             continue
-        path = " ".join(f"{x + dx:.1f},{y + dy:.1f}" for x, y in arrow.points)
-        dashed = ' stroke-dasharray="5 4"' if arrow.kind == "catch" else ""
-        color = "#d9822b" if arrow.kind == "catch" else "#4b5563"
-        parts.append(
-            f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="1.4"'
-            f'{dashed} marker-end="url(#arrow)"/>'
-        )
-        if arrow.label:
-            # Along the last leg, near its target: labels of diverging arrows stay apart.
-            (x1, y1), (x2, y2) = arrow.points[-2], arrow.points[-1]
-            lx, ly = x1 + (x2 - x1) * 0.7 + dx + 6, y1 + (y2 - y1) * 0.7 + dy
-            short = arrow.label if len(arrow.label) <= 32 else arrow.label[:31] + "…"
-            parts.append(f'<text x="{lx:.1f}" y="{ly:.1f}" class="label">{escape(short)}</text>')
-    for node in flow.nodes.values():
-        parts += svg_node(node, node.x + dx, node.y + dy)
-    return parts
+        node.status, node.attempts = visit.outcome, visit.attempts
+        node.entered += 1
+    for arrow in taken_arrows(flow, path):
+        arrow.taken += 1
+    reached = any(node.status != NOT_REACHED for node in flow.states())
+    for pseudo in (START, END):
+        flow.nodes[pseudo].status = NOT_REACHED
+    if reached:
+        flow.nodes[START].status = "succeeded"
+    ended = [flow.nodes[a.source] for a in flow.arrows if a.target == END and a.taken]
+    if ended:  # reached by a Fail state only: the flow failed
+        failed = all(node.type == "Fail" for node in ended)
+        flow.nodes[END].status = "failed" if failed else "succeeded"
 
 
-def svg_node(node: Node, x: float, y: float) -> list[str]:
-    fill, stroke, _ = STATUS_STYLE.get(node.status, STATUS_STYLE[NOT_REACHED])
-    title = f"<title>{escape(node.name)}: {escape(node.type)}, {escape(node.status)}</title>"
-    if node.pseudo:
-        cx, cy = x + node.width / 2, y + node.height / 2
-        return [
-            f'<g class="pseudo" data-state="{escape(node.name)}">{title}'
-            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="12" fill="{fill}" stroke="{stroke}"/>'
-            f'<text x="{cx:.1f}" y="{cy + 4:.1f}" class="small" text-anchor="middle">'
-            f"{'Start' if node.type == 'Start' else 'End'}</text></g>"
-        ]
-    dashed = ' stroke-dasharray="4 3"' if node.status == NOT_REACHED else ""
-    parts = [
-        f'<g class="state" data-state="{escape(node.name)}" data-status="{escape(node.status)}">',
-        title,
-        f'<rect x="{x:.1f}" y="{y:.1f}" width="{node.width:.1f}" height="{node.height:.1f}" '
-        f'rx="8" fill="{fill}" stroke="{stroke}" stroke-width="1.6"{dashed}/>',
-        f'<text x="{x + 10:.1f}" y="{y + 18:.1f}" class="name">{escape(node.name)}</text>',
-    ]
-    room = int((node.width - 20) / CHAR_WIDTH)
-    caption = " · ".join(part for part in (node.type, node.detail) if part)
-    caption = caption if len(caption) <= room else caption[: room - 1] + "…"
-    parts.append(f'<text x="{x + 10:.1f}" y="{y + 33:.1f}" class="small">{escape(caption)}</text>')
-    if node.attempts > 1 or node.retry:
-        badge = f"↻ retried {node.attempts - 1}x" if node.attempts > 1 else f"↻ {node.retry}"
-        parts.append(
-            f'<text x="{x + 10:.1f}" y="{y + 47:.1f}" class="badge">{escape(badge)}</text>'
-        )
-    offset = x + PAD
-    for branch in node.branches:
-        parts.append(
-            f'<rect x="{offset - 6:.1f}" y="{y + HEADER - 6:.1f}" width="{branch.width + 12:.1f}" '
-            f'height="{branch.height + 12:.1f}" rx="6" fill="#ffffff" stroke="#cbd5e1"/>'
-        )
-        label = escape(branch.label)
-        parts.append(
-            f'<text x="{offset:.1f}" y="{y + HEADER + 2:.1f}" class="small">{label}</text>'
-        )
-        parts += svg_flow(branch, offset, y + HEADER + PAD)
-        offset += branch.width + PAD
-    parts.append("</g>")
-    return parts
+def taken_arrows(flow: Flow, path: list[Visit]) -> Iterator[Arrow]:
+    """Each arrow of `flow` the execution went along, once per time it did."""
+    followed = {visit.came_from for visit in path if visit.came_from is not None}
+    for number, visit in enumerate(path):
+        if visit.name not in flow.nodes:
+            continue
+        source = path[visit.came_from] if visit.came_from is not None else None
+        if source is not None and source.name in flow.nodes:
+            found = arrow_between(flow, source, visit.name)
+        else:  # the first state of the execution, of a branch or of an iteration
+            found = arrow_between(flow, None, visit.name)
+        if found is not None:
+            yield found
+        ended = (visit.exited and visit.outcome == "succeeded") or visit.type == "Fail"
+        if ended and number not in followed:
+            yield from (a for a in flow.arrows if (a.source, a.target) == (visit.name, END))
 
 
-SVG_STYLE = (
-    "text{font-family:system-ui,sans-serif;fill:#111827}"
-    ".name{font-size:13px;font-weight:600}.small{font-size:10.5px;fill:#374151}"
-    ".label{font-size:10.5px;fill:#4b5563;paint-order:stroke;stroke:#fff;stroke-width:3px}"
-    ".badge{font-size:10px;fill:#92400e}"
-)
+def arrow_between(flow: Flow, source: Visit | None, target: str) -> Arrow | None:
+    """The arrow from `source` (None: Start) to `target`: a Catch's if the source's
+    failure was caught (the first catcher whose errors name it), else its Next, its first
+    Choice rule to `target`, or its Default."""
+    name = source.name if source is not None else START
+    arrows = [a for a in flow.arrows if a.source == name and a.target == target]
+    if len(arrows) <= 1 or source is None:
+        return arrows[0] if arrows else None
+    catches = [a for a in arrows if a.kind == "catch"]
+    if source.outcome == "caught" and catches:
+        return next(
+            (a for a in catches if source.error in a.errors or "States.ALL" in a.errors),
+            catches[0],
+        )
+    others = [a for a in arrows if a.kind != "catch"] or arrows
+    order = {"next": 0, "choice": 1, "default": 2}
+    return min(others, key=lambda a: order.get(a.kind, 3))
+
+
+# The picture -----------------------------------------------------------------------------
 
 
 @dataclass
@@ -366,39 +299,20 @@ class ExecutionGraph:
             return f"{self.machine} (no execution)"
         return f"{self.machine}: {self.execution.name} {self.execution.status}"
 
-    def svg(self) -> str:
-        margin = 20
-        labels = 180  # room on the right for the labels of arrows
-        width = self.flow.width + 2 * margin + labels
-        height = self.flow.height + 2 * margin + 24
-        body = "\n".join(svg_flow(self.flow, margin, margin + 24))
-        return (
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-            f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{escape(self.title)}">'
-            f"<style>{SVG_STYLE}</style>"
-            '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-            'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
-            'fill="#4b5563"/></marker></defs>'
-            f'<text x="{margin}" y="{margin + 4}" class="name">{escape(self.title)}</text>'
-            f"\n{body}\n</svg>"
-        )
+    def svg(self, *, embed_style: bool = True) -> str:
+        """The picture as SVG; without `embed_style`, for a page that brings the style."""
+        from sfnlab.workflow.graph_svg import render_svg
+
+        return render_svg(self, embed_style=embed_style)
 
     def _repr_svg_(self) -> str:
         return self.svg()
 
     def html(self) -> str:
-        legend = " ".join(
-            f'<span style="background:{fill};border:1.5px solid {stroke};padding:2px 8px;'
-            f'border-radius:6px;margin-right:6px">{escape(status)}</span>'
-            for status, (fill, stroke, _) in STATUS_STYLE.items()
-            if status != "running"
-        )
-        return (
-            f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f"<title>{escape(self.title)}</title></head>"
-            f'<body style="font-family:system-ui,sans-serif;margin:24px">'
-            f'<p class="legend">{legend}</p>{self.svg()}</body></html>\n'
-        )
+        """A page of its own: the picture and the execution's path, state by state."""
+        from sfnlab.workflow.picture_page import static_page
+
+        return static_page(self)
 
     def save(self, path: Path) -> Path:
         """Write the picture as .svg or .html (by the file's suffix)."""
@@ -411,7 +325,7 @@ class ExecutionGraph:
         return list(text_lines(self.flow, ""))
 
 
-def text_lines(flow: Flow, indent: str):
+def text_lines(flow: Flow, indent: str) -> Iterator[tuple[str, str]]:
     order = reach_order(flow)
     for name in order:
         node = flow.nodes[name]
@@ -427,15 +341,17 @@ def text_lines(flow: Flow, indent: str):
                 else a.target
             )
             for a in flow.arrows
-            if a.source == name and a.target != "(end)"
+            if a.source == name and a.target != END
         ]
-        ends = any(a.source == name and a.target == "(end)" for a in flow.arrows)
+        ends = any(a.source == name and a.target == END for a in flow.arrows)
         where = " -> " + "; ".join(going) if going else (" (end)" if ends else "")
         extra = f" [{node.detail}]" if node.detail else ""
+        entered = f" entered {node.entered}x" if node.entered > 1 else ""
         retried = f" retried {node.attempts - 1}x" if node.attempts > 1 else ""
         yield (
             node.status,
-            f"{indent}{marker} {name:<18} {node.type:<8} {node.status}{retried}{extra}{where}",
+            f"{indent}{marker} {name:<18} {node.type:<8} {node.status}{entered}{retried}"
+            f"{extra}{where}",
         )
         for branch in node.branches:
             yield "", f"{indent}    {branch.label}:"
@@ -457,18 +373,15 @@ def reach_order(flow: Flow) -> list[str]:
         ):
             visit(arrow.target)
 
-    visit("(start)")
+    visit(START)
     return order + [name for name in flow.nodes if name not in order]
-
-
-def visits_by_state(path: list[Visit]) -> dict[str, Visit]:
-    """The last visit of each state (a loop may enter one more than once)."""
-    return {visit.name: visit for visit in path}
 
 
 def draw(machine: str, definition: dict, execution: Execution | None = None) -> ExecutionGraph:
     """The picture of `definition`, marked with what happened in `execution`."""
-    flow = build_flow(definition, visits_by_state(execution.path) if execution else {})
+    from sfnlab.workflow.graph_layout import layout
+
+    flow = build_flow(definition, execution.path if execution else None)
     layout(flow)
     return ExecutionGraph(machine, flow, execution)
 

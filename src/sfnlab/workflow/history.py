@@ -3,10 +3,17 @@ Lambda call in and out, and how the execution ended.
 
 The same events the AWS console draws its graph from. `sfnlab status` and the workflow
 picture read the path from here, the grader its evidence, the notebooks a state's task
-events. Both ways of calling a Lambda are read: a service integration (`TaskScheduled`
-with `FunctionName` and `Payload`, `TaskSubmitted` once a `.waitForTaskToken` Lambda
-returned) and a Lambda ARN as `Resource` (`LambdaFunctionScheduled`/`Succeeded`). Values
-are kept as whole JSON values, never as text.
+events, the inbox's marks what became of each task token.
+
+Each event names the event it followed (`previousEventId`): the reader follows those links
+to tell which visit an event belongs to, so the events of Parallel branches (or of Map
+iterations), which interleave, are each credited to their own state; and to tell which
+state an entered one came from, that is, the edge of the workflow the execution took (a
+Choice's branch, a Catch). Both ways of calling a Lambda are read: a service integration
+(`TaskScheduled` with `FunctionName` and `Payload`, `TaskSubmitted` once a
+`.waitForTaskToken` Lambda returned) and a Lambda ARN as `Resource`
+(`LambdaFunctionScheduled`/`Succeeded`). Values are kept as whole JSON values, never as
+text.
 """
 
 from __future__ import annotations
@@ -33,6 +40,13 @@ FAILED = {
     "TaskSubmitFailed": "taskSubmitFailedEventDetails",
 }
 TASK_EVENTS = ("Task", "LambdaFunction")  # the prefixes of a task's own events
+CONTAINERS = ("Parallel", "Map")  # states that run other states: branches, iterations
+# A container's own failure (a branch failed, or an iteration), which a Catch may catch.
+CONTAINER_FAILED = ("ParallelStateFailed", "MapStateFailed", "MapStateAborted")
+TIMEOUTS = ("States.Timeout", "States.HeartbeatTimeout")
+
+# What became of a task token (see `History.fate`).
+WAITING, DECIDED, EXPIRED, SPENT = "waiting", "decided", "expired", "spent"
 
 
 def parse_json(text: Any) -> Any:
@@ -69,12 +83,17 @@ class Visit:
 
     name: str
     type: str  # Task, Choice, Fail, Succeed, Pass, Wait, Parallel, Map
-    outcome: str = "running"  # succeeded, failed, caught, waiting, running
+    # succeeded, failed, caught, waiting, running; cancelled: a sibling branch failed
+    outcome: str = "running"
     attempts: int = 0  # tasks scheduled in this visit: more than one means retries
     input: Any = None
     output: Any = None
     exited: bool = False
     events: list[dict] = field(default_factory=list, repr=False)  # its task's own events
+    # The visit this one was entered from, as an index into `History.visits`; None for the
+    # first state of the execution, of a Parallel branch or of a Map iteration.
+    came_from: int | None = None
+    error: str | None = None  # the error of its last failure (caught, retried or not)
 
 
 @dataclass
@@ -96,6 +115,31 @@ class Call:
 
     def failure(self) -> str:
         return f"{self.state} failed ({readable_error(self.error, self.cause)})"
+
+    def holds(self, token: str) -> bool:
+        """Whether the event the Lambda got carries `token` (under any key)."""
+        return token in strings_in(self.received)
+
+
+def strings_in(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return {text for item in value for text in strings_in(item)}
+    return set()
+
+
+@dataclass(frozen=True)
+class Fate:
+    """What became of one task token: `mark` is waiting (it can still decide), decided,
+    expired (nobody decided in time) or spent (it can no longer decide: its execution
+    ended or was stopped, or its step was tried again with a new token)."""
+
+    mark: str
+    detail: str
+    state: str  # the state that handed it out
 
 
 @dataclass
@@ -141,6 +185,31 @@ class History:
     def path_text(self) -> str:
         return " -> ".join(visit.name for visit in self.visits) or "no state entered"
 
+    def fate(self, token: str) -> Fate | None:
+        """What became of `token`; None when no task of this execution handed it out."""
+        holders = [call for call in self.calls if call.waits_for_token and call.holds(token)]
+        if not holders:
+            return None
+        call = holders[-1]
+        if call.answer == "success":
+            return Fate(DECIDED, decision_text(call.answer_output), call.state)
+        if call.answer == "failure":
+            return Fate(DECIDED, f"sent back as a failure: {call.answer_error}", call.state)
+        if call.error in TIMEOUTS:
+            what = "heartbeat" if call.error == "States.HeartbeatTimeout" else "decision"
+            return Fate(EXPIRED, f"no {what} came in time ({call.error})", call.state)
+        if call.error:
+            later = self.calls[self.calls.index(call) + 1 :]
+            again = any(other.state == call.state for other in later)
+            why = readable_error(call.error, call.cause)
+            if again:
+                return Fate(SPENT, f"its step failed ({why}) and was tried again", call.state)
+            return Fate(SPENT, f"its step failed ({why})", call.state)
+        if self.ended:
+            how = "stopped" if self.status == "ABORTED" else f"ended {self.status}"
+            return Fate(SPENT, f"the execution {how} before anyone decided", call.state)
+        return Fate(WAITING, "it can still approve or reject", call.state)
+
     def describe_end(self) -> str:
         if not self.ended:
             return f"still RUNNING at {self.path_text()}"
@@ -157,46 +226,92 @@ class _Reader:
         self.history = history
         self.open_visits: list[Visit] = []
         self.open_calls: list[Call] = []
+        self.call_visit: dict[int, Visit | None] = {}  # call (by id) -> the visit making it
         self.failed: set[int] = set()  # visits (by id) whose task failed since it began
         self.token_out: set[int] = set()  # open Tasks that have handed out a task token
+        # Event id -> the visit it belongs to (None: the execution's own). Events that do
+        # not name the one they followed are credited as before such links: to the one
+        # open Task, or to the visit entered last.
+        self.owners: dict[int, Visit | None] = {}
+        self.parents: dict[int, Visit | None] = {}  # visit (by id) -> its Parallel or Map
+        self.index: dict[int, int] = {}  # visit (by id) -> its place in history.visits
+        self.linked = False  # whether events name the one they followed
 
     def open_tasks(self) -> list[Visit]:
         return [visit for visit in self.open_visits if visit.type == "Task"]
 
+    def followed(self, event: dict) -> tuple[bool, Visit | None]:
+        """Whether `event` names an earlier event, and the visit that one belongs to."""
+        previous = event.get("previousEventId")
+        if isinstance(previous, int) and previous in self.owners:
+            self.linked = True
+            return True, self.owners[previous]
+        return False, None
+
+    def container_of(self, visit: Visit | None) -> Visit | None:
+        """`visit` itself if it is an open Parallel or Map, else the one it runs in."""
+        while visit is not None and not (visit.type in CONTAINERS and self.is_open(visit)):
+            visit = self.parents.get(id(visit))
+        return visit
+
+    def owner(self, event: dict, kind: str) -> Visit | None:
+        linked, owner = self.followed(event)
+        if kind.startswith(CONTAINERS) and "StateE" not in kind:
+            return self.container_of(owner) if linked else self.container_of(self.last_open())
+        if linked:
+            return owner
+        tasks = self.open_tasks()
+        if kind.startswith(TASK_EVENTS):
+            return tasks[0] if len(tasks) == 1 else None
+        return self.last_open()
+
+    def last_open(self) -> Visit | None:
+        return self.open_visits[-1] if self.open_visits else None
+
+    # Visits are told apart by identity: two iterations of a Map may be equal in value.
+    def is_open(self, visit: Visit) -> bool:
+        return any(open_visit is visit for open_visit in self.open_visits)
+
+    def close(self, visit: Visit) -> None:
+        self.open_visits = [v for v in self.open_visits if v is not visit]
+
     def read(self, event: dict) -> None:
         kind = event["type"]
-        tasks = self.open_tasks()
-        if kind.startswith(TASK_EVENTS) and "State" not in kind and len(tasks) == 1:
-            # Parallel branches interleave their events: a task event is credited to a
-            # visit only when one Task is open, so that no branch gets another's.
-            tasks[0].events.append(event)
-        if kind == "TaskSubmitted":
-            self.token_out.update(id(task) for task in tasks)
         if kind.endswith("StateEntered"):
-            self.enter(kind[: -len("StateEntered")], event["stateEnteredEventDetails"])
+            owner = self.enter(kind[: -len("StateEntered")], event)
         elif kind.endswith("StateExited"):
-            self.exit(event["stateExitedEventDetails"])
-        elif kind in ("TaskScheduled", "LambdaFunctionScheduled"):
-            self.schedule(kind, event, tasks)
-        elif kind == "TaskSubmitted" and self.open_calls:
+            owner = self.exit(event)
+        else:
+            owner = self.owner(event, kind)
+        if isinstance(event.get("id"), int):
+            self.owners[event["id"]] = owner
+        if kind.startswith(TASK_EVENTS) and "State" not in kind and owner is not None:
+            owner.events.append(event)
+        if kind == "TaskSubmitted" and owner is not None:
+            self.token_out.add(id(owner))
+        if kind in ("TaskScheduled", "LambdaFunctionScheduled"):
+            self.schedule(kind, event, owner)
+        elif kind == "TaskSubmitted" and (call := self.open_call(owner, keep=True)):
             output = parse_json(event["taskSubmittedEventDetails"].get("output"))
-            call = self.open_calls[-1]
             call.returned = output.get("Payload") if isinstance(output, dict) else output
             call.has_returned = True
-        elif kind == "TaskSucceeded" and self.open_calls:
-            call = self.open_calls.pop()
+        elif kind == "TaskSucceeded" and (call := self.open_call(owner)):
             output = parse_json(event["taskSucceededEventDetails"].get("output"))
             if call.waits_for_token:
                 call.answer, call.answer_output = "success", output
             else:
                 call.returned = output.get("Payload") if isinstance(output, dict) else output
                 call.has_returned = True
-        elif kind == "LambdaFunctionSucceeded" and self.open_calls:
-            call = self.open_calls.pop()
+        elif kind == "LambdaFunctionSucceeded" and (call := self.open_call(owner)):
             details = event["lambdaFunctionSucceededEventDetails"]
             call.returned, call.has_returned = parse_json(details.get("output")), True
         elif kind in FAILED:
-            self.fail(kind, event.get(FAILED[kind]) or {})
+            self.fail(kind, event.get(FAILED[kind]) or {}, owner)
+        elif kind in CONTAINER_FAILED and owner is not None:
+            self.failed.add(id(owner))
+            owner.outcome = "failed"
+            details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+            owner.error = (details or {}).get("error") or owner.error
         elif kind in ENDED:
             self.history.status = ENDED[kind]
             details = next((v for k, v in event.items() if k.endswith("EventDetails")), {}) or {}
@@ -204,31 +319,85 @@ class _Reader:
             if kind == "ExecutionFailed" and self.open_visits:
                 self.open_visits[-1].outcome = "failed"
 
-    def enter(self, state_type: str, details: dict) -> None:
+    def open_call(self, owner: Visit | None, keep: bool = False) -> Call | None:
+        """The open call of `owner` (without one, the latest open call), taken off the
+        open calls unless `keep`."""
+        calls = [c for c in self.open_calls if owner is None or self.call_visit[id(c)] is owner]
+        if not calls:
+            return None
+        if not keep:
+            self.open_calls = [c for c in self.open_calls if c is not calls[-1]]
+        return calls[-1]
+
+    def enter(self, state_type: str, event: dict) -> Visit:
+        details = event["stateEnteredEventDetails"]
         visit = Visit(details["name"], state_type, input=parse_json(details.get("input")))
         if visit.type == "Fail":
             visit.outcome = "failed"
+        linked, source = self.followed(event)
+        if not linked and not self.linked:
+            source = self.left_last()
+        if source is not None and source is self.container_of(source):
+            parent, source = source, None  # the first state of a branch or an iteration
+        else:
+            parent = self.parents.get(id(source)) if source else self.container_of(None)
+        if source is not None:
+            visit.came_from = self.index[id(source)]
+        self.parents[id(visit)] = parent
+        self.index[id(visit)] = len(self.history.visits)
         self.history.visits.append(visit)
         self.open_visits.append(visit)
+        return visit
 
-    def exit(self, details: dict) -> None:
-        name = details["name"]
-        visit = next((v for v in reversed(self.open_visits) if v.name == name), None)
+    def left_last(self) -> Visit | None:
+        """Without links between events: the visit that ended last and led nowhere yet,
+        or the open Parallel or Map the new state would be the first of."""
+        followed = {visit.came_from for visit in self.history.visits}
+        for visit in reversed(self.history.visits):
+            if self.is_open(visit):
+                if visit.type in CONTAINERS:
+                    return visit
+                continue
+            if self.index[id(visit)] not in followed:
+                return visit
+        return None
+
+    def exit(self, event: dict) -> Visit | None:
+        name = event["stateExitedEventDetails"]["name"]
+        _, owner = self.followed(event)
+        candidates = [v for v in self.open_visits if v.name == name]
+        visit = owner if any(owner is v for v in candidates) else None
+        visit = visit or (candidates[-1] if candidates else None)
         if visit is None:
-            return
-        visit.output, visit.exited = parse_json(details.get("output")), True
-        self.open_visits.remove(visit)
+            return None
+        visit.output = parse_json(event["stateExitedEventDetails"].get("output"))
+        visit.exited = True
+        self.close(visit)
         if visit.type != "Fail":
             visit.outcome = "caught" if id(visit) in self.failed else "succeeded"
+        if visit.type in CONTAINERS:
+            # What still runs inside it stops with it: a sibling branch failed.
+            for inner in list(self.open_visits):
+                if self.inside(inner, visit):
+                    inner.outcome = "failed" if inner.outcome == "failed" else "cancelled"
+                    self.close(inner)
+        return visit
 
-    def schedule(self, kind: str, event: dict, tasks: list[Visit]) -> None:
-        if len(tasks) == 1:
-            task = tasks[0]
+    def inside(self, visit: Visit, container: Visit) -> bool:
+        parent = self.parents.get(id(visit))
+        while parent is not None:
+            if parent is container:
+                return True
+            parent = self.parents.get(id(parent))
+        return False
+
+    def schedule(self, kind: str, event: dict, task: Visit | None) -> None:
+        if task is not None and task.type == "Task":
             task.attempts += 1
             if task.attempts > 1:  # a retry: the earlier failure is not the outcome
                 self.failed.discard(id(task))
                 task.outcome = "running"
-        state = self.open_visits[-1].name if self.open_visits else ""
+        state = task.name if task else (self.open_visits[-1].name if self.open_visits else "")
         if kind == "TaskScheduled":
             details = event["taskScheduledEventDetails"]
             if details.get("resourceType") != "lambda":
@@ -249,15 +418,17 @@ class _Reader:
             )
         self.history.calls.append(call)
         self.open_calls.append(call)
+        self.call_visit[id(call)] = task
 
-    def fail(self, kind: str, details: dict) -> None:
-        if self.open_visits:
-            self.failed.add(id(self.open_visits[-1]))
-            self.open_visits[-1].outcome = "failed"
-        if not self.open_calls:
-            return
-        call = self.open_calls.pop()
+    def fail(self, kind: str, details: dict, owner: Visit | None) -> None:
+        visit = owner or self.last_open()
         error = details.get("error") or kind
+        if visit is not None:
+            self.failed.add(id(visit))
+            visit.outcome, visit.error = "failed", error
+        call = self.open_call(owner)
+        if call is None:
+            return
         if call.waits_for_token and call.has_returned and kind == "TaskFailed":
             call.answer, call.answer_error = "failure", readable_error(error, details.get("cause"))
         else:
@@ -273,6 +444,16 @@ class _Reader:
             elif (visit.type == "Task" and id(visit) in self.token_out) or visit.type == "Wait":
                 visit.outcome = "waiting"
         return self.history
+
+
+def decision_text(output: Any) -> str:
+    """A decision as the approve Lambda sends it: its summary, else approved or not."""
+    if isinstance(output, dict):
+        if isinstance(output.get("summary"), str) and output["summary"]:
+            return output["summary"]
+        if isinstance(output.get("approved"), bool):
+            return "approved" if output["approved"] else "rejected"
+    return "answered"
 
 
 def read_history(arn: str, events: list[dict]) -> History:

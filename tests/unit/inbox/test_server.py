@@ -107,7 +107,8 @@ def test_page_escapes_what_it_shows_and_offers_the_token(inbox):
 
 
 def test_page_fragment_and_health_drive_the_live_update(inbox):
-    assert requests.get(f"{inbox.url}/api/health").json() == {"status": "ok", "latest": 0}
+    health = requests.get(f"{inbox.url}/api/health").json()
+    assert health == {"status": "ok", "latest": 0, "marks": 0, "marksCheckedAt": None}
     requests.post(f"{inbox.url}/ops", data=json.dumps({"release": "r1"}))
     assert requests.get(f"{inbox.url}/api/health").json()["latest"] == 1
     fragment = requests.get(f"{inbox.url}/fragment?channel=ops").text
