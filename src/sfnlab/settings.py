@@ -12,6 +12,8 @@ SFNLAB_LAMBDA_INBOX_URL  the inbox as Lambdas reach it; default: what LocalStack
                          /sfnlab/lambda-inbox-url parameter says (Docker sets it),
                          else SFNLAB_INBOX_URL
 SFNLAB_TARGET            `aws` to deploy to real AWS (guarded); default `localstack`
+SFNLAB_PLATFORM_ROOT     in a grading platform's container: the folder it lays out
+                         (Gradescope's /autograder, PrairieLearn's /grade); default that
 AWS_DEFAULT_REGION       region of everything the kit creates; default us-east-1
 """
 
@@ -45,6 +47,7 @@ class Settings:
     target: str = "localstack"
     # LocalStack keeps each account apart; the grader gives every solution its own.
     account_id: str = "000000000000"
+    platform_root: Path | None = None  # a grading platform's folder (None: its own default)
 
     @property
     def on_aws(self) -> bool:
@@ -113,4 +116,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         lambda_inbox_url=(env.get("SFNLAB_LAMBDA_INBOX_URL") or inbox_url).rstrip("/"),
         lambda_inbox_url_given=bool(env.get("SFNLAB_LAMBDA_INBOX_URL")),
         target=target,
+        platform_root=Path(env["SFNLAB_PLATFORM_ROOT"])
+        if env.get("SFNLAB_PLATFORM_ROOT")
+        else None,
     )
