@@ -215,6 +215,7 @@ def grade_solution(
     started = time.monotonic()
     report = SolutionReport(folder.resolve().name, str(folder), [])
     cleaned: Future | None = None
+    judged: dict[str, Verdict] = {}  # by the try that got furthest, if it failed
     for attempt_number in range(1, ATTEMPTS + 1):
         report.attempts = attempt_number
         attempt: Attempt | None = None
@@ -224,9 +225,10 @@ def grade_solution(
         except Exception as e:
             error = e
         if error is not None:
+            if attempt is not None and len(attempt.verdicts) > len(judged):
+                judged = attempt.verdicts
             stopped = stopped_by_solution() if stopped_by_solution else None
             if stopped:  # the learner's own doing: what was judged before stands
-                judged = attempt.verdicts if attempt else {}
                 report.verdicts = [judged.get(r.id) or not_met(r, stopped) for r in REQUIREMENTS]
                 report.notes.append(stopped)
                 report.explained = None

@@ -51,6 +51,7 @@ from sfnlab.settings import Settings
 
 STOP_MARGIN = 15.0  # seconds of the budget kept for stopping LocalStack and writing results
 MIN_TIME_LIMIT = 20.0  # a solution given less would be judged on too little
+EXIT_WAIT = 15.0  # seconds a LocalStack that stopped answering may take to exit
 MAX_DATA_FILES = 50
 MAX_DATA_BYTES = 4 * 1024 * 1024
 
@@ -132,7 +133,11 @@ def stopped_by(stack: Settings, sandbox: str, oom_before: int) -> Callable[[], s
 
     def ask() -> str | None:
         from sfnlab.localstack import embedded
+        from sfnlab.support.polling import poll
 
+        # Told to stop, LocalStack first stops its services (answering 503 meanwhile),
+        # then exits: give it the time that takes before asking how it ended.
+        poll(lambda: embedded.exit_status(stack) is not None, EXIT_WAIT, max_delay=0.2)
         status = embedded.exit_status(stack)
         if status is None or oom_kills() > oom_before:
             return None  # still running, or out of memory: the kit's (see kit_fault_note)
