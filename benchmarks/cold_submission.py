@@ -145,7 +145,7 @@ def one_run(root: Path) -> dict:
     shutil.rmtree(submission, ignore_errors=True)
     shutil.rmtree(root / "results", ignore_errors=True)
     with tempfile.TemporaryDirectory() as scratch:
-        folder = assemble(None, Path(scratch), {})
+        folder = assemble(None, Path(scratch), {}, name="solution")
         shutil.copytree(folder, submission)
     env = clean_environment()
     env["SFNLAB_PLATFORM_ROOT"] = str(root)

@@ -63,12 +63,12 @@ def fill_submission(kind: str, target: Path, results: Path) -> None:
     scratch = Path(tempfile.mkdtemp())
     try:
         if kind == "correct":
-            folder = assemble(None, scratch, {})
+            folder = assemble(None, scratch, {}, name="solution")
         elif kind == "broken":
             broken = next(s for s in load_all() if s.name == "drops-payload")
             folder = assemble(broken, scratch, {})
         else:
-            folder = assemble(None, scratch, {})
+            folder = assemble(None, scratch, {}, name="solution")
             text = (HOSTILE / "lambdas" / "create_code.py").read_text()
             (folder / "lambdas" / "create_code.py").write_text(
                 text.replace("@@RESULTS@@", str(results))
