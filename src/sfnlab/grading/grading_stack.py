@@ -21,6 +21,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -171,6 +172,7 @@ def grading_stack(
     jobs: int = DEFAULT_GRADING_JOBS,
     container: bool = False,
     base: Settings | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Iterator[Settings]:
     """Start a dedicated embedded LocalStack for grading; stop it and its files afterwards.
 
@@ -178,7 +180,10 @@ def grading_stack(
     environments are sized for `jobs` solutions at once, unless
     PROCESS_EXECUTOR_MAX_ENVIRONMENTS says otherwise. `container`: one submission in a
     platform's container, sandboxed as well as it can be there (see above), whatever
-    `sandbox` says; its Lambdas run on LocalStack's own interpreter."""
+    `sandbox` says; its Lambdas run on LocalStack's own interpreter. `timings` gets the
+    seconds each step of the start took."""
+    timings = {} if timings is None else timings
+    begun = time.monotonic()
     if sandbox and not container:
         check_sandbox()
     owned = state_dir is None
@@ -194,9 +199,14 @@ def grading_stack(
         extra.setdefault("PROCESS_EXECUTOR_PYTHON_DIRS", str(python.parent))
     if MAX_ENVIRONMENTS.name not in os.environ:
         extra.setdefault(MAX_ENVIRONMENTS.name, str(environments_for(jobs)))
+    timings["LocalStack's environment and sandbox checked"] = time.monotonic() - begun
     try:
+        begun = time.monotonic()
         embedded.start(settings, python, extra_environment=extra)
+        timings["LocalStack ready"] = time.monotonic() - begun
+        begun = time.monotonic()
         load_services(settings)
+        timings["its services loaded"] = time.monotonic() - begun
         yield settings
     finally:
         lifecycle.down(settings)

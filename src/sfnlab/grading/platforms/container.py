@@ -316,8 +316,10 @@ def grade_alone(
         return refused_report(handed.name, str(handed.source), handed.refused or "?"), ""
     oom_before = oom_kills()
     begun = time.monotonic()
-    with grading_stack(container=True, jobs=1, base=settings) as stack:
+    started: dict[str, float] = {}
+    with grading_stack(container=True, jobs=1, base=settings, timings=started) as stack:
         timings["LocalStack started"] = time.monotonic() - begun
+        timings.update({f"LocalStack started: {name}": t for name, t in started.items()})
         _stacks.append(stack)
         sandbox = sandbox_of(stack)
         time_limit = min(DEFAULT_TIME_LIMIT, deadline - time.monotonic() - STOP_MARGIN)
