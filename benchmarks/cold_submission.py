@@ -4,10 +4,12 @@ The kit's autograder zip is installed into a folder laid out as Gradescope's con
 (`setup.sh`, byte code compiled, as the image build does), once; then `run_autograder`
 grades the kit's own solution there, `--runs` times, each a new process with nothing
 warm: LocalStack's start, the deploy, the three runs, the clean-up (LocalStack stopped).
-It prints the wall time and the peak memory of the whole run (every process of it,
-summed, sampled every 50 ms; and, where this machine lets a memory cgroup be made, the
-cgroup's own peak, page cache included, as a container's limit counts it), then where the
-time went, phase by phase. Medians, with the range.
+It prints the wall time of the whole run; its CPU time (every process of it, those that
+outlive their parents too, from a cgroup of its own where this machine allows one: on a
+busy shared machine the wall time says little, the CPU time what an idle one needs); its
+peak memory (every process's RSS summed, sampled every 50 ms; and the cgroup's own peak,
+page cache included, as a container's limit counts it); then where the time went, phase
+by phase. Medians, with the range.
 
     .sfnlab/venv/bin/python benchmarks/cold_submission.py [--runs 3] [--root DIR]
 
@@ -73,51 +75,64 @@ def install(root: Path) -> None:
     print(f"installed in {time.monotonic() - started:.0f} s", file=sys.stderr)
 
 
-class MemoryCgroup:
-    """A memory cgroup of its own for the run, where this machine allows one (root)."""
+class Cgroups:
+    """A memory and a CPU cgroup of the run's own, where this machine allows (as root):
+    the memory a container's limit would count (page cache included), and the CPU time
+    of every process of the run, those that outlive their parents included."""
 
     def __init__(self) -> None:
-        self.path: Path | None = None
-        self.peak_file = ""
+        self.made: dict[str, Path] = {}
+        name = f"sfnlab-cold-{os.getpid()}-{time.monotonic_ns()}"
         for line in Path("/proc/self/cgroup").read_text().splitlines():
             _, controllers, where = line.split(":", 2)
-            if controllers == "memory":  # cgroup v1
-                base, self.peak_file = (
-                    Path("/sys/fs/cgroup/memory") / where.lstrip("/"),
-                    ("memory.max_usage_in_bytes"),
-                )
-            elif controllers == "" and Path("/sys/fs/cgroup/cgroup.controllers").exists():
-                base, self.peak_file = Path("/sys/fs/cgroup") / where.lstrip("/"), "memory.peak"
-            else:
-                continue
-            candidate = base / f"sfnlab-cold-{os.getpid()}-{time.monotonic_ns()}"
-            try:
-                candidate.mkdir()
-                self.path = candidate
-            except OSError:
-                pass
-            break
+            for controller in ("memory", "cpuacct"):  # cgroup v1
+                if controller in controllers.split(","):
+                    self.make(controller, Path("/sys/fs/cgroup") / controller / where.lstrip("/"))
+            if controllers == "" and Path("/sys/fs/cgroup/cgroup.controllers").exists():
+                self.make("unified", Path("/sys/fs/cgroup") / where.lstrip("/"))
+        self.name = name
+
+    def make(self, kind: str, base: Path) -> None:
+        candidate = base / f"sfnlab-cold-{os.getpid()}-{time.monotonic_ns()}"
+        with contextlib.suppress(OSError):
+            candidate.mkdir()
+            self.made[kind] = candidate
 
     def wrap(self, command: list[str]) -> list[str]:
-        if self.path is None:
+        if not self.made:
             return command
-        join = f'echo $$ > "{self.path}/cgroup.procs" && exec "$@"'
-        return ["sh", "-c", join, "sh", *command]
+        joins = " && ".join(f'echo $$ > "{path}/cgroup.procs"' for path in self.made.values())
+        return ["sh", "-c", f'{joins} && exec "$@"', "sh", *command]
 
-    def peak(self) -> int | None:
-        if self.path is None:
-            return None
+    def read(self, kind: str, file: str) -> str | None:
+        path = self.made.get(kind)
         try:
-            return int((self.path / self.peak_file).read_text())
-        except (OSError, ValueError):
+            return (path / file).read_text() if path else None
+        except OSError:
             return None
+
+    def memory_peak(self) -> int | None:
+        text = self.read("memory", "memory.max_usage_in_bytes") or self.read(
+            "unified", "memory.peak"
+        )
+        return int(text) if text else None
+
+    def cpu_seconds(self) -> float | None:
+        text = self.read("cpuacct", "cpuacct.usage")
+        if text:
+            return int(text) / 1e9
+        stat = self.read("unified", "cpu.stat")
+        for line in (stat or "").splitlines():
+            if line.startswith("usage_usec "):
+                return int(line.split()[1]) / 1e6
+        return None
 
     def remove(self) -> None:
-        if self.path is not None:
+        for path in self.made.values():
             for _ in range(50):
                 try:
-                    self.path.rmdir()
-                    return
+                    path.rmdir()
+                    break
                 except OSError:
                     time.sleep(0.1)
 
@@ -149,7 +164,7 @@ def one_run(root: Path) -> dict:
         shutil.copytree(folder, submission)
     env = clean_environment()
     env["SFNLAB_PLATFORM_ROOT"] = str(root)
-    cgroup = MemoryCgroup()
+    cgroup = Cgroups()
     stop, peaks = threading.Event(), []
     started = time.monotonic()
     process = psutil.Popen(
@@ -166,7 +181,7 @@ def one_run(root: Path) -> dict:
     wall = time.monotonic() - started
     stop.set()
     sampler.join()
-    cgroup_peak = cgroup.peak()
+    cgroup_peak, cpu = cgroup.memory_peak(), cgroup.cpu_seconds()
     cgroup.remove()
     results = json.loads((root / "results" / "results.json").read_text())
     timings = next(
@@ -183,6 +198,7 @@ def one_run(root: Path) -> dict:
         "wall": wall,
         "tree_peak": peaks[0],
         "cgroup_peak": cgroup_peak,
+        "cpu": cpu,
         "score": results.get("score"),
         "timings": timings,
     }
@@ -223,6 +239,12 @@ def main() -> None:
     if cgroup:
         label = "peak memory of its cgroup (page cache included)"
         print(f"{label:<56} {spread(cgroup, 'GB', gib):>24}")
+    cpu = [run["cpu"] for run in runs if run["cpu"] is not None]
+    if cpu:
+        label = "CPU time of all its processes (user + system)"
+        print(f"{label:<56} {spread(cpu):>24}")
+        label = "the same on an idle 2-core machine, if CPU-bound (CPU / 2)"
+        print(f"{label:<56} {spread([c / 2 for c in cpu]):>24}")
     scores = sorted({run["score"] for run in runs})
     print(f"{'score (the kit solution: 100 expected)':<56} {scores!s:>24}")
     print("where the time goes (median of the runs):")
