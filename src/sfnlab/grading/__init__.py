@@ -4,7 +4,12 @@ The modules, by concern: `requirements` (what is judged, each defined once), `co
 (what a solution's steps add and send), `workflow` (the solution's definition, read),
 `evidence` (what an execution's history shows), `mailbox` (each Lambda's own address),
 `scenarios` (the runs), `checks` (one per requirement), `grader` (accounts, retries,
-clean-up), `stack` (the sandboxed LocalStack a class is graded on) and `reports`.
+clean-up), `grading_stack` (the sandboxed LocalStack a class is graded on) and `reports`.
+Handing in: `solution_files` (the checks before anything runs, shared with `submit`),
+`submission` (`sfnlab submit`'s zip and manifest), `archives` (zips unpacked safely),
+`intake` (folders, zips and folders of them, taken in), `class_grading` (`sfnlab
+grade`); `platforms/` grades where instructors already grade (Gradescope, PrairieLearn,
+CI).
 """
 
 from sfnlab.grading.checks import Verdict
