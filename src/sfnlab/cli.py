@@ -26,6 +26,11 @@ from sfnlab.exercise import (
 )
 from sfnlab.settings import DEFAULT_GRADING_JOBS, PROJECT_ROOT, Settings, load_settings
 
+# Spelled out rather than imported: importing anything of sfnlab.grading loads boto3
+# (tests/unit/test_cli.py checks that these match the platforms' modules).
+PLATFORM_FORMATS = ("gradescope", "prairielearn")
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
+
 EXIT_CODES = (
     "Exit status: " + "; ".join(f"{status} {meaning}" for status, meaning in exit_statuses()) + "."
 )
@@ -417,7 +422,7 @@ def exercise(ctx: click.Context, settings: Settings, reject_review: bool) -> Non
     "solutions",
     nargs=-1,
     required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    type=click.Path(exists=True, path_type=Path),
 )
 @click.option(
     "--report-dir",
@@ -444,6 +449,47 @@ def exercise(ctx: click.Context, settings: Settings, reject_review: bool) -> Non
     is_flag=True,
     help="Run the learners' Lambdas without bubblewrap, as you (only for code you trust).",
 )
+@click.option(
+    "--format",
+    "platform",
+    type=click.Choice(["reports", *PLATFORM_FORMATS]),
+    default="reports",
+    show_default=True,
+    help="Also write each solution's results in a platform's own format: Gradescope's "
+    "or PrairieLearn's results.json.",
+)
+@click.option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default="visible",
+    show_default=True,
+    help="With --format gradescope: when learners see each requirement's feedback.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="With --format gradescope or prairielearn: the results file for one solution, "
+    "or a folder [default: the report folder].",
+)
+@click.option(
+    "--min-score",
+    type=click.IntRange(min=0),
+    help="Exit 0 only when every solution scores at least this many points "
+    "[default: all of them, every requirement met].",
+)
+@click.option(
+    "--container",
+    is_flag=True,
+    help="Grade one submission as in a throwaway container or CI job: where bubblewrap "
+    "cannot build its sandbox, the container is the sandbox.",
+)
+@click.option(
+    "--step-summary",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append each score and its feedback, as Markdown, to this file (a CI job's "
+    "summary: $GITHUB_STEP_SUMMARY on GitHub Actions).",
+)
 @pass_settings
 @click.pass_context
 def grade_command(
@@ -454,45 +500,275 @@ def grade_command(
     jobs: int,
     time_limit: float,
     no_sandbox: bool,
+    platform: str,
+    visibility: str,
+    output: Path | None,
+    min_score: int | None,
+    container: bool,
+    step_summary: Path | None,
 ) -> None:
-    """Grade learners' solutions: each folder laid out like the kit (definitions/, lambdas/).
+    """Grade learners' solutions: folders laid out like the kit (definitions/, lambdas/),
+    submission zips (`sfnlab submit` makes them), or a folder of either (a platform's
+    "download all submissions").
 
-    Grading starts a LocalStack of its own (yours is never touched) whose Lambdas run
-    inside bubblewrap, in a network of its own where the system allows: learners' code
-    reaches that LocalStack and the grader, nothing else of this machine (see
-    docs/grading/sandbox.md; SFNLAB_GRADING_NETWORK). Each solution is deployed into a
-    fresh account, run through the approve path, the reject path and each step on its
-    own, judged requirement by requirement, and removed again. Exits 0 when every
-    solution meets every requirement, 1 when points are missing, 5 when the kit failed
-    to grade a solution (run it again).
+    Zips are unpacked safely: a path out of the zip, a link, or a zip bomb is refused, in
+    that learner's report, and the class goes on. Grading starts a LocalStack of its own
+    (yours is never touched) whose Lambdas run inside bubblewrap, in a network of its own
+    where the system allows: learners' code reaches that LocalStack and the grader,
+    nothing else of this machine (see docs/grading/sandbox.md; SFNLAB_GRADING_NETWORK).
+    Each solution is deployed into a fresh account, run through the approve path, the
+    reject path and each step on its own, judged requirement by requirement, and removed
+    again. Exits 0 when every solution scores at least --min-score (default: every
+    requirement met), 1 when one does not, 5 when the kit failed to grade a solution (run
+    it again).
     """
     from rich.console import Console
 
     from sfnlab.errors import GradingFailed
-    from sfnlab.grading import grade
-    from sfnlab.grading.grading_stack import grading_stack
-    from sfnlab.grading.reports import print_report, summary_markdown, write_reports
+    from sfnlab.grading import reports as written
+    from sfnlab.grading.class_grading import grade_paths
     from sfnlab.support.progress import note, step
 
     out = Console(highlight=False)
-    with (
-        grading_stack(settings, sandbox=not no_sandbox, jobs=jobs) as grading_settings,
-        step(f"Grading {len(solutions)} solution(s), {jobs} at a time"),
-    ):
-        reports = grade(list(solutions), grading_settings, jobs=jobs, time_limit=time_limit)
+    with step(f"Grading {', '.join(str(s) for s in solutions)}"):
+        reports = grade_paths(
+            list(solutions),
+            settings,
+            jobs=jobs,
+            time_limit=time_limit,
+            sandbox=not no_sandbox,
+            container=container,
+        )
     for report in reports:
-        print_report(report, out)
+        written.print_report(report, out)
+        if container:
+            click.echo(
+                f"sfnlab score: {100 * report.score / report.total:g}% "
+                f"({report.score}/{report.total} points)"
+            )
     if len(reports) > 1:
-        click.echo(summary_markdown(reports))
-    written = write_reports(reports, report_dir or settings.home / "grading-reports")
-    note(f"Reports: {', '.join(str(path) for path in written[-3:])} and one JSON each.")
+        click.echo(written.summary_markdown(reports))
+    folder = report_dir or settings.home / "grading-reports"
+    paths = written.write_reports(reports, folder)
+    if platform != "reports":
+        paths += written.write_platform_results(
+            reports, platform, output=output, folder=folder, visibility=visibility
+        )
+    if step_summary:
+        with step_summary.open("a") as summary:
+            summary.write(written.step_summary(reports))
+    note(f"Reports: {', '.join(str(path) for path in paths[len(reports) :])} and one JSON each.")
     failed = [report.solution for report in reports if not report.graded]
     if failed:
         raise GradingFailed(
             f"Could not grade {', '.join(failed)}: the kit failed, not the learner (see above).",
             hint="Run `sfnlab grade` again for them.",
         )
-    ctx.exit(0 if all(r.score == r.total for r in reports) else 1)
+    passed = [r.score >= (r.total if min_score is None else min_score) for r in reports]
+    ctx.exit(0 if all(passed) else 1)
+
+
+@main.command()
+@click.argument(
+    "folder",
+    required=False,
+    default="my-solution",
+    type=click.Path(file_okay=False, path_type=Path),
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the zip [default: .sfnlab/submission.zip].",
+)
+@pass_settings
+def submit(settings: Settings, folder: Path, output: Path | None) -> None:
+    """Hand in a solution: check FOLDER as the grader will, then write it to one zip.
+
+    FOLDER is laid out like starter/ (default: my-solution). When the grader could not run
+    it as it is (a file missing, a definition Step Functions would refuse, a link out of
+    the folder, a file too large), nothing is written and the message lists what to fix.
+    The zip holds the definition, lambdas/*.py and a manifest: the kit's version, each
+    file's SHA-256, the time. Upload that one file where your instructor collects it.
+    """
+    from sfnlab.grading.submission import submit as hand_in
+    from sfnlab.grading.submission import summary
+
+    submitted = hand_in(folder, output or settings.home / "submission.zip")
+    for line in summary(submitted):
+        click.echo(line)
+
+
+@main.group()
+def autograder() -> None:
+    """Grade where instructors already grade: what Gradescope, PrairieLearn and CI need.
+
+    Each platform runs one container (or job) per submission, and the kit's embedded
+    LocalStack runs inside it with no Docker and no network. These commands write what
+    each platform asks for; `run` is what those files call inside the container.
+    """
+
+
+@autograder.command(name="gradescope")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("autograder.zip"),
+    show_default=True,
+    help="The zip to write.",
+)
+@click.option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default="visible",
+    show_default=True,
+    help="When learners see each requirement's feedback.",
+)
+@click.option(
+    "--time-budget",
+    type=click.IntRange(60, 2400),
+    default=300,
+    show_default=True,
+    help="Seconds a submission's run may take in all; keep it under the assignment's "
+    "timeout (Gradescope's default: 600).",
+)
+def autograder_gradescope(output: Path, visibility: str, time_budget: int) -> None:
+    """Write the autograder zip Gradescope builds its image from.
+
+    It holds setup.sh (installs the kit, its locked dependencies and LocalStack's, and
+    bubblewrap), run_autograder (grades /autograder/submission, writes
+    /autograder/results/results.json) and the kit itself. Upload it on the assignment's
+    Configure Autograder page.
+    """
+    from sfnlab.grading.platforms.packages import gradescope_zip
+    from sfnlab.support.progress import shown_path
+
+    written = gradescope_zip(output, visibility=visibility, time_budget=time_budget)
+    click.echo(f"Wrote {shown_path(written.resolve())}: upload it as the assignment's autograder.")
+
+
+@autograder.command(name="prairielearn")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("sfnlab-prairielearn"),
+    show_default=True,
+    help="The folder to write into.",
+)
+@click.option(
+    "--image",
+    default="sfnlab/grader",
+    show_default=True,
+    help="The grading image's name, as info.json names it (push it where PrairieLearn pulls from).",
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(60, 600),
+    default=150,
+    show_default=True,
+    help="Seconds PrairieLearn gives a grading job (info.json); the grader keeps 30 s of it.",
+)
+def autograder_prairielearn(output: Path, image: str, timeout: int) -> None:
+    """Write what a PrairieLearn course needs for the externally graded question.
+
+    image/ is the grading image's build context (a Dockerfile built on the kit's own
+    install, and the grader script that reads /grade/student and writes
+    /grade/results/results.json, with no network); questions/SolveIssue/ is the question,
+    its info.json holding the external-grading block.
+    """
+    from sfnlab.grading.platforms.packages import prairielearn_folder
+    from sfnlab.support.progress import shown_path
+
+    for path in prairielearn_folder(output, image=image, timeout=timeout):
+        click.echo(f"Wrote {shown_path(path.resolve())}")
+    click.echo(f"Build the image: docker build -t {image} {shown_path(output.resolve())}/image")
+
+
+@autograder.command(name="ci")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The root of the learners' template repository.",
+)
+@click.option(
+    "--kit-repository",
+    help="Where CI clones the kit from [default: this kit's git remote `origin`].",
+)
+@click.option("--kit-ref", default="main", show_default=True, help="The kit's branch or tag.")
+@click.option(
+    "--min-score",
+    type=click.IntRange(0, 100),
+    default=100,
+    show_default=True,
+    help="The job fails below this score.",
+)
+def autograder_ci(output: Path, kit_repository: str | None, kit_ref: str, min_score: int) -> None:
+    """Write a GitHub Actions workflow and a GitLab CI file that grade a learner's
+    repository (laid out like starter/) on every push.
+
+    Each installs the kit, grades the repository, publishes the JUnit report and the
+    score (GitHub: the job summary; GitLab: the job's coverage), and fails below
+    --min-score.
+    """
+    from sfnlab.grading.platforms.packages import ci_files, origin_url
+    from sfnlab.support.progress import shown_path
+
+    repository = kit_repository or origin_url()
+    for path in ci_files(output, kit_repository=repository, kit_ref=kit_ref, min_score=min_score):
+        click.echo(f"Wrote {shown_path(path.resolve())}")
+
+
+@autograder.command(name="run")
+@click.argument("platform", type=click.Choice(PLATFORM_FORMATS))
+@click.option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default="visible",
+    show_default=True,
+    help="Gradescope: when learners see each requirement's feedback.",
+)
+@click.option(
+    "--time-budget",
+    type=click.FloatRange(min=30),
+    help="Seconds the whole run may take [default: 300 on Gradescope, 120 on PrairieLearn].",
+)
+@pass_settings
+@click.pass_context
+def autograder_run(
+    ctx: click.Context,
+    settings: Settings,
+    platform: str,
+    visibility: str,
+    time_budget: float | None,
+) -> None:
+    """Grade the one submission in this platform container and write its results file.
+
+    What run_autograder (Gradescope) and the grader script (PrairieLearn) call. The
+    platform's folder is SFNLAB_PLATFORM_ROOT (default /autograder or /grade). Results
+    are written whatever happens; exits 5 when the kit, not the submission, failed.
+    """
+    from sfnlab.grading.platforms import container
+
+    ran = container.run(platform, settings, visibility=visibility, budget=time_budget)
+    for line in container.instructor_lines(ran):
+        click.echo(line)
+    ctx.exit(5 if ran.kit_failed else 0)
+
+
+@autograder.command(name="prepare")
+@pass_settings
+def autograder_prepare(settings: Settings) -> None:
+    """Install the embedded LocalStack's environment now (what an image's build runs),
+    so that grading a submission starts from it and needs no network."""
+    from sfnlab.localstack.install import ensure_runtime_env
+
+    python = ensure_runtime_env(settings)
+    click.echo(f"LocalStack's environment is ready: {python}")
 
 
 @main.command()

@@ -73,6 +73,13 @@ def my_solution_folder() -> Path:
     return load_settings().my_solution
 
 
+def submission_file(settings: Settings) -> Path:
+    """Where notebook 5 writes the zip to hand in: `.sfnlab/submission.zip`, as
+    `sfnlab submit` does (beside the folder SFNLAB_MY_SOLUTION names, when it is set)."""
+    moved = os.environ.get("SFNLAB_MY_SOLUTION")
+    return Path(moved).parent / "submission.zip" if moved else settings.home / "submission.zip"
+
+
 def ensure_jupyterlab() -> None:
     """Install JupyterLab into the kit's environment if it is not there yet (first use).
 

@@ -41,6 +41,7 @@ class Settings:
     # solution its own). Not a variable: LocalStack's default account unless replaced.
     account_id: str = "000000000000"
     grading_network: str = "auto"  # SFNLAB_GRADING_NETWORK: auto, isolated or shared
+    platform_root: Path | None = None  # a grading platform's folder (None: its own default)
 
     @property
     def on_aws(self) -> bool:
@@ -135,6 +136,11 @@ VARIABLES = (
         fallback="AWS_REGION",
     ),
     Variable(
+        "SFNLAB_PLATFORM_ROOT",
+        "in a grading platform's container: the folder it lays out",
+        "/autograder (Gradescope), /grade (PrairieLearn)",
+    ),
+    Variable(
         "SFNLAB_MY_SOLUTION",
         "the learner's own solution folder (notebook 05)",
         "my-solution",
@@ -200,6 +206,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         my_solution=Path(env.get("SFNLAB_MY_SOLUTION") or PROJECT_ROOT / "my-solution"),
         chromium=env.get("SFNLAB_CHROMIUM") or None,
         grading_network=grading_network,
+        platform_root=Path(env["SFNLAB_PLATFORM_ROOT"])
+        if env.get("SFNLAB_PLATFORM_ROOT")
+        else None,
     )
 
 
@@ -220,6 +229,7 @@ def resolved(environ: Mapping[str, str] | None = None) -> list[tuple[str, str, s
         "SFNLAB_TARGET": settings.target,
         "SFNLAB_GRADING_NETWORK": settings.grading_network,
         "AWS_DEFAULT_REGION": settings.region,
+        "SFNLAB_PLATFORM_ROOT": str(settings.platform_root or ""),
         "SFNLAB_MY_SOLUTION": str(settings.my_solution),
         "SFNLAB_CHROMIUM": settings.chromium or "",
     }

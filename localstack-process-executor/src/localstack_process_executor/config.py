@@ -93,8 +93,12 @@ PROCESS_EXECUTOR_QUEUE_SECONDS = _number(QUEUE_SECONDS)
 PROCESS_EXECUTOR_SPARES = int(_number(SPARES))
 
 # "bwrap": every runtime process runs inside bubblewrap (see sandbox.py); for code nobody
-# has reviewed, such as the solutions a grader runs. Empty: plain processes.
+# has reviewed, such as the solutions a grader runs. "user": a user id and limits of its
+# own only, where bubblewrap cannot run (a grading platform's container). Empty: plain
+# processes. Any other value is taken as "bwrap", the stricter.
 PROCESS_EXECUTOR_SANDBOX = os.environ.get("PROCESS_EXECUTOR_SANDBOX", "").strip().lower()
+if PROCESS_EXECUTOR_SANDBOX and PROCESS_EXECUTOR_SANDBOX != "user":
+    PROCESS_EXECUTOR_SANDBOX = "bwrap"
 
 # The packages AWS's Python runtimes provide besides the standard library: the AWS SDK
 # and what it needs. Nothing else the LocalStack environment has installed is visible.

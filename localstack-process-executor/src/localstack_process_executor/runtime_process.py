@@ -258,7 +258,8 @@ def spawn(interpreter: Interpreter, root: Path, sdk_dir: Path) -> RuntimeProcess
         argv = runtime_command(interpreter, folder)
         if config.PROCESS_EXECUTOR_SANDBOX:
             where = {"runtime_dir": BOOTSTRAP.parent, "sdk_dir": sdk_dir, "folder": folder}
-            process = sandbox.start(argv, popen, interpreter=interpreter.path, **where)
+            mode = config.PROCESS_EXECUTOR_SANDBOX
+            process = sandbox.start(argv, popen, interpreter=interpreter.path, mode=mode, **where)
         else:
             process = popen(argv)
     except OSError:

@@ -20,6 +20,13 @@ sandbox, in a network namespace of its own where the system allows (the kit's
 `sfnlab/grading/network.py`); elsewhere a sandboxed handler reaches what any local
 program reaches. Within that network, other solutions stay out of reach by other means
 (random accounts, unguessable addresses).
+
+``PROCESS_EXECUTOR_SANDBOX=user`` is for where bubblewrap cannot build its namespaces:
+inside an unprivileged container (a grading platform's), which is then the sandbox, one
+submission each. No namespaces and no mounts; as root, each process still gets a user id
+of its own (never root) and the same limits, so the learner's code cannot signal
+LocalStack or the grader, nor write their files (the results among them). Its
+interpreter, the runtime and the SDK must be readable by any user.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"
 ETC_ENTRIES = ("hosts", "resolv.conf", "nsswitch.conf", "localtime", "ssl", "ca-certificates")
 NAMESPACES = ("--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try")
 TASK_FOLDER = "task"  # in a process's folder: the function's code, as the sandbox sees it
+MODES = ("bwrap", "user")  # PROCESS_EXECUTOR_SANDBOX: namespaces and mounts; a user id only
 
 # User ids for sandboxes, far above any real account's (when running as root).
 _user_ids = itertools.count(1_000_000_000 + secrets.randbelow(1_000_000_000))
@@ -125,6 +133,26 @@ class Mounts:
         self._made.add(path)
 
 
+def limited(argv: list[str], user_id: int | None) -> list[str]:
+    """`argv` with its limits, run as `user_id` (as root) with no capabilities left."""
+    limits = ["prlimit", f"--as={MAX_ADDRESS_SPACE}"]
+    if user_id is None:
+        return [*limits, "--", *argv] if shutil.which("prlimit") else argv
+    return [
+        *limits,
+        f"--nproc={MAX_TASKS}",
+        "--",
+        "setpriv",
+        f"--reuid={user_id}",
+        f"--regid={user_id}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--",
+        *argv,
+    ]
+
+
 def command(
     argv: list[str],
     *,
@@ -133,8 +161,12 @@ def command(
     sdk_dir: Path,
     folder: Path,
     user_id: int | None,
+    mode: str = "bwrap",
 ) -> list[str]:
-    """`argv` wrapped in bwrap, seeing only what a function's process needs."""
+    """`argv` wrapped in its sandbox: bwrap, seeing only what a function's process needs;
+    in "user" mode, its limits and a user id of its own only."""
+    if mode == "user":
+        return limited(argv, user_id)
     mounts = Mounts()
     for system in SYSTEM_FOLDERS:
         if os.path.islink(system):
@@ -153,24 +185,7 @@ def command(
     for path in sorted(read_only):
         mounts.add("--ro-bind", path)
     mounts.add("--bind", str(folder / "tmp"))
-    limits = ["prlimit", f"--as={MAX_ADDRESS_SPACE}"]
-    if user_id is None:
-        identity = ["--cap-drop", "ALL"] if os.geteuid() == 0 else []
-        inner = [*limits, "--"] if shutil.which("prlimit") else []
-    else:
-        identity = []
-        inner = [
-            *limits,
-            f"--nproc={MAX_TASKS}",
-            "--",
-            "setpriv",
-            f"--reuid={user_id}",
-            f"--regid={user_id}",
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--bounding-set=-all",
-            "--",
-        ]
+    identity = ["--cap-drop", "ALL"] if user_id is None and os.geteuid() == 0 else []
     return [
         find_bwrap() or BWRAP,
         *mounts.arguments,
@@ -179,8 +194,7 @@ def command(
         "--die-with-parent",
         *identity,
         "--",
-        *inner,
-        *argv,
+        *limited(argv, user_id),
     ]
 
 
@@ -192,6 +206,7 @@ def start(
     runtime_dir: Path,
     sdk_dir: Path,
     folder: Path,
+    mode: str = "bwrap",
 ) -> subprocess.Popen:
     """Start `argv` (a runtime process whose folder, temp and log exist) in its sandbox."""
     (folder / TASK_FOLDER).mkdir()
@@ -200,6 +215,10 @@ def start(
     if user_id is not None:
         for path in (folder / "tmp", folder / "output.log"):
             os.chown(path, user_id, user_id)
+    if mode == "user":
+        # No mounts: the user reaches its folder through the real path (listing nothing).
+        for path in (folder.parent, folder):
+            os.chmod(path, 0o711)
     wrapped = command(
         argv,
         interpreter=interpreter,
@@ -207,6 +226,7 @@ def start(
         sdk_dir=sdk_dir,
         folder=folder,
         user_id=user_id,
+        mode=mode,
     )
     return SPAWNER.run(lambda: popen(wrapped))
 

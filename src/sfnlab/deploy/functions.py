@@ -16,8 +16,6 @@ from typing import Any
 
 from sfnlab.errors import LearnerError
 from sfnlab.exercise import STEPS
-from sfnlab.settings import Settings
-from sfnlab.support.aws import function_arn
 from sfnlab.support.polling import poll
 
 # Fixed metadata: the same files always give the same bytes, hence the same CodeSha256.
@@ -67,7 +65,11 @@ def wait_until_ready(lambda_client: Any, name: str, timeout: float = 60.0) -> di
     return seen
 
 
-def function_arns(settings: Settings, prefix: str) -> dict[str, str]:
-    """The ARNs the steps' functions have (or will have) under `prefix`, by step key:
-    known before they exist, from the account and region."""
-    return {step.key: function_arn(settings, step.function_name(prefix)) for step in STEPS}
+def function_arn(name: str, account: str, region: str) -> str:
+    """A Lambda function's ARN: known before the function exists."""
+    return f"arn:aws:lambda:{region}:{account}:function:{name}"
+
+
+def function_arns(prefix: str, account: str, region: str) -> dict[str, str]:
+    """The ARNs the steps' functions have (or will have) under `prefix`, by step key."""
+    return {step.key: function_arn(step.function_name(prefix), account, region) for step in STEPS}

@@ -214,7 +214,7 @@ def validate_definition(
 ) -> None:
     """Check the definition as the stack will make it, before CloudFormation tries."""
     template = load_template(source / DEFINITION_FILE)
-    arns = function_arns(settings, prefix)
+    arns = function_arns(prefix, settings.account_id, settings.region)
     definition = render_definition(template, arns, review_timeout, review_heartbeat)
     validate(client("stepfunctions", settings), definition_text(definition))
 

@@ -7,6 +7,12 @@ The modules, by concern: `requirements` (what is judged, each defined once), `co
 retries, clean-up), `grading_stack` (the sandboxed LocalStack a class is graded on),
 `network` (its network of its own, and `network_keeper`, the process that keeps it) and
 `reports`.
+
+Handing in: `solution_files` (the checks before anything runs, shared with `submit`),
+`submission` (`sfnlab submit`'s zip and manifest), `archives` (zips unpacked safely),
+`intake` (folders, zips and folders of them, taken in), `class_grading` (`sfnlab
+grade`); `platforms/` grades where instructors already grade (Gradescope, PrairieLearn,
+CI).
 """
 
 from sfnlab.grading.checks import Verdict

@@ -21,17 +21,17 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sfnlab.deploy.definition import definition_text, load_template, render_definition, validate
-from sfnlab.deploy.functions import function_arns
+from sfnlab.deploy.definition import definition_text, validate
 from sfnlab.deploy.resources import deploy_into_empty_account, lambda_inbox_url
 from sfnlab.errors import DefinitionError, KitFault, LearnerError, SolutionFault
 from sfnlab.exercise import DEFAULT_PREFIX, DEFINITION_FILE, LAMBDAS_FOLDER, role_name
-from sfnlab.grading import closed_endpoints, faults
+from sfnlab.grading import closed_endpoints, faults, solution_files
 from sfnlab.grading.checks import CHECKS, Evidence, Verdict, met, not_checked, not_met
 from sfnlab.grading.mailbox import CaptureServer, InboxMailbox, Mailbox
 from sfnlab.grading.network import network_of
 from sfnlab.grading.requirements import BY_ID, DEFINITION_VALID, REQUIREMENTS, TOTAL_POINTS
 from sfnlab.grading.scenarios import Context, OutOfTime, all_runs
+from sfnlab.grading.solution_files import refuse_links_out, refuse_oversized
 from sfnlab.grading.workflow import Workflow
 from sfnlab.localstack import embedded
 from sfnlab.settings import DEFAULT_GRADING_JOBS, Settings
@@ -39,7 +39,6 @@ from sfnlab.support.aws import client
 
 DEFAULT_TIME_LIMIT = 90.0
 FUNCTION_TIMEOUT = 5  # seconds a graded Lambda may run: a handler that never returns stops
-REVIEW_TIMEOUT = 300
 CLEAN_UP_TIME = 10.0  # seconds of the time limit kept for removing the solution
 ATTEMPTS = 2  # a kit fault is retried once
 _used_accounts: set[str] = set()
@@ -56,8 +55,13 @@ class SolutionReport:
     explained: str | None = None  # set when the kit, not the solution, failed
     clean_up: str | None = None  # what could not be removed, if anything (not the learner's)
     attempts: int = 1
-    # What its code tried of LocalStack's own endpoints, refused (`closed_endpoints.py`).
-    refused: list[str] = field(default_factory=list)
+    # What its code tried of LocalStack's own endpoints, blocked (`closed_endpoints.py`).
+    blocked: list[str] = field(default_factory=list)
+    refused: str | None = None  # why what was handed in could not be taken (the learner's)
+    problems: list[str] = field(default_factory=list)  # found before it ran: it cannot run
+    warnings: list[str] = field(default_factory=list)  # found before it ran: it loses points
+    notes: list[str] = field(default_factory=list)  # how it was graded (a sandbox, say)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds, phase by phase
 
     @property
     def score(self) -> int:
@@ -90,8 +94,10 @@ class Attempt:
     prefix: str = DEFAULT_PREFIX
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     grader_failed: str | None = None
+    error: Exception | None = None  # what kept the runs from ending (the kit's, unless...)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: definition, deploy, ...
     cleaned: Future | None = None  # the clean-up: what could not be removed, and its seconds
-    refused: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
 
     def fill(self, make: Callable[[str], Verdict]) -> None:
         """Every requirement not judged yet gets `make(id)`."""
@@ -106,12 +112,14 @@ def grade(
     jobs: int = DEFAULT_GRADING_JOBS,
     time_limit: float = DEFAULT_TIME_LIMIT,
     on_done: Callable[[SolutionReport], None] | None = None,
+    names: list[str] | None = None,
 ) -> list[SolutionReport]:
     """Grade every solution folder on the LocalStack of `settings` (`jobs` at a time).
 
-    Reports come back in the order given, one per folder, whatever happened.
+    Reports come back in the order given, one per folder, whatever happened; each named
+    by `names` (default: the folders' names, told apart where they repeat).
     """
-    names = display_names(folders)
+    names = names or display_names(folders)
     jobs = max(1, jobs)
     # A solution's clean-up runs beside the next solution's grading; leaving this block
     # waits for every clean-up, so every report is complete when they are returned.
@@ -137,6 +145,12 @@ def grade(
 
         with ThreadPoolExecutor(jobs, thread_name_prefix="grading") as pool:
             return list(pool.map(one, range(len(folders))))
+
+
+def refused_report(name: str, path: str, reason: str) -> SolutionReport:
+    """The report of a hand-in the grader could not take (an unsafe zip, say): nothing ran."""
+    verdicts = [not_checked(r, f"nothing was run: {reason}") for r in REQUIREMENTS]
+    return SolutionReport(name, path, verdicts, refused=reason)
 
 
 @contextlib.contextmanager
@@ -180,12 +194,17 @@ def grade_solution(
     new_mailbox: Callable[[], Mailbox] | None = None,
     clean_ups: Executor | None = None,
     on_done: Callable[[SolutionReport], None] | None = None,
+    stopped_by_solution: Callable[[], str | None] | None = None,
 ) -> SolutionReport:
     """Grade one solution folder, however broken; never raises for the solution's faults.
 
     With `clean_ups`, the solution is removed from LocalStack by that executor and the
     report returned at once; `report.clean_up` is known, and `on_done(report)` called,
     when that is done. Without, both happen before this returns.
+
+    `stopped_by_solution()`, asked when a try fails, says how the solution itself stopped
+    LocalStack, if it did (one submission per container: nothing else runs its code);
+    the solution then keeps what it earned before, and loses the rest, with that reason.
     """
     if new_mailbox is None:
         with mailboxes(settings) as own_mailbox:
@@ -196,23 +215,39 @@ def grade_solution(
                 new_mailbox=own_mailbox,
                 clean_ups=clean_ups,
                 on_done=on_done,
+                stopped_by_solution=stopped_by_solution,
             )
     started = time.monotonic()
     report = SolutionReport(folder.resolve().name, str(folder), [])
     cleaned: Future | None = None
+    judged: dict[str, Verdict] = {}  # by the try that got furthest, if it failed
     for attempt_number in range(1, ATTEMPTS + 1):
         report.attempts = attempt_number
+        attempt: Attempt | None = None
         try:
             attempt = run_attempt(folder, settings, time_limit, new_mailbox, clean_ups)
-        except Exception as e:  # the kit's fault, whatever it is: try again, then say so
-            report.explained = f"could not grade (kit error): {faults.describe(e)}"
+            error = attempt.error
+        except Exception as e:
+            error = e
+        if error is not None:
+            if attempt is not None and len(attempt.verdicts) > len(judged):
+                judged = attempt.verdicts
+            stopped = stopped_by_solution() if stopped_by_solution else None
+            if stopped:  # the learner's own doing: what was judged before stands
+                report.verdicts = [judged.get(r.id) or not_met(r, stopped) for r in REQUIREMENTS]
+                report.notes.append(stopped)
+                report.explained = None
+                break
+            # The kit's fault, whatever it is: try again, then say so.
+            report.explained = f"could not grade (kit error): {faults.describe(error)}"
             excerpt = faults.log_excerpt(settings.log_file if settings.log_file.exists() else None)
             if excerpt:
                 report.explained += f"\nLocalStack's log:\n{excerpt}"
             continue
         report.verdicts = [attempt.verdicts[r.id] for r in REQUIREMENTS]
+        report.timings = attempt.timings
         report.account = attempt.settings.account_id
-        report.refused = attempt.refused
+        report.blocked = attempt.blocked
         cleaned = attempt.cleaned
         report.explained = (
             f"could not grade (kit error): the grader failed: {attempt.grader_failed}"
@@ -252,8 +287,8 @@ def run_attempt(
     new_mailbox: Callable[[], Mailbox],
     clean_ups: Executor | None = None,
 ) -> Attempt:
-    """One try; raises for the kit's faults. Its clean-up is started (in `clean_ups`, or
-    done here) in any case."""
+    """One try; what kept its runs from ending (the kit's fault, as a rule) is its `error`.
+    Its clean-up is started (in `clean_ups`, or done here) in any case."""
     started = time.monotonic()
     settings = replace(base, account_id=fresh_account(base))
     mailbox = new_mailbox()
@@ -261,7 +296,9 @@ def run_attempt(
     log_start = closed_endpoints.log_position(settings)
     try:
         judge(attempt, time_limit)
-        attempt.refused = closed_endpoints.refused(settings, log_start, attempt.prefix)
+        attempt.blocked = closed_endpoints.refused(settings, log_start, attempt.prefix)
+    except Exception as e:
+        attempt.error = e
     finally:
         mailbox.close()
         if clean_ups is None:
@@ -278,9 +315,19 @@ def timed_clean_up(settings: Settings, prefix: str) -> tuple[str | None, float]:
     return problem, time.monotonic() - started
 
 
+@contextlib.contextmanager
+def timed(attempt: Attempt, phase: str) -> Iterator[None]:
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        attempt.timings[phase] = time.monotonic() - started
+
+
 def judge(attempt: Attempt, time_limit: float) -> None:
     try:
-        workflow = check_definition(attempt)
+        with timed(attempt, "definition checked"):
+            workflow = check_definition(attempt)
         if workflow is None:
             attempt.fill(
                 lambda _: not_checked(
@@ -288,8 +335,10 @@ def judge(attempt: Attempt, time_limit: float) -> None:
                 )
             )
             return
-        context = deploy_solution(attempt, workflow)
-        approve, reject, own = all_runs(context)
+        with timed(attempt, "deployed"):
+            context = deploy_solution(attempt, workflow)
+        with timed(attempt, "three runs"):
+            approve, reject, own = all_runs(context)
     except OutOfTime:
         reason = (
             f"the solution used up its time limit of {time_limit:.0f} s (an execution that "
@@ -302,6 +351,11 @@ def judge(attempt: Attempt, time_limit: float) -> None:
         attempt.fill(lambda requirement_id: not_checked(BY_ID[requirement_id], why))
         return
     evidence = Evidence(workflow, approve, reject, own, attempt.prefix)
+    with timed(attempt, "judged"):
+        judge_requirements(attempt, evidence)
+
+
+def judge_requirements(attempt: Attempt, evidence: Evidence) -> None:
     for check, requirement in zip(CHECKS, REQUIREMENTS[1:], strict=True):
         try:
             attempt.verdicts[requirement.id] = check(evidence)
@@ -312,30 +366,13 @@ def judge(attempt: Attempt, time_limit: float) -> None:
             )
 
 
-def refuse_links_out(folder: Path, paths: list[Path], error: type[Exception]) -> None:
-    """Refuse a file of the solution that is a link to somewhere outside it.
-
-    Packaging and reading follow links as the instructor: a link to `~/.aws/credentials`
-    or a classmate's file would carry that file into the sandbox, or into the report.
-    """
-    root = folder.resolve()
-    for path in paths:
-        target = path.resolve()
-        if target != root and root not in target.parents:
-            raise error(
-                f"{path.relative_to(folder)} is a link to a file outside the solution; "
-                "the grader reads only the solution's own files (copy the file in instead)"
-            )
-
-
 def check_definition(attempt: Attempt) -> Workflow | None:
     """Judge the definition as AWS would; the workflow it describes, if valid."""
-    settings, prefix = attempt.settings, attempt.prefix
+    settings, folder = attempt.settings, attempt.folder
     try:
-        refuse_links_out(attempt.folder, [attempt.folder / DEFINITION_FILE], DefinitionError)
-        template = load_template(attempt.folder / DEFINITION_FILE)
-        definition = render_definition(
-            template, function_arns(settings, prefix), REVIEW_TIMEOUT, None
+        refuse_oversized(folder, [folder / DEFINITION_FILE], DefinitionError)
+        definition = solution_files.definition(
+            folder, account=settings.account_id, region=settings.region, prefix=attempt.prefix
         )
         validate(client("stepfunctions", settings), definition_text(definition))
     except DefinitionError as e:
@@ -343,14 +380,16 @@ def check_definition(attempt: Attempt) -> Workflow | None:
         return None
     states = len(definition.get("States", {}))
     attempt.verdicts[DEFINITION_VALID.id] = met(DEFINITION_VALID, f"{states} states.")
-    return Workflow.read(definition, prefix)
+    return Workflow.read(definition, attempt.prefix)
 
 
 def deploy_solution(attempt: Attempt, workflow: Workflow) -> Context:
     lambdas = attempt.folder / LAMBDAS_FOLDER
     if not lambdas.is_dir() or not any(lambdas.glob("*.py")):
         raise SolutionFault(f"the solution has no Lambda code: no .py files in {LAMBDAS_FOLDER}/")
-    refuse_links_out(attempt.folder, sorted(lambdas.glob("*.py")), SolutionFault)
+    files = [attempt.folder / path for path in solution_files.solution_files(attempt.folder)]
+    refuse_links_out(attempt.folder, files, SolutionFault)
+    refuse_oversized(attempt.folder, files, SolutionFault)
     context = Context(attempt.settings, workflow, attempt.mailbox, attempt.deadline)
     context.remaining()
     try:

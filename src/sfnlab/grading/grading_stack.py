@@ -5,6 +5,12 @@ dedicated embedded one on a free port with a state folder of its own, whose proc
 executor runs every Lambda inside bubblewrap (`PROCESS_EXECUTOR_SANDBOX=bwrap`, see the
 executor's `sandbox.py`), in a network of its own where Linux allows (`network.py`), and
 stops it afterwards. Ordinary `sfnlab up` runs a learner's own code without a sandbox.
+
+Inside a grading platform's container (one submission per container, `container=True`)
+bubblewrap usually cannot build its namespaces: the container is then the sandbox. As
+root, each Lambda still runs as a user of its own (`user` mode: it cannot stop LocalStack
+or the grader, nor write their files); where even that is not possible, the learner's
+code runs as the grader does, and `sandbox_of()` says so for the report.
 """
 
 from __future__ import annotations
@@ -14,12 +20,13 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
 from localstack_process_executor.config import MAX_ENVIRONMENTS
-from localstack_process_executor.sandbox import find_bwrap
+from localstack_process_executor.sandbox import find_bwrap, switches_user
 from sfnlab.errors import LearnerError
 from sfnlab.exercise import STEPS
 from sfnlab.grading import network as grading_network
@@ -53,6 +60,17 @@ INSTALL_HINT = (
     "`sudo dnf install bubblewrap`; Arch: `sudo pacman -S bubblewrap`), or pass --no-sandbox "
     "to run the learners' code unsandboxed, as you, with your files in reach."
 )
+
+
+# What each sandbox mode means, for the person reading a report.
+SANDBOX_MEANING = {
+    "bwrap": "each Lambda runs in bubblewrap: a user id, processes and files of its own",
+    "user": "bubblewrap cannot build its namespaces in this container, which is the sandbox; "
+    "each Lambda runs as a user of its own there, apart from LocalStack and the grader",
+    "": "no sandbox: the learner's code runs as the grader does (this container is the only "
+    "sandbox; it could change its own results)",
+}
+NOBODY = 65534  # the user id a readability check runs as (mapped in every container)
 
 
 class SandboxUnavailable(LearnerError):
@@ -100,6 +118,33 @@ def check_sandbox() -> str:
             "bubblewrap. " + INSTALL_HINT,
         )
     return bwrap
+
+
+def readable_by_others(python: Path) -> bool:
+    """Whether a user of no account can start `python` and read the executor's runtime:
+    what `user` mode needs (a Python under a private home folder, say, is out of reach)."""
+    from localstack_process_executor import bootstrap
+
+    check = f"open({str(Path(bootstrap.__file__))!r}).close()"
+    command = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    try:
+        result = subprocess.run(
+            [*command, str(python), "-I", "-S", "-c", check], capture_output=True, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return result.returncode == 0
+
+
+def container_sandbox(python: Path) -> str:
+    """The sandbox mode for one submission in a platform's container: bubblewrap where it
+    can build its namespaces, else a user of its own per Lambda (as root), else none."""
+    try:
+        check_sandbox()
+        return "bwrap"
+    except SandboxUnavailable:
+        pass
+    return "user" if switches_user() and readable_by_others(python) else ""
 
 
 def load_services(settings: Settings) -> None:
@@ -155,6 +200,8 @@ def grading_stack(
     environment: Mapping[str, str] | None = None,
     jobs: int = DEFAULT_GRADING_JOBS,
     network: str | None = None,
+    container: bool = False,
+    timings: dict[str, float] | None = None,
 ) -> Iterator[Settings]:
     """Start a dedicated embedded LocalStack for grading; stop it and its files afterwards.
 
@@ -164,26 +211,42 @@ def grading_stack(
     `environment` adds to LocalStack's (a test gives it a fake home, say); its
     environments are sized for `jobs` solutions at once, unless
     PROCESS_EXECUTOR_MAX_ENVIRONMENTS says otherwise. `network` is `auto`, `isolated`
-    or `shared` (see `own_network`); by default SFNLAB_GRADING_NETWORK's."""
-    if sandbox:
+    or `shared` (see `own_network`); by default SFNLAB_GRADING_NETWORK's. `container`:
+    one submission in a platform's container, sandboxed as well as it can be there (see
+    above), whatever `sandbox` says; its Lambdas run on LocalStack's own interpreter, on
+    the container's network (the container is the sandbox). `timings` gets the seconds
+    each step of the start took."""
+    timings = {} if timings is None else timings
+    begun = time.monotonic()
+    if sandbox and not container:
         check_sandbox()
     python = ensure_runtime_env(base)  # before the network: it may download
-    isolation = own_network(network or base.grading_network)
+    isolation = None if container else own_network(network or base.grading_network)
     owned = state_dir is None
     folder = Path(tempfile.mkdtemp(prefix="sfnlab-grading-")) if owned else state_dir
+    if owned:
+        folder.chmod(0o711)  # a Lambda's own user reaches its folder below, listing nothing
     try:
         # Inside a network of its own, the grader reaches LocalStack's port through the
         # keeper, at the same number on this machine's loopback.
         port = isolation.forward() if isolation else None
         settings = stack_settings(folder / "state", base, port)
         settings.state_dir.mkdir(parents=True, exist_ok=True)
-        extra = {**(environment or {}), SANDBOX_VARIABLE: "bwrap" if sandbox else ""}
+        mode = container_sandbox(python) if container else ("bwrap" if sandbox else "")
+        extra = {**(environment or {}), SANDBOX_VARIABLE: mode}
+        if container:
+            extra.setdefault("PROCESS_EXECUTOR_PYTHON_DIRS", str(python.parent))
         if MAX_ENVIRONMENTS.name not in os.environ:
             extra.setdefault(MAX_ENVIRONMENTS.name, str(environments_for(jobs)))
+        timings["LocalStack's environment and sandbox checked"] = time.monotonic() - begun
         grading_network.register(settings.endpoint, isolation)
         try:
+            begun = time.monotonic()
             embedded.start(settings, python, extra_environment=extra, inside=isolation)
+            timings["LocalStack ready"] = time.monotonic() - begun
+            begun = time.monotonic()
             load_services(settings)
+            timings["its services loaded"] = time.monotonic() - begun
             yield settings
         finally:
             grading_network.register(settings.endpoint, None)
@@ -197,11 +260,17 @@ def grading_stack(
 
 def sandboxed(settings: Settings) -> bool:
     """Whether the embedded LocalStack of `settings` runs its Lambdas sandboxed."""
+    return bool(sandbox_of(settings))
+
+
+def sandbox_of(settings: Settings) -> str:
+    """The sandbox mode the embedded LocalStack of `settings` runs its Lambdas in ("bwrap",
+    "user"), or "" for none."""
     record = embedded.running_embedded(settings)
     if record is None:
-        return False
+        return ""
     with contextlib.suppress(Exception):
         import psutil
 
-        return bool(psutil.Process(record.pid).environ().get(SANDBOX_VARIABLE))
-    return False
+        return psutil.Process(record.pid).environ().get(SANDBOX_VARIABLE, "")
+    return ""

@@ -26,6 +26,10 @@ def as_dict(report: SolutionReport) -> dict:
         "graded": report.graded,
         "explained": report.explained,
         "refused": report.refused,
+        "blocked": report.blocked,
+        "problems": report.problems,
+        "warnings": report.warnings,
+        "notes": report.notes,
         "requirements": [
             {
                 "id": v.requirement.id,
@@ -41,9 +45,36 @@ def as_dict(report: SolutionReport) -> dict:
     }
 
 
+def learner_summary(report: SolutionReport) -> str:
+    """The whole submission's outcome in a few lines, as a learner reads it on a platform."""
+    if report.refused:
+        return (
+            f"Not graded: {report.refused}. Nothing of it was run. Fix that, then hand it in "
+            "again (`sfnlab submit` makes a zip the grader takes)."
+        )
+    if not report.graded:
+        first = (report.explained or "").split("\n", 1)[0]
+        return (
+            "Not graded: the grading kit failed, not your solution "
+            f"({first.removeprefix('could not grade (kit error): ')}). This is not your "
+            "score: your instructor can run the grading again."
+        )
+    lines = [f"Score: {report.score}/{report.total}."]
+    if report.problems:
+        lines.append("Found before anything ran (the grader could not run all of it):")
+        lines += [f"- {problem}" for problem in report.problems]
+    if report.warnings:
+        lines.append("Found before anything ran (these cost points):")
+        lines += [f"- {warning}" for warning in report.warnings]
+    lines += report.notes
+    return "\n".join(lines)
+
+
 def print_report(report: SolutionReport, console: Console) -> None:
     title = f"{report.solution}: {report.score}/{report.total}"
-    if not report.graded:
+    if report.refused:
+        title += f" (not graded: {report.refused})"
+    elif not report.graded:
         title += " (could not grade: a kit error, not the learner's)"
     table = Table(title=title, title_justify="left")
     table.add_column("requirement")
@@ -57,12 +88,16 @@ def print_report(report: SolutionReport, console: Console) -> None:
             verdict.feedback,
         )
     console.print(table)
+    for line in report.problems + report.warnings:
+        console.print(f"Before it ran: {line}", style="yellow", markup=False)
+    for line in report.notes:
+        console.print(line, markup=False)
     if report.explained:
         console.print(report.explained, style="red", markup=False)
-    if report.refused:
+    if report.blocked:
         console.print(
-            "Refused by LocalStack (its own endpoints are closed; no points depend on it): "
-            + "; ".join(report.refused),
+            "Blocked by LocalStack (its own endpoints are closed; no points depend on it): "
+            + "; ".join(report.blocked),
             style="yellow",
             markup=False,
         )
@@ -71,28 +106,36 @@ def print_report(report: SolutionReport, console: Console) -> None:
 
 
 def junit_xml(reports: list[SolutionReport]) -> str:
-    """One <testsuite> per solution, one <testcase> per requirement (failures carry feedback)."""
+    """One <testsuite> per solution, one <testcase> per requirement: a requirement not met
+    is a <failure> carrying its feedback, one the kit could not grade an <error>; each
+    case's points are its properties (`points`, `max_points`), each suite's score its own.
+    The common JUnit format CI systems read (schemas/junit-report.schema.json)."""
     suites = ElementTree.Element(
         "testsuites",
         name="sfnlab grading",
         tests=str(len(reports) * len(REQUIREMENTS)),
-        failures=str(sum(not v.passed for r in reports for v in r.verdicts)),
+        failures=str(sum(not v.passed for r in reports if r.graded for v in r.verdicts)),
+        errors=str(sum(not v.passed for r in reports if not r.graded for v in r.verdicts)),
     )
     for report in reports:
+        failed = sum(not v.passed for v in report.verdicts)
         suite = ElementTree.SubElement(
             suites,
             "testsuite",
             name=report.solution,
             tests=str(len(report.verdicts)),
-            failures=str(sum(not v.passed for v in report.verdicts)),
+            failures=str(failed if report.graded else 0),
+            errors=str(0 if report.graded else failed),
             time=f"{report.seconds:.1f}",
         )
-        ElementTree.SubElement(
-            ElementTree.SubElement(suite, "properties"),
-            "property",
-            name="score",
-            value=f"{report.score}/{report.total}",
-        )
+        properties = ElementTree.SubElement(suite, "properties")
+        for name, value in (
+            ("score", f"{report.score}/{report.total}"),
+            ("points", str(report.score)),
+            ("max_points", str(report.total)),
+            ("graded", "yes" if report.graded and not report.refused else "no"),
+        ):
+            ElementTree.SubElement(properties, "property", name=name, value=value)
         for verdict in report.verdicts:
             case = ElementTree.SubElement(
                 suite,
@@ -100,8 +143,20 @@ def junit_xml(reports: list[SolutionReport]) -> str:
                 classname=report.solution,
                 name=verdict.requirement.id,
             )
+            case_properties = ElementTree.SubElement(case, "properties")
+            for name, value in (
+                ("title", verdict.requirement.title),
+                ("points", str(verdict.points)),
+                ("max_points", str(verdict.requirement.points)),
+            ):
+                ElementTree.SubElement(case_properties, "property", name=name, value=value)
             if verdict.passed:
                 ElementTree.SubElement(case, "system-out").text = verdict.feedback
+            elif not report.graded:
+                error = ElementTree.SubElement(
+                    case, "error", message="could not grade (kit error)", type="KitFault"
+                )
+                error.text = verdict.feedback
             else:
                 failure = ElementTree.SubElement(
                     case, "failure", message=verdict.requirement.title, type="RequirementNotMet"
@@ -118,7 +173,7 @@ def summary_csv(reports: list[SolutionReport]) -> str:
     writer.writerow(["solution", *(r.id for r in REQUIREMENTS), "score", "total", "graded"])
     for report in reports:
         points = [report.verdict(r.id).points for r in REQUIREMENTS]
-        graded = "yes" if report.graded else "no (kit error)"
+        graded = "no (refused)" if report.refused else "yes" if report.graded else "no (kit error)"
         writer.writerow([report.solution, *points, report.score, report.total, graded])
     return buffer.getvalue()
 
@@ -130,6 +185,7 @@ def summary_markdown(reports: list[SolutionReport]) -> str:
         cells = ["✓" if report.verdict(r.id).passed else "✗" for r in REQUIREMENTS]
         name = " ".join(report.solution.splitlines()).replace("|", "\\|")  # one row each
         score = f"{report.score}/{report.total}" if report.graded else "could not grade"
+        score = "refused" if report.refused else score
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {score} |")
     return "\n".join(lines) + "\n"
 
@@ -138,10 +194,9 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "solution"
 
 
-def write_reports(reports: list[SolutionReport], folder: Path) -> list[Path]:
-    """JSON per solution, JUnit XML for all, and the class summary as CSV and Markdown."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
+def unique_stems(reports: list[SolutionReport]) -> list[str]:
+    """A file name for each report, told apart where two learners' names are alike."""
+    stems: list[str] = []
     taken: set[str] = set()
     for report in reports:
         stem, number = safe_name(report.solution), 1
@@ -149,6 +204,15 @@ def write_reports(reports: list[SolutionReport], folder: Path) -> list[Path]:
             number += 1
             stem = f"{safe_name(report.solution)}-{number}"
         taken.add(stem.lower())
+        stems.append(stem)
+    return stems
+
+
+def write_reports(reports: list[SolutionReport], folder: Path) -> list[Path]:
+    """JSON per solution, JUnit XML for all, and the class summary as CSV and Markdown."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for stem, report in zip(unique_stems(reports), reports, strict=True):
         path = folder / f"{stem}.json"
         path.write_text(json.dumps(as_dict(report), indent=2) + "\n")
         written.append(path)
@@ -160,3 +224,70 @@ def write_reports(reports: list[SolutionReport], folder: Path) -> list[Path]:
         (folder / name).write_text(text)
         written.append(folder / name)
     return written
+
+
+PLATFORM_FORMATS = ("gradescope", "prairielearn")
+
+
+def platform_results(report: SolutionReport, platform: str, visibility: str = "visible") -> dict:
+    """One submission's results in a platform's own format (see `platforms/`)."""
+    if platform == "gradescope":
+        from sfnlab.grading.platforms import gradescope
+
+        return gradescope.results(report, visibility)
+    if platform == "prairielearn":
+        from sfnlab.grading.platforms import prairielearn
+
+        return prairielearn.results(report)
+    raise ValueError(f"no platform format {platform!r}; there are {', '.join(PLATFORM_FORMATS)}")
+
+
+def write_json(path: Path, value: dict) -> Path:
+    """Write `value` whole or not at all (a platform reads the file once the run ends)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(value, indent=2) + "\n")
+    partial.replace(path)
+    return path
+
+
+def write_platform_results(
+    reports: list[SolutionReport],
+    platform: str,
+    *,
+    output: Path | None,
+    folder: Path,
+    visibility: str = "visible",
+) -> list[Path]:
+    """Each report in `platform`'s format: to `output` for one solution (a folder for
+    several: one file each), else to `<folder>/<solution>.<platform>.json`."""
+    if output is not None and len(reports) == 1 and output.suffix == ".json":
+        return [write_json(output, platform_results(reports[0], platform, visibility))]
+    target = output or folder
+    names = unique_stems(reports)
+    return [
+        write_json(target / f"{stem}.{platform}.json", platform_results(r, platform, visibility))
+        for stem, r in zip(names, reports, strict=True)
+    ]
+
+
+def cell(text: str) -> str:
+    """Text as one Markdown table cell: on one line, its pipes escaped."""
+    return " ".join(text.splitlines()).replace("|", "\\|")
+
+
+def step_summary(reports: list[SolutionReport]) -> str:
+    """Each solution's score and feedback as Markdown, for a CI job's summary page."""
+    lines = []
+    for report in reports:
+        lines += [f"## {cell(report.solution)}: {report.score}/{report.total}", ""]
+        lines += [*learner_summary(report).splitlines(), ""]
+        lines += ["| requirement | points | feedback |", "| --- | --- | --- |"]
+        for verdict in report.verdicts:
+            mark = "✓" if verdict.passed else "✗"
+            lines.append(
+                f"| {mark} {cell(verdict.requirement.title)} "
+                f"| {verdict.points}/{verdict.requirement.points} | {cell(verdict.feedback)} |"
+            )
+        lines.append("")
+    return "\n".join(lines)

@@ -52,6 +52,9 @@ DROPPED_PREFIXES = ("AWS_", "SFNLAB_", "VIRTUAL_ENV", "PYTHON")
 KEEPALIVE = executor_config.NumberSetting("LAMBDA_KEEPALIVE_MS", 60_000, 0, 24 * 3600 * 1000)
 # What a learner may set for the embedded LocalStack's Lambdas, checked before it starts.
 NUMBER_SETTINGS = (KEEPALIVE, *executor_config.NUMBER_SETTINGS)
+# The LocalStack this process last started for each state folder (by its pid file): how
+# it ended is known only to its parent.
+_started: dict[Path, subprocess.Popen] = {}
 
 
 def check_settings(environ: dict[str, str]) -> None:
@@ -169,6 +172,7 @@ def start(
         log_file=settings.log_file,
         pid_file=settings.pid_file,
     )
+    _started[settings.pid_file] = process
     try:
         with step(f"Starting LocalStack (embedded) at {settings.endpoint}", "LocalStack is ready"):
             wait_until_ready(settings, process)
@@ -176,6 +180,14 @@ def start(
         stop(settings, record)
         raise
     return record
+
+
+def exit_status(settings: Settings) -> int | None:
+    """How the LocalStack this process started for `settings` ended: its exit status, or
+    minus the signal that killed it; None while it runs, or if another process started it.
+    Ask before stopping it: whoever reaps it first learns how it ended."""
+    process = _started.get(settings.pid_file)
+    return process.poll() if process else None
 
 
 def wait_until_ready(settings: Settings, process: subprocess.Popen) -> None:

@@ -61,11 +61,6 @@ def _local_session() -> boto3.session.Session:
     )
 
 
-def function_arn(settings: Settings, name: str) -> str:
-    """A Lambda function's ARN in the settings' account and region (known beforehand)."""
-    return f"arn:aws:lambda:{settings.region}:{settings.account_id}:function:{name}"
-
-
 def state_machine_arns(sfn: Any) -> dict[str, str]:
     """Every state machine of the account: name -> ARN."""
     return {

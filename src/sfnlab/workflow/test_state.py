@@ -22,14 +22,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sfnlab.deploy.definition import load_template, render
+from sfnlab.deploy.definition import load_template, render_definition
+from sfnlab.deploy.functions import function_arns
 from sfnlab.errors import DefinitionError, LearnerError
 from sfnlab.exercise import (
     DEFAULT_PREFIX,
     DEFAULT_REVIEW_HEARTBEAT,
     DEFAULT_REVIEW_TIMEOUT,
     DEFINITION_FILE,
-    STEPS,
     role_name,
 )
 from sfnlab.settings import PROJECT_ROOT, Settings
@@ -119,31 +119,15 @@ def indented(value: Any) -> str:
     return "\n".join("  " + line for line in json.dumps(value, indent=2).splitlines())
 
 
-def function_arn(settings: Settings, name: str) -> str:
-    return f"arn:aws:lambda:{settings.region}:{settings.account_id}:function:{name}"
-
-
-def placeholder_values(
-    settings: Settings,
-    prefix: str = DEFAULT_PREFIX,
-    review_timeout: int = DEFAULT_REVIEW_TIMEOUT,
-    review_heartbeat: int | None = DEFAULT_REVIEW_HEARTBEAT,
-) -> dict[str, Any]:
-    """What `sfnlab deploy` puts in place of the placeholders: the functions' ARNs (the
-    names it deploys them under, in this account), the review's timeout and heartbeat."""
-    values: dict[str, Any] = {
-        f"{step.key}FunctionArn": function_arn(settings, step.function_name(prefix))
-        for step in STEPS
-    }
-    values["ReviewTimeoutSeconds"] = review_timeout
-    values["ReviewHeartbeatSeconds"] = review_heartbeat
-    return values
-
-
 def load_definition(settings: Settings, definition: Path, prefix: str = DEFAULT_PREFIX) -> dict:
     """The definition file with its placeholders filled in, as deploy would."""
-    rendered = render(
-        load_template(definition), placeholder_values(settings, prefix), definition.name
+    arns = function_arns(prefix, settings.account_id, settings.region)
+    rendered = render_definition(
+        load_template(definition),
+        arns,
+        DEFAULT_REVIEW_TIMEOUT,
+        DEFAULT_REVIEW_HEARTBEAT,
+        definition.name,
     )
     if not isinstance(rendered, dict) or not isinstance(rendered.get("States"), dict):
         raise DefinitionError(

@@ -59,7 +59,7 @@ def test_changed_code_is_updated_in_place(localstack, tmp_path):
 def empty_account_deploy(settings, prefix: str = DEFAULT_PREFIX):
     """What the grader does in each account it checked empty: render, then create."""
     template = load_template(PROJECT_ROOT / DEFINITION_FILE)
-    arns = function_arns(settings, prefix)
+    arns = function_arns(prefix, settings.account_id, settings.region)
     definition = render_definition(template, arns, DEFAULT_REVIEW_TIMEOUT, DEFAULT_REVIEW_HEARTBEAT)
     inbox_url = lambda_inbox_url(settings)
     return deploy_into_empty_account(

@@ -102,7 +102,7 @@ def test_a_submission_that_tries_to_stop_localstack_is_graded_as_it_stands(
     what its workflow earns, its report says what it tried, and nobody else's does."""
     report = graded_class.reports["kills-localstack"]
     assert report.graded and report.score == 100
-    tried = set(report.refused)
+    tried = set(report.blocked)
     assert {
         "Create Code tried POST /_localstack/health",
         "Create Code tried PUT /_localstack/health",
@@ -111,15 +111,15 @@ def test_a_submission_that_tries_to_stop_localstack_is_graded_as_it_stands(
         "Create Code tried GET /_aws/cloudwatch/metrics/raw",
         "Create Code tried GET /_aws/sqs/messages/us-east-1/000000000000/anything",
         "Create Code tried ListObjectsV2 of bucket awslambda-us-east-1-tasks",
-    } <= tried, report.refused
+    } <= tried, report.blocked
     assert any(line.startswith("Create Code tried POST /_localstack_lambda/") for line in tried)
-    assert {name for name, r in graded_class.reports.items() if r.refused} == {"kills-localstack"}
+    assert {name for name, r in graded_class.reports.items() if r.blocked} == {"kills-localstack"}
     assert graded_class.reports[CLASSMATE].score == 100
     assert probe(grading_localstack.endpoint) is not None  # the same LocalStack, still up
     printed = Console(record=True, width=200)
     print_report(report, printed)
-    assert "Refused by LocalStack" in printed.export_text()
-    assert as_dict(report)["refused"] == report.refused
+    assert "Blocked by LocalStack" in printed.export_text()
+    assert as_dict(report)["blocked"] == report.blocked
 
 
 def test_every_solution_ran_in_an_account_of_its_own_left_empty(graded_class, grading_localstack):

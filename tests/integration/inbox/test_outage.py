@@ -130,7 +130,9 @@ def test_a_review_request_that_failed_is_sent_again_with_a_token_that_works(loca
     settings = replace(localstack, account_id=f"1{uuid.uuid4().int % 10**11:011d}")
     late = settings_for(tmp_path / "late", inbox_port=free_port())
     template = load_template(PROJECT_ROOT / DEFINITION_FILE)
-    definition = render_definition(template, function_arns(settings, "outage-"), 86400, 3600)
+    definition = render_definition(
+        template, function_arns("outage-", settings.account_id, settings.region), 86400, 3600
+    )
     deployed = deploy_into_empty_account(
         settings,
         PROJECT_ROOT / LAMBDAS_FOLDER,
