@@ -10,7 +10,8 @@ the steps AWS's own tools take:
 - deploy: make a change set (CloudFormation runs the SAM transform) and execute it, or
   drop it when it changes nothing, as `aws cloudformation deploy` does.
 
-Only LocalStack is deployed to from here; on AWS, `sam deploy` takes the build.
+Only LocalStack is deployed to from here; on AWS, `sam deploy --guided` takes
+template.yaml as it is (docs/aws-template.md).
 """
 
 from __future__ import annotations
@@ -96,8 +97,8 @@ def refuse_real_aws(settings: Settings) -> None:
         raise LearnerError(
             "`sfnlab deploy --stack` deploys to LocalStack only; on AWS, deploy the stack "
             "with AWS's own tools.",
-            hint="`sfnlab deploy --stack --build-only`, then `sam deploy --guided "
-            "--template-file .sfnlab/stack/template.yaml` (see the README, On real AWS).",
+            hint="At the kit's root, `sam deploy --guided` deploys template.yaml as it is "
+            "(docs/aws-template.md).",
         )
 
 

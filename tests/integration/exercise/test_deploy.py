@@ -160,7 +160,7 @@ def test_lambdas_find_the_inbox_where_localstack_publishes_it(localstack):
 
 
 def test_a_definition_missing_a_state_names_each_problem_once(localstack, deployment, tmp_path):
-    definition = json.loads((PROJECT_ROOT / "definitions/SolveIssueStepFunction.json").read_text())
+    definition = load_template(PROJECT_ROOT / "definitions/SolveIssueStepFunction.json")
     del definition["States"]["MergeToMaster"]
     broken = tmp_path / "SolveIssue.json"
     broken.write_text(json.dumps(definition, indent=2))
