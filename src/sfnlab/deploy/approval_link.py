@@ -58,6 +58,7 @@ def deploy_approval_link(
     state_machine_name: str,
     code: Path = PROJECT_ROOT / LAMBDAS_FOLDER,
     step: Step = APPROVE_BY_LINK,
+    environment: dict[str, str] | None = None,
     new: bool = False,
 ) -> ApprovalLink:
     """Create or update the page's role, its Lambda (from `code`, handler `step.module`)
@@ -76,7 +77,10 @@ def deploy_approval_link(
         {"write-logs": WRITE_LOGS, "decide-by-link": decide_by_link_policy(state_machine_name)},
         new=new,
     )
-    function_arn, change = ensure_function(lam, step, prefix, role, build_zip(code), {}, new=new)
+    code_zip = build_zip(code)
+    function_arn, change = ensure_function(
+        lam, step, prefix, role, code_zip, environment or {}, new=new
+    )
     if change.action == "created":
         wait_until_ready(lam, change.name)
     changes.append(change)

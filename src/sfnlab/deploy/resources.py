@@ -166,7 +166,12 @@ def deploy(
     code = build_zip(request.source / LAMBDAS_FOLDER)
     refuse_stack_made(client("lambda", settings), STEPS[0].function_name(prefix))
     inbox_url = lambda_inbox_url(settings)
-    link = deploy_approval_link(settings, prefix=prefix, state_machine_name=state_machine_name)
+    link = deploy_approval_link(
+        settings,
+        prefix=prefix,
+        state_machine_name=state_machine_name,
+        environment={"INBOX_URL": inbox_url},  # as every function of the exercise has
+    )
     functions = deploy_functions(
         settings, code, prefix, function_timeout, lambda _: inbox_url, approval_url=link.url
     )

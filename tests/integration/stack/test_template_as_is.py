@@ -76,6 +76,7 @@ def cli_stack(localstack, tmp_path_factory):
         f"StateMachineName={MACHINE}",
         "ReviewTimeoutSeconds=600",
         "ReviewHeartbeatSeconds=60",
+        f"LocalStackEndpoint={localstack.endpoint}",
     )
     outputs = json.loads(
         awslocal(
