@@ -188,3 +188,27 @@ def ensure_invoke_permission(
 def function_account(lam: Any, function_name: str) -> str:
     arn = lam.get_function_configuration(FunctionName=function_name)["FunctionArn"]
     return arn.split(":")[4]
+
+
+def remove_approval_link(
+    settings: Settings, *, prefix: str = DEFAULT_PREFIX, step: Step = APPROVE_BY_LINK
+) -> list[Change]:
+    """Delete what `deploy_approval_link` made under `prefix` (a lesson's own endpoint)."""
+    changes = []
+    apigateway = client("apigateway", settings)
+    api_id = find_rest_api(apigateway, api_name(prefix))
+    if api_id is not None:
+        apigateway.delete_rest_api(restApiId=api_id)
+        changes.append(Change("api", api_name(prefix), "deleted"))
+    lam = client("lambda", settings)
+    with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
+        lam.delete_function(FunctionName=step.function_name(prefix))
+        changes.append(Change("function", step.function_name(prefix), "deleted"))
+    iam = client("iam", settings)
+    role = role_name(prefix, "approve-link")
+    with contextlib.suppress(iam.exceptions.NoSuchEntityException):
+        for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=role, PolicyName=policy)
+        iam.delete_role(RoleName=role)
+        changes.append(Change("role", role, "deleted"))
+    return changes
