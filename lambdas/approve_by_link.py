@@ -60,7 +60,8 @@ dt { font-weight: 600; } dd { margin: 0; overflow-wrap: anywhere; }
 .secret { background: #fff7e0; border: 1px solid #f0c36d; padding: .6rem; border-radius: 4px; }
 .refused { background: #fdecea; border: 1px solid #e0a39c; padding: .6rem; border-radius: 4px; }
 button { font-size: 1.1rem; padding: .5rem 1.2rem; margin-top: 1rem; cursor: pointer; }
-label { display: block; margin-top: .6rem; } input, textarea { width: 100%; }
+label { display: block; margin-top: .6rem; }
+input, textarea { width: 100%; box-sizing: border-box; }
 """
 
 

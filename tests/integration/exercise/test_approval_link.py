@@ -26,16 +26,19 @@ from sfnlab.workflow import executions as execution
 METHODS_THAT_DO_NOT_DECIDE = ("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH")
 
 
-def waiting_review(settings, event=None) -> dict:
-    """Start an execution; the reviewers' message, once it has come."""
-    started = execution.start(settings, event)
+def waiting_message(settings, started: execution.Execution) -> dict:
+    """The reviewers' message about an execution, once it has come."""
     approval.find_review(settings, started.name, wait=True, timeout=60)
-    message = next(
+    return next(
         r.json
         for r in InboxClient(settings.inbox_url).requests(channel="reviewers", limit=50)
         if r.json.get("execution") == started.name
     )
-    return message
+
+
+def waiting_review(settings, event=None) -> dict:
+    """Start an execution; the reviewers' message, once it has come."""
+    return waiting_message(settings, execution.start(settings, event))
 
 
 def still_waiting(settings, message: dict) -> bool:
