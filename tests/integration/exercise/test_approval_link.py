@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
@@ -188,3 +189,35 @@ def test_the_pages_role_may_decide_and_read_executions_only(localstack, deployme
 def test_a_link_cut_short_says_so(localstack, deployment, query):
     answer = requests.get(deployment.approval_url + query, timeout=30)
     assert answer.status_code == 400 and "This link is incomplete" in answer.text
+
+
+def test_two_clicks_at_once_decide_once(localstack, deployment):
+    message = waiting_review(localstack)
+    page = approval_links.open_page(message["links"]["approve"])
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(
+            pool.map(
+                lambda n: requests.post(
+                    page.action, data={**page.form, "reviewer": f"r{n}"}, timeout=60
+                ),
+                range(4),
+            )
+        )
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
+    ended = execution.wait_for_end(localstack, message["executionArn"])
+    assert ended.status == "SUCCEEDED"
+    decided = next(a for a in answers if a.status_code == 200)
+    assert "Approved by r" in decided.text
+    assert all("already" in a.text for a in answers if a.status_code == 409)
+
+
+def test_a_comment_too_long_is_refused_and_the_link_still_works(localstack, deployment):
+    message = waiting_review(localstack)
+    page = approval_links.open_page(message["links"]["reject"])
+    too_long = requests.post(page.action, data={**page.form, "comment": "x" * 300_000}, timeout=60)
+    assert too_long.status_code == 400 and "too large" in too_long.text
+    assert still_waiting(localstack, message)
+    done = approval_links.press_the_button(message["links"]["reject"], "eve", "Shorter")
+    assert done.status == 200
+    ended = execution.wait_for_end(localstack, message["executionArn"])
+    assert (ended.status, ended.cause) == ("FAILED", "Rejected by eve: Shorter")
