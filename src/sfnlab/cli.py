@@ -306,7 +306,6 @@ def deploy_command(
         table([("resource", "name", "done"), *((c.kind, c.name, c.action) for c in result.changes)])
     )
     click.echo(f"{len(result.changed)} changed. State machine: {result.state_machine_arn}")
-    click.echo(f"Approval page (the reviewers' links): {result.approval_url}")
 
 
 @main.command()
