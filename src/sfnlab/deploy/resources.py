@@ -175,14 +175,14 @@ def deploy(
     functions = deploy_functions(
         settings, code, prefix, function_timeout, lambda _: inbox_url, approval_url=link.url
     )
+    functions.changes += link.changes  # reported after the functions, before the machine
     rendered = render_definition(
         template, functions.arns, review_timeout, review_heartbeat, request.shown_definition
     )
     deployment = deploy_machine(
         settings, functions, state_machine_name, rendered, request.shown_definition
     )
-    changes = [*link.changes, *deployment.changes]
-    return replace(deployment, request=request, changes=changes, approval_url=link.url)
+    return replace(deployment, request=request, approval_url=link.url)
 
 
 def deploy_into_empty_account(
