@@ -11,15 +11,19 @@ Event (built by the state machine):
 
 Environment:
     APPROVE_FUNCTION_NAME  the manual approve Lambda, named in the instructions
+    APPROVAL_URL           (optional) the approval page behind a link (approve_by_link.py):
+                           the message then carries a link to approve and one to reject
 """
 
 import json
 import os
 import shlex
+from urllib.parse import urlencode
 
 from simulated_action import log, send
 
 APPROVE_FUNCTION_NAME = os.environ.get("APPROVE_FUNCTION_NAME", "approve_step_with_token")
+APPROVAL_URL = os.environ.get("APPROVAL_URL", "")
 
 
 def commands(token, approve):
@@ -38,6 +42,17 @@ def commands(token, approve):
     }
 
 
+def links(token, execution_arn):
+    """A link to approve and one to reject. Each opens a page that asks first: a link
+    previewer fetching it decides nothing. Whoever holds one can decide the review."""
+    return {
+        decision: APPROVAL_URL
+        + "?"
+        + urlencode({"decision": decision, "execution": execution_arn, "token": token})
+        for decision in ("approve", "reject")
+    }
+
+
 def review_request(event):
     token = event["taskToken"]
     payload = event.get("input") or {}
@@ -53,6 +68,8 @@ def review_request(event):
         "toApprove": commands(token, True),
         "toReject": commands(token, False),
     }
+    if APPROVAL_URL and event.get("executionArn"):
+        request["links"] = links(token, event["executionArn"])
     if event.get("reviewer"):
         request["reviewer"] = event["reviewer"]
     return request

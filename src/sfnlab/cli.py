@@ -269,8 +269,8 @@ def logs(settings: Settings, lines: int, raw: bool) -> None:
 @click.option(
     "--build-only",
     is_flag=True,
-    help="With --stack: only write the template and what it names to .sfnlab/stack/, "
-    "for `sam deploy` on AWS.",
+    help="With --stack: only write the template and what it names (from --source) to "
+    ".sfnlab/stack/, for `sam deploy` on AWS. The kit's own template.yaml needs no build.",
 )
 @pass_settings
 def deploy_command(

@@ -7,9 +7,11 @@ a thing everywhere.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from sfnlab.settings import PROJECT_ROOT
 
@@ -63,8 +65,25 @@ APPROVE = Step(
     "approve_step_with_token",
     "Manual: approve or reject a review with its task token",
 )
+# The page behind the links in the reviewers' message (API Gateway in front of it).
+APPROVE_BY_LINK = Step(
+    "ApproveByLink",
+    "approve_by_link",
+    "Approve or reject from a link: a page that asks, then a button",
+)
 
 
 def role_name(prefix: str, purpose: str) -> str:
     """The exercise's roles: `lambda` (the steps), `approve` (the approve Lambda), `states`."""
     return f"{prefix}{purpose}-role"
+
+
+def kit_lambda_module(module: str) -> ModuleType:
+    """A module of the kit's own `lambdas/` folder, for what the kit and a Lambda share
+    (`token_refusals`: the words for a token that can decide nothing)."""
+    path = PROJECT_ROOT / LAMBDAS_FOLDER / f"{module}.py"
+    spec = importlib.util.spec_from_file_location(f"sfnlab_lambdas.{module}", path)
+    assert spec is not None and spec.loader is not None, path
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return loaded

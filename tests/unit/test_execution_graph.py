@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import itertools
-import json
 import xml.etree.ElementTree as ElementTree
 
 import pytest
 
+from sfnlab.deploy.definition import load_template
 from sfnlab.settings import PROJECT_ROOT
 from sfnlab.workflow.executions import Execution
 from sfnlab.workflow.graph import NOT_REACHED, Flow, draw
@@ -144,9 +144,7 @@ def test_picture_saves_as_a_file_to_open(tmp_path, suffix):
 
 
 def test_the_kits_definition_reads_in_order_of_its_main_path():
-    definition = json.loads(
-        (PROJECT_ROOT / "definitions" / "SolveIssueStepFunction.json").read_text()
-    )
+    definition = load_template(PROJECT_ROOT / "definitions" / "SolveIssueStepFunction.json")
     order = [line.split()[1] for _, line in draw("SolveIssue", definition).lines()]
     assert order[:4] == ["CreateCode", "CreateBranch", "NotifyReviewers", "ReviewDecision"]
     assert order[-2:] == ["ReviewRejected", "ReviewTimedOut"]
@@ -154,8 +152,8 @@ def test_the_kits_definition_reads_in_order_of_its_main_path():
 
 def test_the_jsonata_definition_is_drawn_like_the_jsonpath_one():
     folder = PROJECT_ROOT / "definitions"
-    jsonpath = json.loads((folder / "SolveIssueStepFunction.json").read_text())
-    jsonata = json.loads((folder / "SolveIssueStepFunctionJSONata.json").read_text())
+    jsonpath = load_template(folder / "SolveIssueStepFunction.json")
+    jsonata = load_template(folder / "SolveIssueStepFunctionJSONata.json")
     lines = {line.split()[1]: line for _, line in draw("SolveIssue", jsonata).lines()}
     assert list(lines) == [line.split()[1] for _, line in draw("SolveIssue", jsonpath).lines()]
     # Arguments name the function as Parameters do; a Condition reads without its {% %}.

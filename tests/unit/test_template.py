@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from sfnlab.cli import main
-from sfnlab.deploy.definition import load_template, render
+from sfnlab.deploy.definition import load_template, parse_template, render
 from sfnlab.deploy.stack import check_review_times, deploy_stack
 from sfnlab.deploy.stack_build import build, load_cloudformation_template, prepare_definition
 from sfnlab.errors import DefinitionError, LearnerError
@@ -64,20 +64,26 @@ def substitute_as_cloudformation_does(text: str, substitutions: dict) -> str:
     return text
 
 
-def test_the_prepared_definition_becomes_what_the_kits_deploy_makes():
+def test_the_definition_file_through_cloudformation_is_what_the_kits_deploy_makes():
+    """No build step: CloudFormation's text substitution of the file as it is."""
     text = (PROJECT_ROOT / DEFINITION_FILE).read_text()
-    through_cloudformation = json.loads(
-        substitute_as_cloudformation_does(prepare_definition(text), values())
-    )
+    through_cloudformation = json.loads(substitute_as_cloudformation_does(text, values()))
     assert through_cloudformation == render(load_template(PROJECT_ROOT / DEFINITION_FILE), values())
     review = through_cloudformation["States"]["NotifyReviewers"]
     assert (review["TimeoutSeconds"], review["HeartbeatSeconds"]) == (600, 60)
+    assert prepare_definition(text) == text  # nothing left for a build to do
 
 
-def test_unprepared_the_definition_would_give_step_functions_strings():
+def test_a_learners_quoted_numbers_are_prepared_for_cloudformation():
+    """`"${ReviewTimeoutSeconds}"` (what the starter allows) would reach Step Functions as
+    a string through CloudFormation; the build of a solution takes the quotes away."""
     text = (PROJECT_ROOT / DEFINITION_FILE).read_text()
-    raw = json.loads(substitute_as_cloudformation_does(text, values()))
+    quoted = text.replace("${ReviewTimeoutSeconds}", '"${ReviewTimeoutSeconds}"')
+    raw = json.loads(substitute_as_cloudformation_does(quoted, values()))
     assert raw["States"]["NotifyReviewers"]["TimeoutSeconds"] == "600"  # Step Functions: no
+    prepared = json.loads(substitute_as_cloudformation_does(prepare_definition(quoted), values()))
+    assert prepared["States"]["NotifyReviewers"]["TimeoutSeconds"] == 600
+    assert load_template_text(quoted) == load_template(PROJECT_ROOT / DEFINITION_FILE)
 
 
 def test_placeholders_inside_longer_text_stay_text():
@@ -187,3 +193,38 @@ def test_build_only_writes_what_sam_deploy_takes(tmp_path, monkeypatch):
     assert re.search(
         r"\$\{ReviewHeartbeatSeconds\}\s*,", (tmp_path / "stack" / DEFINITION_FILE).read_text()
     )
+
+
+def load_template_text(text: str):
+    return parse_template(text)
+
+
+def test_a_bare_placeholder_reads_as_its_quoted_form_and_renders_as_a_number():
+    template = parse_template('{"A": ${ReviewTimeoutSeconds}, "B": [${X}, "${X}"]}')
+    assert template == {"A": "${ReviewTimeoutSeconds}", "B": ["${X}", "${X}"]}
+    assert render(template, {"ReviewTimeoutSeconds": 5, "X": 7}) == {"A": 5, "B": [7, 7]}
+
+
+def test_placeholders_inside_strings_are_left_as_text_even_next_to_escaped_quotes():
+    text = r'{"C": "say \"${X}\" ${Y}", "D": "${X}"}'
+    assert parse_template(text) == {"C": 'say "${X}" ${Y}', "D": "${X}"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"A": ${X}, "B": ${Y},\n "C": 1 "D": 2}',
+        '{"A": 1,\n "B": [${X}, ${Y}] "C"}',
+        '{"A": ${X}\n "B": 1}',
+    ],
+)
+def test_a_json_error_is_placed_where_it_is_in_the_file(text, tmp_path):
+    """Line and column count the file's own characters, bare placeholders included."""
+    path = tmp_path / "definition.json"
+    path.write_text(text)
+    with pytest.raises(DefinitionError) as refused:
+        load_template(path)
+    try:
+        json.loads(text.replace("${X}", "1111").replace("${Y}", "2222"))
+    except json.JSONDecodeError as e:  # the same text with numbers of the same length
+        assert f"at line {e.lineno}, column {e.colno}." in str(refused.value)

@@ -1,11 +1,15 @@
 """The state machine's definition: a template with `${...}` placeholders, made concrete,
 and checked as Step Functions checks it.
 
-The template stays valid JSON: a value that is exactly `"${Name}"` becomes the value
-given for Name with its own type (a number stays a number), `${Name}` inside a longer
-string is replaced as text, and a placeholder given None drops its key. The exercise's
-placeholders are each step's function ARN and the review's two times
-(`placeholder_values`); `render_definition` fills them in, for every caller.
+A value that is exactly `"${Name}"` becomes the value given for Name with its own type
+(a number stays a number), `${Name}` inside a longer string is replaced as text, and a
+placeholder given None drops its key. A placeholder may also stand bare where a number
+goes (`"TimeoutSeconds": ${ReviewTimeoutSeconds}`): that is how the exercise's
+definition writes its two numbers, because CloudFormation's DefinitionSubstitutions
+replace text, so only a bare placeholder becomes a number there too (and `template.yaml`
+deploys the very same file). `load_template` reads a bare placeholder as its quoted
+form. The exercise's placeholders are each step's function ARN and the review's two
+times (`placeholder_values`); `render_definition` fills them in, for every caller.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from sfnlab.errors import DefinitionError, LearnerError
 from sfnlab.exercise import DEFINITION_FILE, MAX_REVIEW_SECONDS
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+# A JSON string (kept whole), or a placeholder outside any string (group 1: its name).
+_STRING_OR_BARE_PLACEHOLDER = re.compile(r'"(?:[^"\\]|\\.)*"|\$\{([A-Za-z0-9_]+)\}')
 _DROP = object()
 
 
@@ -37,12 +43,32 @@ def load_template(path: Path) -> Any:
             hint="Save it as UTF-8, then try again.",
         ) from None
     try:
-        return json.loads(text)
+        return parse_template(text)
     except json.JSONDecodeError as e:
         raise DefinitionError(
             f"{path} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}.",
             hint="Fix the JSON (a missing comma or quote, most often), then deploy again.",
         ) from None
+
+
+def parse_template(text: str) -> Any:
+    """A definition template's text as JSON, each bare `${Name}` read as `"${Name}"`.
+
+    A JSON error's line and column are those of `text` itself.
+    """
+    ends: list[int] = []  # where each quoted placeholder ends, in the text parsed
+
+    def quote(match: re.Match) -> str:
+        if match.group(1) is None:
+            return match.group(0)  # a string: a placeholder inside it is text
+        ends.append(match.end() + 2 * (len(ends) + 1))
+        return f'"{match.group(0)}"'
+
+    try:
+        return json.loads(_STRING_OR_BARE_PLACEHOLDER.sub(quote, text))
+    except json.JSONDecodeError as e:
+        moved = 2 * sum(1 for end in ends if end <= e.pos)  # two quotes added by each
+        raise json.JSONDecodeError(e.msg, text, e.pos - moved) from None
 
 
 def placeholders(template: Any) -> set[str]:

@@ -50,6 +50,22 @@ SEND_REVIEW_DECISION = {
 }
 
 
+def decide_by_link_policy(state_machine_name: str) -> dict:
+    """The approval page behind a link: it decides (SendTaskSuccess, which no resource can
+    limit), and reads the state machine's executions to say what a link decides."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["states:SendTaskSuccess"], "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": ["states:DescribeExecution", "states:GetExecutionHistory"],
+                "Resource": f"arn:aws:states:*:*:execution:{state_machine_name}:*",
+            },
+        ],
+    }
+
+
 def invoke_functions_policy(function_arns: list[str]) -> dict:
     """The state machine may invoke the exercise's functions (any version), nothing else."""
     resources = sorted({*function_arns, *(f"{arn}:*" for arn in function_arns)})

@@ -21,6 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from sfnlab.deploy.approval_link import deploy_approval_link
 from sfnlab.deploy.changes import Change
 from sfnlab.deploy.definition import (
     check_review_seconds,
@@ -92,6 +93,7 @@ class Deployment:
     changes: list[Change] = field(default_factory=list)
     state_machine_role: str = ""  # the role the state machine runs as (its ARN)
     request: DeployRequest | None = None  # what was asked for (for `remembered.remember`)
+    approval_url: str = ""  # the approval page behind the reviewers' links ("" if none)
 
     @property
     def changed(self) -> list[Change]:
@@ -164,14 +166,23 @@ def deploy(
     code = build_zip(request.source / LAMBDAS_FOLDER)
     refuse_stack_made(client("lambda", settings), STEPS[0].function_name(prefix))
     inbox_url = lambda_inbox_url(settings)
-    functions = deploy_functions(settings, code, prefix, function_timeout, lambda _: inbox_url)
+    link = deploy_approval_link(
+        settings,
+        prefix=prefix,
+        state_machine_name=state_machine_name,
+        environment={"INBOX_URL": inbox_url},  # as every function of the exercise has
+    )
+    functions = deploy_functions(
+        settings, code, prefix, function_timeout, lambda _: inbox_url, approval_url=link.url
+    )
+    functions.changes += link.changes  # reported after the functions, before the machine
     rendered = render_definition(
         template, functions.arns, review_timeout, review_heartbeat, request.shown_definition
     )
     deployment = deploy_machine(
         settings, functions, state_machine_name, rendered, request.shown_definition
     )
-    return replace(deployment, request=request)
+    return replace(deployment, request=request, approval_url=link.url)
 
 
 def deploy_into_empty_account(
@@ -215,9 +226,11 @@ def deploy_functions(
     inbox_url_for: Callable[[Step], str],
     *,
     new: bool = False,
+    approval_url: str | None = None,
 ) -> Functions:
     """The two Lambda roles and every step's function (the approve Lambda's included),
-    created or updated; `new`: none of it exists yet."""
+    created or updated; `new`: none of it exists yet. With `approval_url`, the reviewers'
+    message carries a link to approve and one to reject."""
     iam = client("iam", settings)
     lam = client("lambda", settings)
     changes: list[Change] = []
@@ -238,6 +251,8 @@ def deploy_functions(
         environment = {"INBOX_URL": inbox_url_for(step)}
         if step.key == "NotifyReviewers":
             environment["APPROVE_FUNCTION_NAME"] = APPROVE.function_name(prefix)
+            if approval_url:
+                environment["APPROVAL_URL"] = approval_url
         role = approve_role if step is APPROVE else lambda_role
         arn, change = ensure_function(
             lam, step, prefix, role, code, environment, function_timeout, new=new

@@ -10,7 +10,8 @@ the steps AWS's own tools take:
 - deploy: make a change set (CloudFormation runs the SAM transform) and execute it, or
   drop it when it changes nothing, as `aws cloudformation deploy` does.
 
-Only LocalStack is deployed to from here; on AWS, `sam deploy` takes the build.
+Only LocalStack is deployed to from here; on AWS, `sam deploy --guided` takes
+template.yaml as it is (docs/aws-template.md).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from sfnlab.deploy.stack_build import artifact_bucket, build, ensure_bucket, pac
 from sfnlab.errors import LearnerError
 from sfnlab.exercise import (
     APPROVE,
+    APPROVE_BY_LINK,
     DEFAULT_PREFIX,
     DEFAULT_REVIEW_HEARTBEAT,
     DEFAULT_REVIEW_TIMEOUT,
@@ -57,6 +59,10 @@ from sfnlab.support.polling import poll
 # It makes IAM roles (unnamed: no CAPABILITY_NAMED_IAM), through SAM's transform.
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 RESOURCE_KINDS = {
+    "AWS::ApiGateway::RestApi": "api",
+    "AWS::ApiGateway::Deployment": "api deployment",
+    "AWS::ApiGateway::Stage": "api stage",
+    "AWS::Lambda::Permission": "permission",
     "AWS::IAM::Role": "role",
     "AWS::Lambda::Function": "function",
     "AWS::Logs::LogGroup": "log group",
@@ -82,6 +88,7 @@ class StackDeployment:
     bucket: str
     build_dir: Path
     changes: list[Change] = field(default_factory=list)
+    approval_url: str = ""  # the approval page behind the reviewers' links
 
     @property
     def changed(self) -> list[Change]:
@@ -96,8 +103,8 @@ def refuse_real_aws(settings: Settings) -> None:
         raise LearnerError(
             "`sfnlab deploy --stack` deploys to LocalStack only; on AWS, deploy the stack "
             "with AWS's own tools.",
-            hint="`sfnlab deploy --stack --build-only`, then `sam deploy --guided "
-            "--template-file .sfnlab/stack/template.yaml` (see docs/aws.md).",
+            hint="At the kit's root, `sam deploy --guided` deploys template.yaml as it is "
+            "(docs/aws-template.md).",
         )
 
 
@@ -189,7 +196,7 @@ def names_taken(
     lam = client("lambda", settings)
     logs = client("logs", settings)
     taken = []
-    for step in [*STEPS, APPROVE]:
+    for step in [*STEPS, APPROVE, APPROVE_BY_LINK]:
         name = step.function_name(prefix)
         if name not in owned:
             with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
@@ -302,6 +309,7 @@ def deploy_stack(
         "ReviewHeartbeatSeconds": str(heartbeat),
         "NamePrefix": prefix,
         "StateMachineName": state_machine_name,
+        "LocalStackEndpoint": settings.endpoint,  # the approval links' form (LocalStack's)
     }
     cfn = client("cloudformation", settings)
     try:
@@ -380,13 +388,25 @@ def stack_deployment(
         state_machine_arn=outputs["StateMachineArn"],
         function_names={step.key: physical[f"{step.key}Function"] for step in STEPS},
         approve_function=outputs["ApproveFunctionName"],
+        approval_url=outputs.get("ApprovalLinkUrl", ""),
         bucket=bucket,
         build_dir=build_dir,
         changes=sorted(changes, key=lambda c: (report_order(c.kind), c.name)),
     )
 
 
-REPORT_ORDER = ["stack", "role", "function", "log group", "state machine", "bucket"]
+REPORT_ORDER = [
+    "stack",
+    "role",
+    "function",
+    "log group",
+    "api",
+    "api deployment",
+    "api stage",
+    "permission",
+    "state machine",
+    "bucket",
+]
 
 
 def report_order(kind: str) -> int:

@@ -2,9 +2,10 @@
 
 What AWS's tools do before a deploy, for `sfnlab deploy --stack`:
 
-- build: copy the template, the Lambdas' code and the definition into one folder, the
-  definition prepared for CloudFormation (`prepare_definition`), as `sam build` does.
-  `sam deploy --template-file <build>/template.yaml` deploys that folder on AWS;
+- build: copy the template, the Lambdas' code and the definition into one folder, as
+  `sam build` does (the kit's own template.yaml needs no build: `sam deploy` takes it as
+  it is; a solution given with `--source` is built, its definition prepared for
+  CloudFormation by `prepare_definition`);
 - package: zip each function's `CodeUri` folder, upload it and the `DefinitionUri` file
   to S3 and point the template at them, as `aws cloudformation package` does.
 """
@@ -67,9 +68,9 @@ def prepare_definition(text: str, numeric: tuple[str, ...] = NUMERIC_PLACEHOLDER
 
     CloudFormation fills DefinitionSubstitutions in as text, so `"${ReviewTimeoutSeconds}"`
     would reach Step Functions as the string "86400", which it refuses: TimeoutSeconds
-    must be a number. The kit's own deploy keeps the value's type (`definition.render`);
-    here the quotes around these placeholders go, so that the text they become is a
-    number. The file in definitions/ stays as it is, valid JSON.
+    must be a number. The kit's own definition writes them bare already; a learner's may
+    quote them (the kit's own deploy keeps the value's type either way), so here the
+    quotes around these placeholders go.
     """
     for name in numeric:
         text = text.replace(f'"${{{name}}}"', f"${{{name}}}")

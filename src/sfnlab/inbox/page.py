@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from html import escape
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from sfnlab.inbox.store import CapturedRequest, Mark
 
@@ -48,6 +48,7 @@ pre { background: #f7f8fa; padding: 8px; font-size: 13px; margin: 4px 0;
 .token.spent input, .token.expired input, .token.decided input { color: #6b7280;
         text-decoration: line-through; background: #f3f4f6; }
 .token.spent, .token.expired, .token.decided { background: #f7f7f8; border-color: #d5dbe3; }
+.links a { margin-right: 12px; font-weight: 600; }
 """
 
 SCRIPT = """
@@ -151,6 +152,9 @@ def render_request(request: CapturedRequest, mark: Mark | None = None) -> str:
             f'<input id="{field}" class="task-token" readonly value="{escape(token)}">'
             f'<button type="button" data-copy="{field}">Copy token</button></div>'
         )
+    links = body.get("links") if isinstance(body, dict) else None
+    if isinstance(links, dict):
+        parts.append(render_links(links))
     for key, label in (("toApprove", "To approve"), ("toReject", "To reject")):
         commands = body.get(key) if isinstance(body, dict) else None
         if isinstance(commands, dict):  # shown as typed, not JSON-escaped, to paste as is
@@ -165,6 +169,28 @@ def render_request(request: CapturedRequest, mark: Mark | None = None) -> str:
         parts.append(f"<details><summary>Query</summary><pre>{escape(query)}</pre></details>")
     parts.append("</article>")
     return "\n".join(parts)
+
+
+def render_links(links: dict) -> str:
+    """The reviewers' approval links: each opens a page that asks before it decides.
+
+    Only http(s) URLs become links (a message is anybody's POST: no `javascript:`), and
+    they are not sent on as a Referer: the token in them is a secret.
+    """
+    anchors = [
+        f'<a class="approval-link" data-decision="{escape(decision)}" href="{escape(url)}" '
+        f'rel="noreferrer noopener" target="_blank">{escape(decision.capitalize())}</a>'
+        for decision, url in links.items()
+        if decision in ("approve", "reject")
+        and isinstance(url, str)
+        and urlsplit(url).scheme in ("http", "https")
+    ]
+    if not anchors:
+        return ""
+    return (
+        '<p class="links">Or by link (a page that asks first; whoever holds a link can '
+        f"decide): {' '.join(anchors)}</p>"
+    )
 
 
 def render_list(requests: list[CapturedRequest], marks: dict[int, Mark] | None = None) -> str:

@@ -32,6 +32,7 @@ from sfnlab.support.progress import step
 
 EXECUTOR_NAME = "process"
 SERVICES = (
+    "apigateway",  # the approval page behind the reviewers' links
     "cloudformation",
     "cloudwatch",
     "events",

@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from sfnlab.errors import ExecutionGone, LearnerError, TokenRefused
-from sfnlab.exercise import APPROVE, APPROVE_EVENT, DEFAULT_PREFIX, REJECT_EVENT
+from sfnlab.exercise import (
+    APPROVE,
+    APPROVE_EVENT,
+    DEFAULT_PREFIX,
+    REJECT_EVENT,
+    kit_lambda_module,
+)
 from sfnlab.localstack.log_view import shorten
 from sfnlab.settings import Settings
 from sfnlab.support.aws import client
@@ -33,7 +39,10 @@ from sfnlab.workflow import executions
 # Step Functions' answers to a token that can decide nothing (SendTaskSuccess,
 # SendTaskFailure and SendTaskHeartbeat alike).
 REFUSAL_CODES = ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist")
-REVIEW_TIMEOUTS = ("ReviewTimedOut", "States.Timeout", "States.HeartbeatTimeout")
+# The words for a token that can decide nothing: shared with the approval page behind a
+# link (lambdas/token_refusals.py), so that a reviewer reads the same everywhere.
+_words = kit_lambda_module("token_refusals")
+REVIEW_TIMEOUTS = _words.REVIEW_TIMEOUTS
 
 
 @dataclass(frozen=True)
@@ -287,39 +296,13 @@ def token_owner(settings: Settings, token: str, notes: list[str]) -> ReviewReque
 
 def ended_refusal(current: executions.Execution) -> TokenRefused:
     """The words for a token whose execution is over, by how it ended."""
-    again = "Start a new execution with `sfnlab start` and use its token."
-    if current.status == "ABORTED":
-        return TokenRefused(
-            f"Execution {current.name} was stopped (ABORTED), and a stopped execution "
-            "refuses its tokens: this one can no longer approve or reject anything.",
-            hint=again,
-        )
-    if current.status == "TIMED_OUT" or current.error in REVIEW_TIMEOUTS:
-        return TokenRefused(
-            f"The review of execution {current.name} timed out: nobody decided within the "
-            "review's TimeoutSeconds (or sent a heartbeat within its HeartbeatSeconds), so "
-            f"the execution ended {current.status} ({current.error or 'timed out'}) and its "
-            "token expired.",
-            hint=again + " A reviewer who needs longer sends heartbeats "
-            '(`{"token": ..., "heartbeat": true}` to the approve Lambda).',
-        )
-    return TokenRefused(
-        f"Execution {current.name} has already ended ({current.status}), so its token "
-        "can no longer approve or reject anything.",
-        hint=again,
-    )
+    message, hint = _words.ended_somehow(current.name, current.status, current.error)
+    return TokenRefused(message, hint=hint)
 
 
 def used_refusal(current: executions.Execution, still_waiting: bool = False) -> TokenRefused:
-    where = (
-        f"execution {current.name} still waits, but for another reviewer's token"
-        if still_waiting
-        else f"execution {current.name} has moved past the review ({current.path_text()})"
-    )
-    return TokenRefused(
-        f"This token was already used: {where}. A token approves or rejects once.",
-        hint="Start a new execution with `sfnlab start` to review again.",
-    )
+    message, hint = _words.used(current.name, current.path_text(), still_waiting)
+    return TokenRefused(message, hint=hint)
 
 
 def refusal_code(error: dict) -> str | None:

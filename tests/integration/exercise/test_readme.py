@@ -38,6 +38,7 @@ VARYING = [
     (re.compile(r"\d{4}\.\d\d\.\d\d"), "<date>"),
     (re.compile(r"\bpid( +)\d+"), r"pid\1<pid>"),
     (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:<port>"),
+    (re.compile(r"/restapis/[a-z0-9]+/"), "/restapis/<api>/"),  # the approval link's API
 ]
 PAGES_WITH_SAMPLES = [page for page in docs.pages() if docs.samples(page)]
 

@@ -11,9 +11,10 @@ from dataclasses import replace
 
 import pytest
 
+from sfnlab.deploy.approval_link import api_name, find_rest_api
 from sfnlab.deploy.resources import deploy
 from sfnlab.deploy.stack import delete_stack, deploy_stack
-from sfnlab.exercise import APPROVE, STEPS, role_name
+from sfnlab.exercise import APPROVE, APPROVE_BY_LINK, STEPS, role_name
 from sfnlab.support.aws import client
 from tests.integration.stack import what_runs
 
@@ -35,10 +36,12 @@ def both(localstack, tmp_path_factory):
 def remove_boto3_deployment(settings, state_machine_arn: str) -> None:
     client("stepfunctions", settings).delete_state_machine(stateMachineArn=state_machine_arn)
     lam = client("lambda", settings)
-    for step in [*STEPS, APPROVE]:
+    for step in [*STEPS, APPROVE, APPROVE_BY_LINK]:
         lam.delete_function(FunctionName=step.function_name())
+    apigateway = client("apigateway", settings)
+    apigateway.delete_rest_api(restApiId=find_rest_api(apigateway, api_name("sfnlab-")))
     iam = client("iam", settings)
-    for purpose in ("lambda", "approve", "states"):
+    for purpose in ("lambda", "approve", "approve-link", "states"):
         name = role_name("sfnlab-", purpose)
         for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
             iam.delete_role_policy(RoleName=name, PolicyName=policy)
@@ -56,6 +59,17 @@ def test_the_same_functions_with_the_same_code_environment_and_permissions(both)
     assert notify["Environment"]["INBOX_URL"] == by_stack.inbox_url
     approve = made_by_stack["ApproveStepWithToken"]["Role"]["allow"]
     assert ["Allow", "states:SendTaskSuccess", "*"] in approve
+    link = notify["Environment"]["APPROVAL_URL"]
+    assert link == f"{by_stack.endpoint}/restapis/<api>/links/_user_request_/review"
+
+
+def test_the_same_approval_link_api(both):
+    (by_boto3, _), (by_stack, _) = both
+    made_by_stack = what_runs.approval_link(by_stack)
+    assert made_by_stack == what_runs.approval_link(by_boto3)
+    assert made_by_stack["stages"] == ["links"]
+    kind, uri = made_by_stack["routes"]["ANY /review"]
+    assert kind == "AWS_PROXY" and uri.endswith(":function:sfnlab-approve-by-link/invocations")
 
 
 def test_the_same_state_machine_definition_and_permissions(both):

@@ -11,6 +11,7 @@ import json
 from dataclasses import replace
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from sfnlab.deploy.functions import build_zip, code_sha256
@@ -56,9 +57,10 @@ def run_through(settings, stack, approve: bool) -> tuple[execution.Execution, ob
 def test_cloudformation_makes_every_resource_of_the_template(stack):
     assert stack.action == "created"
     made = [(change.kind, change.action) for change in stack.changes]
-    assert made.count(("role", "created")) == 3
-    assert made.count(("function", "created")) == 7
-    assert made.count(("log group", "created")) == 7
+    assert made.count(("role", "created")) == 4
+    assert made.count(("function", "created")) == 8  # the approval page's included
+    assert made.count(("log group", "created")) == 8
+    assert made.count(("api", "created")) == 1
     assert made.count(("state machine", "created")) == 1
     assert stack.approve_function == APPROVE.function_name()
     assert stack.function_names == {step.key: step.function_name() for step in STEPS}
@@ -69,7 +71,7 @@ def test_the_package_holds_the_build_and_the_functions_run_it(stack, stack_setti
     s3 = client("s3", stack_settings)
     code = build_zip(stack.build_dir / "lambdas")
     functions = [r for r in packaged["Resources"].values() if r["Type"].endswith("::Function")]
-    assert len(functions) == 7
+    assert len(functions) == 8
     for function in functions:
         location = function["Properties"]["CodeUri"]
         assert location["Bucket"] == stack.bucket
@@ -200,8 +202,9 @@ def test_deleting_the_stack_leaves_nothing_behind(localstack, tmp_path):
     stack = deploy_stack(settings, build_dir=tmp_path / "build")
     ended, _ = run_through(settings, stack, approve=True)
     assert ended.status == "SUCCEEDED"
+    assert requests.get(stack.approval_url, timeout=30).status_code == 400  # a link cut short
     logs = client("logs", settings)
-    names = [*stack.function_names.values(), stack.approve_function]
+    names = [*stack.function_names.values(), stack.approve_function, "sfnlab-approve-by-link"]
     groups = [f"/aws/lambda/{name}" for name in names]
     assert sorted(nothing_of_the_exercise(settings)["log groups"]) == sorted(groups)
     # Every function has written into its group: deleting must take the logs too.

@@ -8,10 +8,11 @@ not, whether `sfnlab deploy` or the stack made it.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from sfnlab.deploy.iam import as_document
-from sfnlab.exercise import APPROVE, STEPS
+from sfnlab.exercise import APPROVE, APPROVE_BY_LINK, STEPS
 from sfnlab.settings import Settings
 from sfnlab.support.aws import client
 
@@ -71,12 +72,17 @@ def functions(settings: Settings, prefix: str = "sfnlab-") -> dict[str, dict]:
     """Each of the exercise's functions: its settings, environment and role's permissions."""
     lam = client("lambda", settings)
     found = {}
-    for step in [*STEPS, APPROVE]:
+    for step in [*STEPS, APPROVE, APPROVE_BY_LINK]:
         config = lam.get_function_configuration(FunctionName=step.function_name(prefix))
+        environment = (config.get("Environment") or {}).get("Variables", {})
+        if "APPROVAL_URL" in environment:  # each deployment's API has an id of its own
+            environment["APPROVAL_URL"] = re.sub(
+                r"/restapis/[^/]+/", "/restapis/<api>/", environment["APPROVAL_URL"]
+            )
         found[step.key] = without_account(
             {
                 **{key: config.get(key) for key in FUNCTION_FIELDS},
-                "Environment": (config.get("Environment") or {}).get("Variables", {}),
+                "Environment": environment,
                 "Role": permissions(settings, config["Role"]),
             },
             settings.account_id,
@@ -95,4 +101,25 @@ def state_machine(settings: Settings, arn: str) -> dict:
             "role": permissions(settings, machine["roleArn"]),
         },
         settings.account_id,
+    )
+
+
+def approval_link(settings: Settings, prefix: str = "sfnlab-") -> dict:
+    """The approval link's REST API: its name, stage, and what each resource sends where."""
+    apigateway = client("apigateway", settings)
+    api = next(
+        item
+        for item in apigateway.get_rest_apis()["items"]
+        if item["name"] == f"{prefix}approval-link"
+    )
+    routes = {}
+    for resource in apigateway.get_resources(restApiId=api["id"])["items"]:
+        for method in resource.get("resourceMethods") or {}:
+            integration = apigateway.get_integration(
+                restApiId=api["id"], resourceId=resource["id"], httpMethod=method
+            )
+            routes[f"{method} {resource['path']}"] = (integration["type"], integration["uri"])
+    stages = [s["stageName"] for s in apigateway.get_stages(restApiId=api["id"])["item"]]
+    return without_account(
+        {"name": api["name"], "stages": stages, "routes": routes}, settings.account_id
     )

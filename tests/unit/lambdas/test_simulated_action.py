@@ -3,7 +3,6 @@ and the definitions retry exactly the first."""
 
 from __future__ import annotations
 
-import json
 import socket
 import struct
 import threading
@@ -12,6 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from sfnlab.deploy.definition import load_template
 from sfnlab.settings import PROJECT_ROOT
 from tests.helpers import free_port, wait_for
 from tests.unit.inbox.raw_http import running_inbox
@@ -138,7 +138,7 @@ def tasks(states: dict) -> Iterator[tuple[str, dict]]:
 
 @pytest.mark.parametrize("definition", DEFINITIONS)
 def test_every_step_retries_an_unreachable_inbox_for_over_ten_seconds(handlers, definition):
-    states = json.loads((PROJECT_ROOT / "definitions" / definition).read_text())["States"]
+    states = load_template(PROJECT_ROOT / "definitions" / definition)["States"]
     error = handlers.simulated_action.InboxUnreachable.__name__
     checked = 0
     for name, state in tasks(states):

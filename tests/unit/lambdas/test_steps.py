@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -59,6 +60,30 @@ def test_notify_reviewers_sends_branch_token_execution_and_what_to_run(handlers,
         "token": token,
         "approve": False,
     }
+
+
+def test_notify_reviewers_links_to_approve_and_reject_when_told_the_pages_address(
+    handlers, inbox, context, monkeypatch
+):
+    payload = handlers.create_branch.lambda_handler(copy.deepcopy(START), context)
+    token = "AAAA+token/with=signs&more"
+    execution = "arn:aws:states:us-east-1:000000000000:execution:SolveIssue:solve-1"
+    event = {"taskToken": token, "executionArn": execution, "input": payload}
+    handlers.notify_reviewers.lambda_handler(event, context)
+    assert "links" not in inbox.requests(channel="reviewers")[0].json  # not told: none
+    page = "http://127.0.0.1:4566/restapis/abc/links/_user_request_/review"
+    monkeypatch.setattr(handlers.notify_reviewers, "APPROVAL_URL", page)
+    handlers.notify_reviewers.lambda_handler(event, context)
+    links = inbox.requests(channel="reviewers")[0].json["links"]
+    assert set(links) == {"approve", "reject"}
+    for decision, link in links.items():
+        address, query = link.split("?", 1)
+        assert address == page
+        assert parse_qs(query) == {
+            "decision": [decision],
+            "execution": [execution],
+            "token": [token],
+        }
 
 
 def test_notify_reviewers_without_a_token_says_how_to_pass_it(handlers, context):
