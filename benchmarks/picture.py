@@ -16,7 +16,6 @@ the machine to LocalStack.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -59,14 +58,15 @@ def ran_through(definition: dict):
 
 
 def drawing(runs: int) -> None:
+    from sfnlab.deploy.definition import load_template
     from sfnlab.workflow.graph import draw
     from sfnlab.workflow.picture_page import page_body
     from tests.unit.test_execution_graph import EVERY_TYPE
 
     folder = PROJECT_ROOT / "definitions"
     definitions = {
-        "SolveIssue": json.loads((folder / "SolveIssueStepFunction.json").read_text()),
-        "TwoReviewers": json.loads((folder / "TwoReviewersStepFunction.json").read_text()),
+        "SolveIssue": load_template(folder / "SolveIssueStepFunction.json"),
+        "TwoReviewers": load_template(folder / "TwoReviewersStepFunction.json"),
         "every state type": EVERY_TYPE,
     }
     for name, definition in definitions.items():

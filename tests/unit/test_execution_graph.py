@@ -175,10 +175,8 @@ def path(*steps: tuple[str, str, str, int | None]) -> list[Visit]:
     return visits
 
 
-SOLVE_ISSUE = json.loads((PROJECT_ROOT / "definitions" / "SolveIssueStepFunction.json").read_text())
-TWO_REVIEWERS = json.loads(
-    (PROJECT_ROOT / "definitions" / "TwoReviewersStepFunction.json").read_text()
-)
+SOLVE_ISSUE = load_template(PROJECT_ROOT / "definitions" / "SolveIssueStepFunction.json")
+TWO_REVIEWERS = load_template(PROJECT_ROOT / "definitions" / "TwoReviewersStepFunction.json")
 
 
 def taken(picture) -> dict[tuple[str, str, str], int]:
