@@ -515,7 +515,13 @@ def graph(settings: Settings, execution: str | None, output: Path | None, machin
         note(f"Saved {picture.save(output)}")
 
 
-STATUS_COLOURS = {"succeeded": "green", "failed": "red", "caught": "yellow", "waiting": "blue"}
+STATUS_COLOURS = {
+    "succeeded": "green",
+    "failed": "red",
+    "caught": "yellow",
+    "waiting": "blue",
+    "stopped": "magenta",
+}
 
 
 def graph_text(picture: Any) -> str:

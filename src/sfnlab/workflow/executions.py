@@ -50,7 +50,8 @@ class Execution:
         return " -> ".join(f"{state.name} ({state.outcome})" for state in self.path)
 
     def failure(self, full: bool = False) -> str | None:
-        """`error: message` of an execution that failed; the whole cause only if `full`.
+        """`error: message` of an execution that failed (or either alone, as a stop may
+        give neither, one or both); the whole cause only if `full`.
 
         A Lambda's failure comes as a JSON cause with the handler's stack trace; what a
         learner needs first is its message (and a 100 KB reject comment is cut short).
@@ -58,23 +59,28 @@ class Execution:
         if not self.error and not self.cause:
             return None
         cause = self.cause or ""
-        if full:
-            return f"{self.error}: {cause}"
-        try:
-            parsed = json.loads(cause)
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, dict) and "errorMessage" in parsed:
-            cause = str(parsed["errorMessage"])
-        return f"{self.error}: {shorten(cause)}" if cause else str(self.error)
+        if not full:
+            try:
+                parsed = json.loads(cause)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict) and "errorMessage" in parsed:
+                cause = str(parsed["errorMessage"])
+            cause = shorten(cause)
+        return ": ".join(part for part in (self.error, cause) if part)
+
+    @property
+    def shown_status(self) -> str:
+        """The status as a learner reads it: ABORTED is what StopExecution leaves."""
+        return "stopped (ABORTED)" if self.status == "ABORTED" else self.status
 
     def report(self, full_cause: bool = False) -> str:
         """What `sfnlab status EXECUTION` prints: status, the path state by state, the error."""
-        lines = [f"{self.name}: {self.status}"]
+        lines = [f"{self.name}: {self.shown_status}"]
         lines += [f"  {s.name:<18} {s.type:<8} {s.outcome}" for s in self.path]
         failure = self.failure(full_cause)
         if failure:
-            lines.append(f"error: {failure}")
+            lines.append(f"{'error' if self.error else 'cause'}: {failure}")
             if not full_cause and failure != self.failure(True):
                 lines.append("(the whole cause: add --cause)")
         return "\n".join(lines)

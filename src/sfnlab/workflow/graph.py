@@ -30,6 +30,7 @@ STATUS_STYLE = {  # fill, stroke, marker for the terminal
     "caught": ("#fff0d6", "#d9822b", "!"),
     "waiting": ("#dbeafe", "#1d4ed8", "…"),
     "running": ("#dbeafe", "#1d4ed8", "…"),
+    "stopped": ("#ede9fe", "#6d28d9", "■"),  # ended by StopExecution
     NOT_REACHED: ("#f3f4f6", "#9ca3af", "·"),
 }
 NODE_WIDTH, NODE_HEIGHT = 230, 54

@@ -69,7 +69,7 @@ class Visit:
 
     name: str
     type: str  # Task, Choice, Fail, Succeed, Pass, Wait, Parallel, Map
-    outcome: str = "running"  # succeeded, failed, caught, waiting, running
+    outcome: str = "running"  # succeeded, failed, caught, waiting, running, stopped
     attempts: int = 0  # tasks scheduled in this visit: more than one means retries
     input: Any = None
     output: Any = None
@@ -269,7 +269,8 @@ class _Reader:
             if visit.outcome != "running":
                 continue
             if not running:
-                visit.outcome = "failed"
+                # StopExecution ends what was open: nothing in it failed.
+                visit.outcome = "stopped" if self.history.status == "ABORTED" else "failed"
             elif (visit.type == "Task" and id(visit) in self.token_out) or visit.type == "Wait":
                 visit.outcome = "waiting"
         return self.history
