@@ -6,8 +6,9 @@ import os
 import sys
 from urllib.parse import urlsplit
 
-from sfnlab.errors import LearnerError, PortInUse, StartupFailed
-from sfnlab.inbox.client import InboxClient
+from sfnlab.errors import LearnerError, StartupFailed
+from sfnlab.inbox.client import InboxClient, not_the_inbox
+from sfnlab.inbox.client import inbox_address as address_of
 from sfnlab.settings import Settings
 from sfnlab.support import processes
 from sfnlab.support.network import is_loopback, port_is_free
@@ -16,9 +17,7 @@ from sfnlab.support.processes import ServiceRecord
 
 
 def inbox_address(settings: Settings) -> tuple[str, int]:
-    url = urlsplit(settings.inbox_url)
-    host = url.hostname or "127.0.0.1"
-    return ("127.0.0.1" if host == "localhost" else host), url.port or 80
+    return address_of(settings.inbox_url)
 
 
 def running_inbox(settings: Settings) -> ServiceRecord | None:
@@ -42,10 +41,7 @@ def ensure_inbox(settings: Settings, timeout: float = 15.0) -> ServiceRecord | N
             hint="Start it there, or point SFNLAB_INBOX_URL at http://127.0.0.1:<port>.",
         )
     if not port_is_free(host, port):
-        raise PortInUse(
-            f"Port {port} on {host}, the inbox's, is held by a program that is not the inbox.",
-            hint=f"Stop it, or use another port: SFNLAB_INBOX_URL=http://127.0.0.1:{port + 1}.",
-        )
+        raise not_the_inbox(settings.inbox_url, avoid=settings.port)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     process, record = processes.start(
         "inbox",

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sfnlab.errors import ExecutionGone, LearnerError, TokenRefused
+from sfnlab.errors import ExecutionGone, LearnerError, PortInUse, TokenRefused
 from sfnlab.exercise import APPROVE, APPROVE_EVENT, DEFAULT_PREFIX, REJECT_EVENT
 from sfnlab.localstack.log_view import shorten
 from sfnlab.settings import Settings
@@ -275,6 +275,12 @@ def token_owner(settings: Settings, token: str, notes: list[str]) -> ReviewReque
     """The notification that carried `token`, if the inbox answers and has one."""
     try:
         return next((r for r in review_requests(settings) if r.token == token), None)
+    except PortInUse as error:  # another program holds the inbox's port
+        notes.append(
+            f"{error} {error.hint} The kit could not look up which execution this token "
+            "belongs to; the decision went to Step Functions all the same."
+        )
+        return None
     except LearnerError:
         notes.append(
             f"The inbox is not reachable at {settings.inbox_url}, so the kit could not look "
