@@ -330,6 +330,13 @@ def start(settings: Settings, event_file: Path, name: str | None) -> None:
 
 @main.command()
 @click.option("--execution", help="The execution's name (default: the newest one waiting).")
+@click.option(
+    "--all",
+    "every_token",
+    is_flag=True,
+    help="Every token the execution still waits for, one line each: reviewer, the state "
+    "waiting for it, the token (two, while both of two reviewers review).",
+)
 @click.option("--wait", is_flag=True, help="Wait until a notification arrives.")
 @click.option(
     "--timeout",
@@ -339,17 +346,32 @@ def start(settings: Settings, event_file: Path, name: str | None) -> None:
     help="Seconds to wait, with --wait.",
 )
 @pass_settings
-def token(settings: Settings, execution: str | None, wait: bool, timeout: float) -> None:
-    """Print the task token the reviewers got, from the inbox.
+def token(
+    settings: Settings, execution: str | None, every_token: bool, wait: bool, timeout: float
+) -> None:
+    """Print the task token the reviewers got, from the inbox: one that can still decide.
 
-    Exits 4 when that execution no longer exists (LocalStack was restarted) or has
-    ended: its token can decide nothing.
+    Of an execution with two reviewers, a token already used is passed over for the one
+    still waiting; --all lists both, each with its reviewer. Exits 4 when that execution
+    no longer exists (LocalStack was restarted) or has ended: its token can decide nothing.
     """
     from sfnlab.support.progress import note
     from sfnlab.workflow import approval
 
-    review = approval.find_review(settings, execution, wait=wait, timeout=timeout)
-    note(f"execution {review.execution}, branch {review.branch}")
+    if every_token:
+        current, found = approval.waiting_tokens(settings, execution, wait=wait, timeout=timeout)
+        note(f"execution {current.name} waits for {len(found)} token(s): reviewer, state, token")
+        rows = [(t.reviewer or "(not named)", t.state, t.token) for t in found]
+        if rows:
+            click.echo(table(rows))
+        return
+    chosen = approval.choose_review(settings, execution, wait=wait, timeout=timeout)
+    review = chosen.review
+    waiting = len(chosen.current.waiting) if chosen.current else 0
+    reviewer = f", reviewer {review.reviewer}" if review.reviewer else ""
+    note(f"execution {review.execution}, branch {review.branch}{reviewer}")
+    if waiting > 1:
+        note(f"it waits for {waiting} tokens: `sfnlab token --all` lists each with its reviewer")
     click.echo(review.token)
 
 

@@ -21,7 +21,7 @@ from sfnlab.localstack.log_view import shorten
 from sfnlab.settings import Settings
 from sfnlab.support.aws import client
 from sfnlab.support.polling import poll
-from sfnlab.workflow.history import Visit, fetch_events, read_history
+from sfnlab.workflow.history import Call, Visit, fetch_events, read_history
 
 ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -36,6 +36,9 @@ class Execution:
     error: str | None = None
     cause: str | None = None
     path: list[Visit] = field(default_factory=list)
+    # The `.waitForTaskToken` calls whose token can still decide (one per reviewer who
+    # has not decided yet), each with the event its Lambda got: the token among it.
+    waiting: list[Call] = field(default_factory=list)
 
     @property
     def ended(self) -> bool:
@@ -176,7 +179,7 @@ def describe(settings: Settings, execution: str) -> Execution:
         info = sfn.describe_execution(executionArn=arn)
     except sfn.exceptions.ExecutionDoesNotExist:
         raise gone(settings, execution) from None
-    events = fetch_events(sfn, arn)
+    read = read_history(arn, fetch_events(sfn, arn))
     return Execution(
         arn=arn,
         name=info["name"],
@@ -185,7 +188,8 @@ def describe(settings: Settings, execution: str) -> Execution:
         output=json.loads(info["output"]) if info.get("output") else None,
         error=info.get("error"),
         cause=info.get("cause"),
-        path=read_history(arn, events).visits,
+        path=read.visits,
+        waiting=read.tokens_out() if info["status"] == "RUNNING" else [],
     )
 
 

@@ -52,6 +52,15 @@ def readable_error(error: str | None, cause: str | None) -> str:
     return f"{error}: {cause}" if cause else str(error)
 
 
+def leaves(value: Any) -> list[Any]:
+    """Every value inside a JSON value that is not an object or a list."""
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in leaves(item)]
+    return [value]
+
+
 def function_name(reference: Any) -> str | None:
     """`sfnlab-merge-to-master` from a function's name, partial or full ARN, with a qualifier."""
     if not isinstance(reference, str) or not reference:
@@ -97,6 +106,15 @@ class Call:
     def failure(self) -> str:
         return f"{self.state} failed ({readable_error(self.error, self.cause)})"
 
+    @property
+    def open(self) -> bool:
+        """Neither answered nor failed."""
+        return not self.answer and not self.error
+
+    def holds(self, value: str) -> bool:
+        """Whether the event the Lambda got holds `value` as a whole value (a task token)."""
+        return value in leaves(self.received)
+
 
 @dataclass
 class History:
@@ -124,16 +142,23 @@ class History:
     def calls_of(self, function: str) -> list[Call]:
         return [call for call in self.calls if call.function == function]
 
+    def waiting_calls(self) -> list[Call]:
+        """The `.waitForTaskToken` calls whose Lambda returned and whose token is still out
+        (two, while both reviewers of a Parallel state review)."""
+        return [
+            call for call in self.calls if call.waits_for_token and call.has_returned and call.open
+        ]
+
+    def tokens_out(self) -> list[Call]:
+        """The `.waitForTaskToken` calls whose token can still decide their task: waiting,
+        or about to (its Lambda, which hands the token on, still runs)."""
+        if self.ended:
+            return []
+        return [call for call in self.calls if call.waits_for_token and call.open]
+
     def waiting_call(self) -> Call | None:
-        """The `.waitForTaskToken` call whose Lambda returned and whose token is still out."""
-        return next(
-            (
-                call
-                for call in self.calls
-                if call.waits_for_token and call.has_returned and not call.answer and not call.error
-            ),
-            None,
-        )
+        """The first of `waiting_calls`, if any."""
+        return next(iter(self.waiting_calls()), None)
 
     def last_failure(self) -> Call | None:
         return next((call for call in reversed(self.calls) if call.error), None)
@@ -151,7 +176,12 @@ class History:
 
 
 class _Reader:
-    """The state of one pass over the events: what is open, and what failed."""
+    """The state of one pass over the events: what is open, and what failed.
+
+    Parallel branches interleave their events. Each event names the one before it in its
+    own branch (`previousEventId`), so a task's events are followed along that chain to
+    the visit and the Lambda call they belong to, never credited to another branch's.
+    """
 
     def __init__(self, history: History) -> None:
         self.history = history
@@ -159,57 +189,72 @@ class _Reader:
         self.open_calls: list[Call] = []
         self.failed: set[int] = set()  # visits (by id) whose task failed since it began
         self.token_out: set[int] = set()  # open Tasks that have handed out a task token
+        self.owner: dict[Any, tuple[Visit | None, Call | None]] = {}  # event id -> its own
 
     def open_tasks(self) -> list[Visit]:
         return [visit for visit in self.open_visits if visit.type == "Task"]
 
+    def owners(self, event: dict) -> tuple[Visit | None, Call | None]:
+        """The visit and call the event belongs to: its predecessor's, else the only ones."""
+        found = self.owner.get(event.get("previousEventId"))
+        if found is not None:
+            return found
+        tasks = self.open_tasks()
+        return (tasks[0] if len(tasks) == 1 else None), (
+            self.open_calls[-1] if self.open_calls else None
+        )
+
     def read(self, event: dict) -> None:
         kind = event["type"]
-        tasks = self.open_tasks()
-        if kind.startswith(TASK_EVENTS) and "State" not in kind and len(tasks) == 1:
-            # Parallel branches interleave their events: a task event is credited to a
-            # visit only when one Task is open, so that no branch gets another's.
-            tasks[0].events.append(event)
-        if kind == "TaskSubmitted":
-            self.token_out.update(id(task) for task in tasks)
+        visit, call = self.owners(event)
+        if kind.startswith(TASK_EVENTS) and "State" not in kind and visit is not None:
+            visit.events.append(event)
+        if kind == "TaskSubmitted" and visit is not None:
+            self.token_out.add(id(visit))
         if kind.endswith("StateEntered"):
-            self.enter(kind[: -len("StateEntered")], event["stateEnteredEventDetails"])
+            visit = self.enter(kind[: -len("StateEntered")], event["stateEnteredEventDetails"])
+            call = None
         elif kind.endswith("StateExited"):
             self.exit(event["stateExitedEventDetails"])
         elif kind in ("TaskScheduled", "LambdaFunctionScheduled"):
-            self.schedule(kind, event, tasks)
-        elif kind == "TaskSubmitted" and self.open_calls:
+            call = self.schedule(kind, event, visit)
+        elif kind == "TaskSubmitted" and call is not None:
             output = parse_json(event["taskSubmittedEventDetails"].get("output"))
-            call = self.open_calls[-1]
             call.returned = output.get("Payload") if isinstance(output, dict) else output
             call.has_returned = True
-        elif kind == "TaskSucceeded" and self.open_calls:
-            call = self.open_calls.pop()
+        elif kind == "TaskSucceeded" and call is not None:
+            self.close(call)
             output = parse_json(event["taskSucceededEventDetails"].get("output"))
             if call.waits_for_token:
                 call.answer, call.answer_output = "success", output
             else:
                 call.returned = output.get("Payload") if isinstance(output, dict) else output
                 call.has_returned = True
-        elif kind == "LambdaFunctionSucceeded" and self.open_calls:
-            call = self.open_calls.pop()
+        elif kind == "LambdaFunctionSucceeded" and call is not None:
+            self.close(call)
             details = event["lambdaFunctionSucceededEventDetails"]
             call.returned, call.has_returned = parse_json(details.get("output")), True
         elif kind in FAILED:
-            self.fail(kind, event.get(FAILED[kind]) or {})
+            self.fail(kind, event.get(FAILED[kind]) or {}, visit, call)
         elif kind in ENDED:
             self.history.status = ENDED[kind]
             details = next((v for k, v in event.items() if k.endswith("EventDetails")), {}) or {}
             self.history.error, self.history.cause = details.get("error"), details.get("cause")
             if kind == "ExecutionFailed" and self.open_visits:
                 self.open_visits[-1].outcome = "failed"
+        self.owner[event.get("id")] = (visit, call)
 
-    def enter(self, state_type: str, details: dict) -> None:
+    def close(self, call: Call) -> None:
+        if call in self.open_calls:
+            self.open_calls.remove(call)
+
+    def enter(self, state_type: str, details: dict) -> Visit:
         visit = Visit(details["name"], state_type, input=parse_json(details.get("input")))
         if visit.type == "Fail":
             visit.outcome = "failed"
         self.history.visits.append(visit)
         self.open_visits.append(visit)
+        return visit
 
     def exit(self, details: dict) -> None:
         name = details["name"]
@@ -221,18 +266,20 @@ class _Reader:
         if visit.type != "Fail":
             visit.outcome = "caught" if id(visit) in self.failed else "succeeded"
 
-    def schedule(self, kind: str, event: dict, tasks: list[Visit]) -> None:
-        if len(tasks) == 1:
-            task = tasks[0]
-            task.attempts += 1
-            if task.attempts > 1:  # a retry: the earlier failure is not the outcome
-                self.failed.discard(id(task))
-                task.outcome = "running"
-        state = self.open_visits[-1].name if self.open_visits else ""
+    def schedule(self, kind: str, event: dict, visit: Visit | None) -> Call | None:
+        if visit is not None and visit.type == "Task":
+            visit.attempts += 1
+            if visit.attempts > 1:  # a retry: the earlier failure is not the outcome
+                self.failed.discard(id(visit))
+                visit.outcome = "running"
+        if visit is not None:
+            state = visit.name
+        else:
+            state = self.open_visits[-1].name if self.open_visits else ""
         if kind == "TaskScheduled":
             details = event["taskScheduledEventDetails"]
             if details.get("resourceType") != "lambda":
-                return
+                return None
             parameters = parse_json(details.get("parameters")) or {}
             call = Call(
                 state=state,
@@ -249,14 +296,18 @@ class _Reader:
             )
         self.history.calls.append(call)
         self.open_calls.append(call)
+        return call
 
-    def fail(self, kind: str, details: dict) -> None:
-        if self.open_visits:
-            self.failed.add(id(self.open_visits[-1]))
-            self.open_visits[-1].outcome = "failed"
-        if not self.open_calls:
+    def fail(self, kind: str, details: dict, visit: Visit | None, call: Call | None) -> None:
+        failed = (
+            visit if visit is not None else (self.open_visits[-1] if self.open_visits else None)
+        )
+        if failed is not None:
+            self.failed.add(id(failed))
+            failed.outcome = "failed"
+        if call is None:
             return
-        call = self.open_calls.pop()
+        self.close(call)
         error = details.get("error") or kind
         if call.waits_for_token and call.has_returned and kind == "TaskFailed":
             call.answer, call.answer_error = "failure", readable_error(error, details.get("cause"))
