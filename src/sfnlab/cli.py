@@ -23,6 +23,8 @@ from sfnlab.exercise import (
     MAX_REVIEW_SECONDS,
     STACK_NAME,
     STATE_MACHINE_NAME,
+    TWO_REVIEWERS_FILE,
+    TWO_REVIEWERS_MACHINE,
 )
 from sfnlab.settings import DEFAULT_GRADING_JOBS, PROJECT_ROOT, Settings, load_settings
 
@@ -237,8 +239,15 @@ def logs(settings: Settings, lines: int, raw: bool) -> None:
 @click.option(
     "--definition",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Another definition of SolveIssue to deploy, e.g. "
-    "definitions/SolveIssueStepFunctionJSONata.json (default: the source's JSONPath one).",
+    help="Another definition to deploy, e.g. definitions/SolveIssueStepFunctionJSONata.json "
+    "(default: the source's JSONPath one).",
+)
+@click.option(
+    "--machine",
+    default=STATE_MACHINE_NAME,
+    show_default=True,
+    help="The state machine to create or update: another name deploys beside SolveIssue, "
+    f"e.g. --definition {TWO_REVIEWERS_FILE} --machine {TWO_REVIEWERS_MACHINE}.",
 )
 @click.option(
     "--review-timeout",
@@ -272,6 +281,7 @@ def deploy_command(
     settings: Settings,
     source: Path,
     definition: Path | None,
+    machine: str,
     review_timeout: int,
     review_heartbeat: int,
     aws_account: str | None,
@@ -282,9 +292,15 @@ def deploy_command(
     """Create or update the roles, the Lambdas and the SolveIssue state machine.
 
     Safe to run again: what already matches is left alone, and it prints what it
-    created, updated or left unchanged. With --stack, CloudFormation does it from
-    template.yaml, the same exercise as an AWS SAM template.
+    created, updated or left unchanged. With --machine, the state machine of that name
+    instead (over the same Lambdas), SolveIssue left as it is; `sfnlab up` deploys each
+    again after a restart. With --stack, CloudFormation does it from template.yaml, the
+    same exercise as an AWS SAM template.
     """
+    if (stack or build_only) and (machine != STATE_MACHINE_NAME or definition):
+        raise click.UsageError(
+            "--stack deploys template.yaml as it is: no --machine or --definition."
+        )
     if stack or build_only:
         deploy_stack_command(
             settings, source, stack_name, review_timeout, review_heartbeat, build_only
@@ -297,6 +313,7 @@ def deploy_command(
         settings,
         source=source,
         definition=definition,
+        state_machine_name=machine,
         review_timeout=review_timeout,
         review_heartbeat=review_heartbeat or None,
         confirm_account=aws_account,
@@ -318,12 +335,19 @@ def deploy_command(
     help="The execution's input.",
 )
 @click.option("--name", help="The execution's name (default: solve-<time>-<random>).")
+@click.option(
+    "--machine",
+    default=STATE_MACHINE_NAME,
+    show_default=True,
+    help=f"The state machine to start, e.g. {TWO_REVIEWERS_MACHINE} once deployed "
+    "(`sfnlab deploy --help` says how).",
+)
 @pass_settings
-def start(settings: Settings, event_file: Path, name: str | None) -> None:
-    """Start a SolveIssue execution; it stops at the reviewers' step."""
+def start(settings: Settings, event_file: Path, name: str | None, machine: str) -> None:
+    """Start a SolveIssue execution (or one of --machine); it stops at the reviewers' step."""
     from sfnlab.workflow import executions
 
-    started = executions.start(settings, event_file=event_file, name=name)
+    started = executions.start(settings, event_file=event_file, name=name, machine=machine)
     click.echo(f"Started {started.name}")
     click.echo(started.arn)
 

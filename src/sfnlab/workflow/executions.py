@@ -121,10 +121,16 @@ def state_machine_arn(settings: Settings, name: str = STATE_MACHINE_NAME) -> str
     )
 
 
-def execution_arn(settings: Settings, execution: str, machine: str = STATE_MACHINE_NAME) -> str:
-    """An execution's ARN from its ARN or its name."""
+def execution_arn(settings: Settings, execution: str, machine: str | None = None) -> str:
+    """An execution's ARN from its ARN or its name: of `machine`, or by default of whichever
+    state machine has an execution of that name (SolveIssue's first)."""
     if execution.startswith("arn:"):
         return execution
+    if machine is None:
+        found = locate(settings, execution)
+        if found is not None:
+            return found
+        machine = STATE_MACHINE_NAME  # none has it: the ARN it would have, to report it gone
     return execution_arn_in(state_machine_arn(settings, machine), execution)
 
 
@@ -221,17 +227,23 @@ def known(settings: Settings, execution: str) -> bool:
     """Whether any state machine has an execution of this name (or this ARN)."""
     if execution.startswith("arn:"):
         return exists(settings, execution)
+    return locate(settings, execution) is not None
+
+
+def locate(settings: Settings, name: str) -> str | None:
+    """The ARN of the execution named `name`, of whichever state machine has one."""
     sfn = client("stepfunctions", settings)
     # On LocalStack, SolveIssue's first: its ARN is known beforehand, and a listing is
     # slower to load.
-    solve_issue = local_state_machine_arn(settings)
-    if not settings.on_aws and exists(settings, execution_arn_in(solve_issue, execution)):
-        return True
+    solve_issue = execution_arn_in(local_state_machine_arn(settings), name)
+    if not settings.on_aws and exists(settings, solve_issue):
+        return solve_issue
     for page in sfn.get_paginator("list_state_machines").paginate():
         for machine in page["stateMachines"]:
-            if exists(settings, execution_arn_in(machine["stateMachineArn"], execution)):
-                return True
-    return False
+            arn = execution_arn_in(machine["stateMachineArn"], name)
+            if exists(settings, arn):
+                return arn
+    return None
 
 
 def wait(

@@ -7,19 +7,20 @@ import pytest
 from click.testing import CliRunner
 
 from sfnlab.cli import main
+from sfnlab.deploy import remembered
 from sfnlab.deploy.resources import deploy_state_machine
+from sfnlab.exercise import TWO_REVIEWERS_FILE, TWO_REVIEWERS_MACHINE
 from sfnlab.settings import PROJECT_ROOT
-from sfnlab.support.aws import client
+from sfnlab.support.aws import client, state_machine_arns
 from sfnlab.workflow import approval, executions, history
 from sfnlab.workflow.executions import Execution
 
-TWO_REVIEWERS = "SolveIssueTwoReviewers"
+TWO_REVIEWERS = TWO_REVIEWERS_MACHINE
 
 
 @pytest.fixture(scope="module")
 def two_reviewers(localstack, deployment) -> str:
-    definition = PROJECT_ROOT / "definitions" / "TwoReviewersStepFunction.json"
-    return deploy_state_machine(localstack, TWO_REVIEWERS, definition)
+    return deploy_state_machine(localstack, TWO_REVIEWERS, PROJECT_ROOT / TWO_REVIEWERS_FILE)
 
 
 @pytest.fixture
@@ -120,3 +121,42 @@ def test_the_history_credits_each_branch_its_own_answer(localstack, two_reviewer
     )
     answers = {c.state: c.answer_output["reviewer"] for c in run.calls if c.waits_for_token}
     assert answers == {"AskAna": "ana", "AskBob": "bob"}
+
+
+def test_the_two_reviewers_workflow_lives_beside_solve_issue(localstack, deployment, sfnlab):
+    """Deployed under its own name with the command line: SolveIssue stays as it is, both
+    start from `sfnlab start`, and `sfnlab up` brings back each one LocalStack lost."""
+    sfn = client("stepfunctions", localstack)
+    solve_issue = deployment.state_machine_arn
+    before = sfn.describe_state_machine(stateMachineArn=solve_issue)["definition"]
+    code, out, err = sfnlab(
+        "deploy", "--definition", str(TWO_REVIEWERS_FILE), "--machine", TWO_REVIEWERS_MACHINE
+    )
+    assert code == 0, err
+    assert f"stateMachine:{TWO_REVIEWERS_MACHINE}" in out
+    assert sfn.describe_state_machine(stateMachineArn=solve_issue)["definition"] == before
+    names = {r.request.state_machine_name for r in remembered.recorded(localstack)}
+    assert TWO_REVIEWERS_MACHINE in names
+
+    code, out, err = sfnlab("start", "--machine", TWO_REVIEWERS_MACHINE)
+    assert code == 0, err
+    two = out.split("Started ", 1)[1].split()[0]
+    assert f":execution:{TWO_REVIEWERS_MACHINE}:{two}" in out
+    code, out, err = sfnlab("start")
+    one = out.split("Started ", 1)[1].split()[0]
+    assert f":execution:SolveIssue:{one}" in out
+
+    # `sfnlab status NAME` finds an execution of either by its name alone.
+    executions.wait(localstack, two, lambda e: len(e.waiting) == 2, what="the reviews")
+    code, out, err = sfnlab("status", two)
+    assert code == 0 and out.startswith(f"{two}: RUNNING") and "AskAna" in out, err
+
+    # Lost (as a restart of LocalStack loses everything), it comes back with `sfnlab up`.
+    for name in (two, one):
+        sfn.stop_execution(executionArn=executions.execution_arn(localstack, name))
+    sfn.delete_state_machine(stateMachineArn=state_machine_arns(sfn)[TWO_REVIEWERS_MACHINE])
+    code, out, err = sfnlab("up")
+    assert code == 0, err
+    assert f"LocalStack no longer has {TWO_REVIEWERS_MACHINE}" in err
+    assert TWO_REVIEWERS_MACHINE in state_machine_arns(sfn)
+    assert sfn.describe_state_machine(stateMachineArn=solve_issue)["definition"] == before
