@@ -458,6 +458,57 @@ def exercise(ctx: click.Context, settings: Settings, reject_review: bool) -> Non
     ctx.exit(0 if result.as_expected else 1)
 
 
+@main.command(name="check")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=90.0,
+    show_default=True,
+    help="Seconds your solution may take, from deploy to clean-up.",
+)
+@pass_settings
+@click.pass_context
+def check_command(
+    ctx: click.Context, settings: Settings, folder: Path | None, time_limit: float
+) -> None:
+    """Check your own solution as the grader will: each requirement, its points, and what
+    was expected and seen.
+
+    FOLDER is laid out like starter/ (default: my-solution in the kit's folder). It runs
+    on your LocalStack (started if it is not running), in accounts of its own that are
+    emptied again, so your own deployment is left alone; with no sandbox, so it works on
+    any machine the kit runs on. Exits 0 at full marks, 1 when points are missing.
+    """
+    from rich.console import Console
+
+    from sfnlab.errors import GradingFailed, LearnerError
+    from sfnlab.grading.own_work import NO_SANDBOX, check_solution
+    from sfnlab.grading.reports import print_report
+    from sfnlab.lab import lifecycle
+    from sfnlab.support.progress import note, step
+
+    folder = folder or settings.my_solution
+    if not folder.is_dir():
+        raise LearnerError(
+            f"There is no solution folder {folder}.",
+            hint="Copy the starter first: `cp -r starter my-solution` in the kit's folder "
+            "(notebook 05's first cells do the same).",
+        )
+    note(NO_SANDBOX)
+    with step("Making sure LocalStack and the inbox run"):
+        lifecycle.up(settings)
+    with step(f"Checking {folder} as the grader will"):
+        report = check_solution(settings, folder, time_limit=time_limit)
+    print_report(report, Console(highlight=False))
+    if not report.graded:
+        raise GradingFailed(
+            f"Could not check {folder}: the kit failed, not your solution (see above).",
+            hint="Run `sfnlab check` again.",
+        )
+    ctx.exit(0 if report.score == report.total else 1)
+
+
 @main.command(name="grade")
 @click.argument(
     "solutions",
@@ -504,10 +555,12 @@ def grade_command(
     """Grade learners' solutions: each folder laid out like the kit (definitions/, lambdas/).
 
     Grading starts a LocalStack of its own (yours is never touched) whose Lambdas run
-    inside bubblewrap. Each solution is deployed into a fresh account, run through the
-    approve path, the reject path and each step on its own, judged requirement by
-    requirement, and removed again. Exits 0 when every solution meets every requirement,
-    1 when points are missing, 5 when the kit failed to grade a solution (run it again).
+    inside bubblewrap: other people's code, kept away from your files (your own work
+    needs no sandbox: `sfnlab check` runs it anywhere). Each solution is deployed into a
+    fresh account, run through the approve path, the reject path and each step on its
+    own, judged requirement by requirement, and removed again. Exits 0 when every
+    solution meets every requirement, 1 when points are missing, 5 when the kit failed to
+    grade a solution (run it again).
     """
     from rich.console import Console
 

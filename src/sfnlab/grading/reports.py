@@ -57,7 +57,9 @@ def print_report(report: SolutionReport, console: Console) -> None:
             mark = "[green]✓[/green]" if verdict.passed else "[red]✗[/red]"
             points = f"{verdict.points}/{verdict.requirement.points}"
             console.print(f"{mark} {verdict.requirement.title} ({points})", overflow="fold")
-            console.print(Padding(Text(verdict.feedback, overflow="fold"), (0, 0, 1, 2)))
+            console.print(
+                Padding(Text(verdict.feedback, overflow="fold"), (0, 0, 1, 2), expand=False)
+            )
     else:
         table = Table(title=title, title_justify="left", expand=True)
         table.add_column("requirement", ratio=2, overflow="fold")
