@@ -1,9 +1,13 @@
-"""Run the inbox in the background beside the embedded LocalStack."""
+"""Run the inbox in the background beside the embedded LocalStack; take it away for a
+while (`outage`, `paused`), as a lesson on retries does."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from sfnlab.errors import LearnerError, StartupFailed
@@ -80,3 +84,42 @@ def stop_inbox(settings: Settings) -> ServiceRecord | None:
     if record is not None:
         processes.stop(record, settings.inbox_pid_file, timeout=5)
     return record
+
+
+def kits_inbox(settings: Settings) -> ServiceRecord:
+    """The inbox the kit started (only that one can be stopped or paused from here)."""
+    record = running_inbox(settings)
+    if record is None:
+        raise LearnerError(
+            f"The inbox at {settings.inbox_url} was not started by the kit (Docker Compose's, "
+            "say), so the kit cannot stop or pause it.",
+            hint="Use the inbox `sfnlab up` starts. With Docker Compose, make an outage by "
+            "hand: `docker compose stop inbox`, then `docker compose start inbox`.",
+        )
+    return record
+
+
+@contextlib.contextmanager
+def outage(settings: Settings) -> Iterator[None]:
+    """Stop the kit's inbox while the block runs: nothing answers on its port (connection
+    refused). It starts again afterwards, come what may, with everything it stored."""
+    kits_inbox(settings)
+    stop_inbox(settings)
+    try:
+        yield
+    finally:
+        ensure_inbox(settings)
+
+
+@contextlib.contextmanager
+def paused(settings: Settings) -> Iterator[None]:
+    """Pause the kit's inbox (SIGSTOP) while the block runs: the system still accepts
+    connections on its port, and the requests wait there, unread, until it resumes
+    (SIGCONT) afterwards and answers them."""
+    record = kits_inbox(settings)
+    os.kill(record.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(record.pid, signal.SIGCONT)
+        ensure_inbox(settings)

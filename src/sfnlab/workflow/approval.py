@@ -312,22 +312,13 @@ def waiting_tokens(
             ),
             None,
         )
-        token = review.token if review else token_in(call.received)
+        token = review.token if review else call.token
         if not token:
             continue
         named = call.received.get("reviewer") if isinstance(call.received, dict) else None
         reviewer = (review.reviewer if review else "") or str(named or "")
         found.append(WaitingToken(token, call.state, reviewer, review))
     return chosen.current, found
-
-
-def token_in(payload: object) -> str | None:
-    """The task token in the event a waiting task's Lambda got: a field named for it."""
-    if isinstance(payload, dict):
-        for key, value in payload.items():
-            if "token" in key.lower() and isinstance(value, str) and value:
-                return value
-    return None
 
 
 def decision_event(approve: bool, token: str, reviewer: str | None, comment: str | None) -> dict:

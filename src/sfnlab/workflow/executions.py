@@ -21,7 +21,7 @@ from sfnlab.localstack.log_view import shorten
 from sfnlab.settings import Settings
 from sfnlab.support.aws import client
 from sfnlab.support.polling import poll
-from sfnlab.workflow.history import Call, Visit, fetch_events, read_history
+from sfnlab.workflow.history import Call, History, Visit, fetch_events, read_history
 
 ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -47,7 +47,12 @@ class Execution:
     @property
     def waiting_at(self) -> str | None:
         """The state the execution waits in (for a task token), if any."""
-        return next((s.name for s in self.path if s.outcome == "waiting"), None)
+        return next(iter(self.waiting_in), None)
+
+    @property
+    def waiting_in(self) -> list[str]:
+        """Every state the execution waits in now (both reviews of a Parallel state)."""
+        return [state.name for state in self.path if state.outcome == "waiting"]
 
     def path_text(self) -> str:
         return " -> ".join(f"{state.name} ({state.outcome})" for state in self.path)
@@ -269,6 +274,20 @@ def wait(
     return last[0]
 
 
+def wait_for_reviews(
+    settings: Settings, execution: str, count: int = 1, timeout: float = 30.0
+) -> Execution:
+    """Poll the execution until `count` of its tasks wait for their token, each having
+    handed it on (its Lambda returned: the reviewer was notified)."""
+    return wait(
+        settings,
+        execution,
+        lambda current: sum(call.has_returned for call in current.waiting) >= count,
+        timeout,
+        what=f"{count} review(s) waiting for their token",
+    )
+
+
 def wait_for_end(settings: Settings, execution: str, timeout: float = 30.0) -> Execution:
     """Poll only the execution's status (one cheap call) until it ends; then describe it."""
     sfn = client("stepfunctions", settings)
@@ -288,16 +307,17 @@ def wait_for_end(settings: Settings, execution: str, timeout: float = 30.0) -> E
     return current
 
 
+def history(settings: Settings, execution: str) -> History:
+    """Everything the execution's history tells (see `sfnlab.workflow.history`): its
+    visits, each task's events and attempts, the Lambda calls and the tokens handed out."""
+    arn = execution_arn(settings, execution)
+    return read_history(arn, fetch_events(client("stepfunctions", settings), arn))
+
+
 def task_token_in_history(settings: Settings, execution: str) -> str | None:
     """The task token the execution handed to its waiting task, read from its history."""
-    sfn = client("stepfunctions", settings)
-    token = None
-    for event in fetch_events(sfn, execution_arn(settings, execution)):
-        details = event.get("taskScheduledEventDetails") or {}
-        if details.get("resource", "").endswith(".waitForTaskToken"):
-            payload = json.loads(details.get("parameters") or "{}").get("Payload") or {}
-            token = payload.get("taskToken", token)
-    return token
+    tokens = [call.token for call in history(settings, execution).calls if call.token]
+    return tokens[-1] if tokens else None
 
 
 def latest(settings: Settings, count: int = 5, machine: str = STATE_MACHINE_NAME) -> list[dict]:

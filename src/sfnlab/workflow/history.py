@@ -33,6 +33,7 @@ FAILED = {
     "TaskSubmitFailed": "taskSubmitFailedEventDetails",
 }
 TASK_EVENTS = ("Task", "LambdaFunction")  # the prefixes of a task's own events
+SCHEDULED = ("TaskScheduled", "LambdaFunctionScheduled")  # an attempt begins
 
 
 def parse_json(text: Any) -> Any:
@@ -83,6 +84,7 @@ class Visit:
     input: Any = None
     output: Any = None
     exited: bool = False
+    assigned: dict = field(default_factory=dict)  # the variables it set (JSONata `Assign`)
     events: list[dict] = field(default_factory=list, repr=False)  # its task's own events
 
 
@@ -111,9 +113,33 @@ class Call:
         """Neither answered nor failed."""
         return not self.answer and not self.error
 
+    @property
+    def token(self) -> str | None:
+        """The task token a `.waitForTaskToken` call handed its Lambda: the event's field
+        named for it (`taskToken` in the kit's definitions), if it has one."""
+        if not self.waits_for_token or not isinstance(self.received, dict):
+            return None
+        return next(
+            (
+                value
+                for key, value in self.received.items()
+                if "token" in key.lower() and isinstance(value, str) and value
+            ),
+            None,
+        )
+
     def holds(self, value: str) -> bool:
         """Whether the event the Lambda got holds `value` as a whole value (a task token)."""
         return value in leaves(self.received)
+
+
+@dataclass(frozen=True)
+class TaskEvent:
+    """One of a task's own events, timed from the execution's start."""
+
+    seconds: float
+    type: str  # TaskScheduled, TaskStarted, TaskFailed, TaskSucceeded, TaskSubmitted, ...
+    error: str = ""  # what a failure names (InboxUnreachable, States.Timeout, ...)
 
 
 @dataclass
@@ -138,6 +164,35 @@ class History:
     def task_events(self, state: str) -> list[dict]:
         """The task events of every visit to `state`: scheduled, started, failed, ..."""
         return [event for visit in self.visits if visit.name == state for event in visit.events]
+
+    def timeline(self, state: str) -> list[TaskEvent]:
+        """The task events of every visit to `state`, each timed from the execution's
+        start: every attempt of a retried task is there, with the error it failed with."""
+        if not self.events:
+            return []
+        began = self.events[0]["timestamp"]
+        found = []
+        for event in self.task_events(state):
+            details = event.get(FAILED.get(event["type"], "")) or {}
+            seconds = (event["timestamp"] - began).total_seconds()
+            found.append(TaskEvent(seconds, event["type"], details.get("error") or ""))
+        return found
+
+    def failures(self, state: str) -> list[TaskEvent]:
+        """Each time `state`'s task failed (a Retry may have tried it again after)."""
+        return [event for event in self.timeline(state) if event.type in FAILED]
+
+    def observed_waits(self, state: str) -> list[float]:
+        """Seconds from each failure of `state`'s task to its next attempt: the waits its
+        Retry rule made, as they happened."""
+        timeline = self.timeline(state)
+        failed = [event.seconds for event in timeline if event.type in FAILED]
+        scheduled = [event.seconds for event in timeline if event.type in SCHEDULED]
+        return [again - at for at, again in zip(failed, scheduled[1:], strict=False)]
+
+    def tokens(self) -> dict[str, str]:
+        """The task token each state waiting for one was handed (the latest, if retried)."""
+        return {call.state: call.token for call in self.calls if call.token}
 
     def calls_of(self, function: str) -> list[Call]:
         return [call for call in self.calls if call.function == function]
@@ -216,7 +271,7 @@ class _Reader:
             call = None
         elif kind.endswith("StateExited"):
             self.exit(event["stateExitedEventDetails"])
-        elif kind in ("TaskScheduled", "LambdaFunctionScheduled"):
+        elif kind in SCHEDULED:
             call = self.schedule(kind, event, visit)
         elif kind == "TaskSubmitted" and call is not None:
             output = parse_json(event["taskSubmittedEventDetails"].get("output"))
@@ -262,6 +317,9 @@ class _Reader:
         if visit is None:
             return
         visit.output, visit.exited = parse_json(details.get("output")), True
+        # As recorded: each variable's value as JSON text.
+        assigned = details.get("assignedVariables") or {}
+        visit.assigned = {key: parse_json(value) for key, value in assigned.items()}
         self.open_visits.remove(visit)
         if visit.type != "Fail":
             visit.outcome = "caught" if id(visit) in self.failed else "succeeded"
