@@ -49,5 +49,7 @@ def test_the_starter_and_notebook_5_say_what_sfnlab_check_says_of_the_sandbox():
         "".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "markdown"
     )
     assert words(NO_SANDBOX) in words(markdown)
+    # The grader's three runs, named as its feedback names them.
+    assert "*the step's own run*" in markdown and "approves once and rejects once" not in markdown
     code = " ".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
     assert "check_solution(" in code
