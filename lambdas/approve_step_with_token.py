@@ -7,9 +7,11 @@ then merges (approved) or ends in its Fail state (rejected). It returns the even
 with the `decision` it sent. With "heartbeat": true
 instead of "approve", it only tells Step Functions the review is still going on.
 
-When Step Functions refuses, the error says what happened and what to do:
-TokenNotWaiting (the review is over: token already used, review timed out, execution
-stopped or ended; or a token Step Functions never issued), TokenMalformed, CommentTooLong.
+`approve` is JSON `true` or `false`; anything else ("yes", 1, "true") is refused
+(DecisionInvalid), quoting what was given. When Step Functions refuses, the error says
+what happened and what to do: TokenNotWaiting (the review is over: token already used,
+review timed out, execution stopped or ended), TokenUnknown (a token Step Functions never
+issued), TokenMalformed, CommentTooLong.
 
 Its role may call states:SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat only.
 """
@@ -35,11 +37,19 @@ class TokenMalformed(Exception):
 
 
 class TokenNotWaiting(Exception):
-    """Step Functions has no task waiting for this token (any more, or ever)."""
+    """Step Functions issued this token, but its task waits no more."""
+
+
+class TokenUnknown(Exception):
+    """Step Functions never issued this token."""
 
 
 class DecisionMissing(Exception):
     """Neither approve: true/false nor heartbeat: true."""
+
+
+class DecisionInvalid(Exception):
+    """`approve` is there, but is not JSON true or false."""
 
 
 class CommentTooLong(Exception):
@@ -65,13 +75,18 @@ def read_token(event):
 
 def read_decision(event):
     """The decision to hand to Step Functions: approved or not, by whom, and why."""
-    approve = event.get("approve")
-    if isinstance(approve, str) and approve.lower() in ("true", "false", "yes", "no"):
-        approve = approve.lower() in ("true", "yes")
-    if not isinstance(approve, bool):
+    if "approve" not in event:
         raise DecisionMissing(
             'Say what the review decided: "approve": true or "approve": false '
             '(or "heartbeat": true to say the review is still going on).'
+        )
+    approve = event["approve"]
+    if not isinstance(approve, bool):
+        # "yes", "true" or 1 might be meant either way: only JSON's own true and false decide.
+        given = shorten(json.dumps(approve), 80)
+        raise DecisionInvalid(
+            f'"approve" must be true or false (JSON, without quotes); the event has '
+            f'"approve": {given}. Nothing was sent to Step Functions.'
         )
     reviewer = str(event.get("reviewer") or "a reviewer")
     comment = str(event.get("comment") or "")
@@ -116,8 +131,10 @@ def explain(error):
     message = error.response.get("Error", {}).get("Message", "")
     if code == "TaskTimedOut":
         return TokenNotWaiting(SPENT.format(code=code))
-    if code in ("InvalidToken", "TaskDoesNotExist"):
-        return TokenNotWaiting(UNKNOWN.format(code=code))
+    if code == "TaskDoesNotExist":  # issued once; its execution has ended since
+        return TokenNotWaiting(SPENT.format(code=code))
+    if code == "InvalidToken":
+        return TokenUnknown(UNKNOWN.format(code=code))
     if code == "ValidationException" and "'taskToken'" in message:
         return TokenMalformed(MALFORMED.format(code=code, message=shorten(message)))
     if code == "ValidationException" and "'output'" in message:

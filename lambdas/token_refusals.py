@@ -57,7 +57,10 @@ def used(execution, path="", still_waiting=False):
         if still_waiting
         else f"execution {execution} has moved past the review" + (f" ({path})" if path else "")
     )
-    return (
-        f"This token was already used: {where}. A token approves or rejects once.",
-        REVIEW_AGAIN,
+    hint = (
+        "The other reviewer's token still decides: `sfnlab token --all --execution "
+        f"{execution}` lists every token it waits for, with its reviewer."
+        if still_waiting
+        else REVIEW_AGAIN
     )
+    return f"This token was already used: {where}. A token approves or rejects once.", hint

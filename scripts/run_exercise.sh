@@ -9,5 +9,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/kit-env.sh" || exit 1
 cd "$SFNLAB_ROOT" || exit 1
 status=0
 sfnlab exercise "$@" || status=$?
-echo "LocalStack and the inbox keep running; stop them with: .sfnlab/venv/bin/sfnlab down" >&2
+# Only when they do: a run that failed early (a port in use, say) started nothing.
+if sfnlab status >/dev/null 2>&1; then
+  echo "LocalStack and the inbox keep running; stop them with: .sfnlab/venv/bin/sfnlab down" >&2
+fi
 exit $status

@@ -136,6 +136,6 @@ for module, body in handlers.items():
 
 mine = deploy(settings, source=my_solution, prefix="mine-", state_machine_name="MySolveIssue")
 print(f"Deployed: {len(mine.changed)} resources changed")
-[report] = grade([my_solution], settings)
+report = check_solution(settings, my_solution)
 print_report(report, Console(width=110))
 assert report.score == report.total, report.score

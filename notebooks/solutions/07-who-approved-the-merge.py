@@ -9,4 +9,4 @@ mine = copy.deepcopy(jsonata)
 mine["States"]["MergeToMaster"]["Arguments"]["Payload"] = (
     "{% $merge([$states.input, {'approvedBy': $review.reviewer}]) %}"
 )
-check_approved_by(mine)
+check_approved_by(settings, mine)

@@ -20,4 +20,4 @@ def is_alive(token):
 # it, exactly as it would refuse a decision, once the token can no longer decide. Catch
 # those three refusals only: any other error (LocalStack not answering, say) tells you
 # nothing about the token. On a task with HeartbeatSeconds it also restarts the clock.
-check_is_alive(is_alive)
+check_is_alive(settings, is_alive)

@@ -19,4 +19,4 @@ def retry_waits(rule):
 # over 15 s: a restart of the inbox that takes 6 s fails the execution. A larger
 # BackoffRate does not help when a cap flattens it; to outlast a longer outage, add
 # attempts or raise the cap.
-check_retry_waits(retry_waits)
+check_retry_waits(settings, retry_waits)

@@ -23,6 +23,8 @@ from sfnlab.exercise import (
     MAX_REVIEW_SECONDS,
     STACK_NAME,
     STATE_MACHINE_NAME,
+    TWO_REVIEWERS_FILE,
+    TWO_REVIEWERS_MACHINE,
 )
 from sfnlab.settings import DEFAULT_GRADING_JOBS, PROJECT_ROOT, Settings, load_settings
 
@@ -242,8 +244,15 @@ def logs(settings: Settings, lines: int, raw: bool) -> None:
 @click.option(
     "--definition",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Another definition of SolveIssue to deploy, e.g. "
-    "definitions/SolveIssueStepFunctionJSONata.json (default: the source's JSONPath one).",
+    help="Another definition to deploy, e.g. definitions/SolveIssueStepFunctionJSONata.json "
+    "(default: the source's JSONPath one).",
+)
+@click.option(
+    "--machine",
+    default=STATE_MACHINE_NAME,
+    show_default=True,
+    help="The state machine to create or update: another name deploys beside SolveIssue, "
+    f"e.g. --definition {TWO_REVIEWERS_FILE} --machine {TWO_REVIEWERS_MACHINE}.",
 )
 @click.option(
     "--review-timeout",
@@ -277,6 +286,7 @@ def deploy_command(
     settings: Settings,
     source: Path,
     definition: Path | None,
+    machine: str,
     review_timeout: int,
     review_heartbeat: int,
     aws_account: str | None,
@@ -287,9 +297,15 @@ def deploy_command(
     """Create or update the roles, the Lambdas and the SolveIssue state machine.
 
     Safe to run again: what already matches is left alone, and it prints what it
-    created, updated or left unchanged. With --stack, CloudFormation does it from
-    template.yaml, the same exercise as an AWS SAM template.
+    created, updated or left unchanged. With --machine, the state machine of that name
+    instead (over the same Lambdas), SolveIssue left as it is; `sfnlab up` deploys each
+    again after a restart. With --stack, CloudFormation does it from template.yaml, the
+    same exercise as an AWS SAM template.
     """
+    if (stack or build_only) and (machine != STATE_MACHINE_NAME or definition):
+        raise click.UsageError(
+            "--stack deploys template.yaml as it is: no --machine or --definition."
+        )
     if stack or build_only:
         deploy_stack_command(
             settings, source, stack_name, review_timeout, review_heartbeat, build_only
@@ -302,6 +318,7 @@ def deploy_command(
         settings,
         source=source,
         definition=definition,
+        state_machine_name=machine,
         review_timeout=review_timeout,
         review_heartbeat=review_heartbeat or None,
         confirm_account=aws_account,
@@ -323,18 +340,32 @@ def deploy_command(
     help="The execution's input.",
 )
 @click.option("--name", help="The execution's name (default: solve-<time>-<random>).")
+@click.option(
+    "--machine",
+    default=STATE_MACHINE_NAME,
+    show_default=True,
+    help=f"The state machine to start, e.g. {TWO_REVIEWERS_MACHINE} once deployed "
+    "(`sfnlab deploy --help` says how).",
+)
 @pass_settings
-def start(settings: Settings, event_file: Path, name: str | None) -> None:
-    """Start a SolveIssue execution; it stops at the reviewers' step."""
+def start(settings: Settings, event_file: Path, name: str | None, machine: str) -> None:
+    """Start a SolveIssue execution (or one of --machine); it stops at the reviewers' step."""
     from sfnlab.workflow import executions
 
-    started = executions.start(settings, event_file=event_file, name=name)
+    started = executions.start(settings, event_file=event_file, name=name, machine=machine)
     click.echo(f"Started {started.name}")
     click.echo(started.arn)
 
 
 @main.command()
 @click.option("--execution", help="The execution's name (default: the newest one waiting).")
+@click.option(
+    "--all",
+    "every_token",
+    is_flag=True,
+    help="Every token the execution still waits for, one line each: reviewer, the state "
+    "waiting for it, the token (two, while both of two reviewers review).",
+)
 @click.option("--wait", is_flag=True, help="Wait until a notification arrives.")
 @click.option(
     "--timeout",
@@ -344,17 +375,32 @@ def start(settings: Settings, event_file: Path, name: str | None) -> None:
     help="Seconds to wait, with --wait.",
 )
 @pass_settings
-def token(settings: Settings, execution: str | None, wait: bool, timeout: float) -> None:
-    """Print the task token the reviewers got, from the inbox.
+def token(
+    settings: Settings, execution: str | None, every_token: bool, wait: bool, timeout: float
+) -> None:
+    """Print the task token the reviewers got, from the inbox: one that can still decide.
 
-    Exits 4 when that execution no longer exists (LocalStack was restarted) or has
-    ended: its token can decide nothing.
+    Of an execution with two reviewers, a token already used is passed over for the one
+    still waiting; --all lists both, each with its reviewer. Exits 4 when that execution
+    no longer exists (LocalStack was restarted) or has ended: its token can decide nothing.
     """
     from sfnlab.support.progress import note
     from sfnlab.workflow import approval
 
-    review = approval.find_review(settings, execution, wait=wait, timeout=timeout)
-    note(f"execution {review.execution}, branch {review.branch}")
+    if every_token:
+        current, found = approval.waiting_tokens(settings, execution, wait=wait, timeout=timeout)
+        note(f"execution {current.name} waits for {len(found)} token(s): reviewer, state, token")
+        rows = [(t.reviewer or "(not named)", t.state, t.token) for t in found]
+        if rows:
+            click.echo(table(rows))
+        return
+    chosen = approval.choose_review(settings, execution, wait=wait, timeout=timeout)
+    review = chosen.review
+    waiting = len(chosen.current.waiting) if chosen.current else 0
+    reviewer = f", reviewer {review.reviewer}" if review.reviewer else ""
+    note(f"execution {review.execution}, branch {review.branch}{reviewer}")
+    if waiting > 1:
+        note(f"it waits for {waiting} tokens: `sfnlab token --all` lists each with its reviewer")
     click.echo(review.token)
 
 
@@ -415,6 +461,57 @@ def exercise(ctx: click.Context, settings: Settings, reject_review: bool) -> Non
     result = run_exercise(settings, approve=not reject_review)
     click.echo(result.report(graph_text(result.picture)))
     ctx.exit(0 if result.as_expected else 1)
+
+
+@main.command(name="check")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=90.0,
+    show_default=True,
+    help="Seconds your solution may take, from deploy to clean-up.",
+)
+@pass_settings
+@click.pass_context
+def check_command(
+    ctx: click.Context, settings: Settings, folder: Path | None, time_limit: float
+) -> None:
+    """Check your own solution as the grader will: each requirement, its points, and what
+    was expected and seen.
+
+    FOLDER is laid out like starter/ (default: my-solution in the kit's folder). It runs
+    on your LocalStack (started if it is not running), in accounts of its own that are
+    emptied again, so your own deployment is left alone; with no sandbox, so it works on
+    any machine the kit runs on. Exits 0 at full marks, 1 when points are missing.
+    """
+    from rich.console import Console
+
+    from sfnlab.errors import GradingFailed, LearnerError
+    from sfnlab.grading.own_work import NO_SANDBOX, check_solution
+    from sfnlab.grading.reports import print_report
+    from sfnlab.lab import lifecycle
+    from sfnlab.support.progress import note, step
+
+    folder = folder or settings.my_solution
+    if not folder.is_dir():
+        raise LearnerError(
+            f"There is no solution folder {folder}.",
+            hint="Copy the starter first: `cp -r starter my-solution` in the kit's folder "
+            "(notebook 05's first cells do the same).",
+        )
+    note(NO_SANDBOX)
+    with step("Making sure LocalStack and the inbox run"):
+        lifecycle.up(settings)
+    with step(f"Checking {folder} as the grader will"):
+        report = check_solution(settings, folder, time_limit=time_limit)
+    print_report(report, Console(highlight=False))
+    if not report.graded:
+        raise GradingFailed(
+            f"Could not check {folder}: the kit failed, not your solution (see above).",
+            hint="Run `sfnlab check` again.",
+        )
+    ctx.exit(0 if report.score == report.total else 1)
 
 
 @main.command(name="grade")
@@ -513,14 +610,15 @@ def grade_command(
 
     Zips are unpacked safely: a path out of the zip, a link, or a zip bomb is refused, in
     that learner's report, and the class goes on. Grading starts a LocalStack of its own
-    (yours is never touched) whose Lambdas run inside bubblewrap, in a network of its own
-    where the system allows: learners' code reaches that LocalStack and the grader,
-    nothing else of this machine (see docs/grading/sandbox.md; SFNLAB_GRADING_NETWORK).
-    Each solution is deployed into a fresh account, run through the approve path, the
-    reject path and each step on its own, judged requirement by requirement, and removed
-    again. Exits 0 when every solution scores at least --min-score (default: every
-    requirement met), 1 when one does not, 5 when the kit failed to grade a solution (run
-    it again).
+    (yours is never touched) whose Lambdas run inside bubblewrap: other people's code,
+    kept away from your files (your own work needs no sandbox: `sfnlab check` runs it
+    anywhere), in a network of its own where the system allows: learners' code reaches
+    that LocalStack and the grader, nothing else of this machine (see
+    docs/grading/sandbox.md; SFNLAB_GRADING_NETWORK). Each solution is deployed into a
+    fresh account, run through the approve path, the reject path and each step on its
+    own, judged requirement by requirement, and removed again. Exits 0 when every
+    solution scores at least --min-score (default: every requirement met), 1 when one
+    does not, 5 when the kit failed to grade a solution (run it again).
     """
     from rich.console import Console
 
@@ -825,7 +923,13 @@ def graph(
         note(f"Saved {picture.save(output)}")
 
 
-STATUS_COLOURS = {"succeeded": "green", "failed": "red", "caught": "yellow", "waiting": "blue"}
+STATUS_COLOURS = {
+    "succeeded": "green",
+    "failed": "red",
+    "caught": "yellow",
+    "waiting": "blue",
+    "stopped": "magenta",
+}
 
 
 def graph_text(picture: Any) -> str:

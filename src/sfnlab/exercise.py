@@ -16,6 +16,9 @@ from types import ModuleType
 from sfnlab.settings import PROJECT_ROOT
 
 DEFINITION_FILE = Path("definitions") / "SolveIssueStepFunction.json"
+# The same workflow with two reviewers who must both approve, deployed beside SolveIssue.
+TWO_REVIEWERS_FILE = Path("definitions") / "TwoReviewersStepFunction.json"
+TWO_REVIEWERS_MACHINE = "SolveIssueTwoReviewers"
 LAMBDAS_FOLDER = Path("lambdas")
 TEMPLATE_FILE = PROJECT_ROOT / "template.yaml"  # the same, as an AWS SAM template
 TEST_EVENTS = PROJECT_ROOT / "test-events"

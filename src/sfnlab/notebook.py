@@ -2,13 +2,15 @@
 
 `setup()` makes the kit's own errors show as one paragraph (no traceback) and brings
 LocalStack and the inbox up; `try_it()` runs a step that is allowed to fail, for the
-cells that show what a mistake looks like.
+cells that show what a mistake looks like; `refused()` expects AWS to refuse a call, and
+shows how. (The exercises' checks are in `notebook_checks`.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,22 @@ def try_it(step: Callable[[], Any]) -> Any:
             raise
         print(f"Refused: {friendly}")
         return None
+
+
+@contextlib.contextmanager
+def refused(*errors: type[ClientError]) -> Iterator[None]:
+    """Expect the AWS call inside to be refused with one of `errors` (boto3's
+    `sfn.exceptions.TaskTimedOut`, say): print its code and message. Accepted, it raises
+    an AssertionError: the lesson expected a refusal."""
+    try:
+        yield
+    except errors as error:
+        code, message = error.response["Error"]["Code"], error.response["Error"]["Message"]
+        if len(message) > 200:  # a long value quoted whole: its two ends say enough
+            message = f"{message[:50]} [...] {message[-100:]}"
+        print(f"{code}: {message}")
+    else:
+        raise AssertionError("The call was accepted, where AWS refuses it.")
 
 
 def my_solution_folder() -> Path:

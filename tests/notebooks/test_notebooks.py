@@ -3,6 +3,9 @@ of its exercises run in place (a broken solution fails here), and is committed c
 
 from __future__ import annotations
 
+import ast
+import builtins
+import importlib.util
 import re
 
 import nbformat
@@ -11,6 +14,7 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
 from sfnlab.settings import PROJECT_ROOT
+from sfnlab.support.aws import client, state_machine_arns
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 SOLUTIONS = PROJECT_ROOT / "notebooks" / "solutions"
@@ -84,6 +88,7 @@ def test_notebook_runs_top_to_bottom_with_its_solutions(
     monkeypatch.setenv("SFNLAB_INBOX_URL", localstack.inbox_url)
     monkeypatch.setenv("SFNLAB_STATE_DIR", str(localstack.state_dir))
     monkeypatch.setenv("SFNLAB_MY_SOLUTION", str(tmp_path / "my-solution"))
+    before = executions_in(localstack)
     notebook = with_solutions(nbformat.read(path, as_version=4))
     client = NotebookClient(
         notebook,
@@ -103,3 +108,57 @@ def test_notebook_runs_top_to_bottom_with_its_solutions(
         or any(line.startswith("Error:") for line in output.get("text", "").splitlines())
     ]
     assert errors == []
+    # Nothing left waiting for `sfnlab token` to find later, and named as the kit names runs.
+    started = {arn: run for arn, run in executions_in(localstack).items() if arn not in before}
+    assert [run["name"] for run in started.values() if run["status"] == "RUNNING"] == []
+    assert [run["name"] for run in started.values() if not run["name"].startswith("solve-")] == []
+
+
+def executions_in(settings) -> dict[str, dict]:
+    """Every execution of every state machine in the learner's account, by ARN."""
+    sfn = client("stepfunctions", settings)
+    return {
+        run["executionArn"]: run
+        for arn in state_machine_arns(sfn).values()
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn)
+        for run in page["executions"]
+    }
+
+
+def names_bound(sources: list[str]) -> set[str]:
+    """Every name the code binds: imports, assignments, definitions, loop targets."""
+    bound = set(dir(builtins))
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                bound |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+                bound.add(node.name)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                bound.add(node.id)
+    return bound
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_a_module_an_exercise_tells_the_learner_to_use_is_imported_first(path):
+    """`copy.deepcopy(...)` in an exercise needs `import copy` in the notebook (or in the
+    exercise's own words): the learner's cell has only what the notebook gave it."""
+    notebook = nbformat.read(path, as_version=4)
+    code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    for index in exercise_cells(notebook):
+        spans = re.findall(r"`([^`]+)`", notebook.cells[index].source)
+        bound = names_bound(code + spans)
+        for span in spans:
+            try:
+                tree = ast.parse(span)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                    name = node.value.id
+                    if name not in bound and importlib.util.find_spec(name) is not None:
+                        raise AssertionError(f"{path.name}: `{span}` uses {name}, never imported")

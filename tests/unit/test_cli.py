@@ -3,9 +3,13 @@ results on standard output, everything else on standard error; a quick start."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -189,3 +193,46 @@ def test_a_number_out_of_range_is_a_command_line_mistake_before_anything_runs(ar
     )
     assert "is not in the range" in result.stderr
     assert "Traceback" not in result.output
+
+
+@contextlib.contextmanager
+def another_web_server(status: int) -> Iterator[int]:
+    """An HTTP server that is not the inbox: it answers every path with `status` and HTML."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html>somebody else's server</html>")
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("status", [404, 200, 500])
+@pytest.mark.parametrize(
+    "command", [["token"], ["approve"], ["reject", "--execution", "solve-1"], ["up"]]
+)
+def test_every_command_that_reads_the_inbox_says_what_up_says_of_another_server(
+    monkeypatch, status, command
+):
+    """Another HTTP server on the inbox's port: one paragraph, the same as `sfnlab up`'s,
+    never a traceback (which a 404 or an HTML page used to give)."""
+    with another_web_server(status) as port:
+        monkeypatch.setenv("SFNLAB_INBOX_URL", f"http://127.0.0.1:{port}")
+        result = run(*command, endpoint=nowhere())
+    assert isinstance(result.exception, SystemExit), result.exception  # no traceback
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(
+        f"Error: Port {port} on 127.0.0.1, the inbox's, is held by a program that is not the inbox."
+    )
+    assert "SFNLAB_INBOX_URL=http://127.0.0.1:" in result.stderr

@@ -72,3 +72,29 @@ def test_a_missing_definition_file_is_named_in_words(tmp_path):
     assert str(refused.value) == (
         f"Cannot read the state machine definition {missing}: No such file or directory."
     )
+
+
+def tasks(definition: dict) -> dict[str, dict]:
+    """Every Task state of a definition by name, those of Parallel branches included."""
+    found = {}
+    for name, state in definition["States"].items():
+        if state["Type"] == "Task":
+            found[name] = state
+        for branch in state.get("Branches", []):
+            found.update(tasks(branch))
+    return found
+
+
+@pytest.mark.parametrize(
+    "definition_file", sorted((PROJECT_ROOT / "definitions").glob("*.json")), ids=lambda p: p.stem
+)
+def test_every_task_of_every_definition_retries_what_the_jsonpath_one_retries(definition_file):
+    """The README promises both languages' SolveIssue (and the two-reviewers workflow) the
+    same Retry rules: Lambda's own transient errors, and InboxUnreachable after 1, 2, 4, 8 s."""
+    reference = json.loads((PROJECT_ROOT / DEFINITION_FILE).read_text())
+    expected = reference["States"]["CreateCode"]["Retry"]
+    assert [rule["ErrorEquals"] for rule in expected][-1] == ["InboxUnreachable"]
+    found = tasks(json.loads(definition_file.read_text()))
+    assert found
+    for name, state in found.items():
+        assert state.get("Retry") == expected, name

@@ -50,3 +50,20 @@ def test_a_failure_while_sourcing_returns_and_keeps_the_shell(tmp_path):
     status, after = middle.split("\n", 1)
     assert status.startswith("sourced: ") and status != "sourced: 0"
     assert before == after  # errexit and the rest as they were; the shell went on
+
+
+def test_a_failed_exercise_that_started_nothing_says_nothing_keeps_running(tmp_path):
+    """Another program on LocalStack's port: `run_exercise.sh` fails before it starts
+    anything, and must not tell the learner that LocalStack and the inbox keep running."""
+    from tests.helpers import free_port, web_page_server
+
+    with web_page_server() as port:
+        done = interactive_bash(
+            "scripts/run_exercise.sh",
+            SFNLAB_ENDPOINT=f"http://127.0.0.1:{port}",
+            SFNLAB_INBOX_URL=f"http://127.0.0.1:{free_port()}",
+            SFNLAB_STATE_DIR=str(tmp_path / "state"),
+        )
+    assert done.returncode != 0
+    assert f"Port {port}" in done.stderr and "Traceback" not in done.stderr
+    assert "keep running" not in done.stderr

@@ -29,3 +29,28 @@ def test_starter_has_a_todo_handler_for_every_step():
 def test_starter_has_no_solution_in_it():
     definition = (STARTER / "definitions" / "SolveIssueStepFunction.json").read_text()
     assert "waitForTaskToken" not in definition and "Choice" not in definition
+
+
+def test_the_starter_and_notebook_5_say_what_sfnlab_check_says_of_the_sandbox():
+    """One line about the sandbox, the same wherever a learner checks their own work."""
+    import json
+    import re
+
+    from sfnlab.grading.own_work import NO_SANDBOX
+
+    def words(text: str) -> str:
+        return re.sub(r"\s+", " ", text)
+
+    readme = (STARTER / "README.md").read_text()
+    assert words(NO_SANDBOX) in words(readme)
+    assert "sfnlab check my-solution" in readme and "sfnlab grade my-solution" not in readme
+    notebook = json.loads((PROJECT_ROOT / "notebooks" / "05-build-it-yourself.ipynb").read_text())
+    markdown = " ".join(
+        "".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "markdown"
+    )
+    assert words(NO_SANDBOX) in words(markdown)
+    # The grader's three runs, named as its feedback names them.
+    assert "*the step's own run*" in words(markdown)
+    assert "approves once and rejects once" not in words(markdown)
+    code = " ".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
+    assert "check_solution(" in code

@@ -38,6 +38,8 @@ PATCHES: dict[str, str | None] = {
     "heartbeat_without_heartbeat_seconds": None,
     "early_task_decisions": None,
     "definition_transition_checks": None,
+    # After definition_transition_checks, whose check it wraps: the schema's comes first.
+    "choice_boolean_operands": None,
     "branch_states_errors": None,
     "heartbeat_timeout_catchable": None,
     "stop_execution_final": None,

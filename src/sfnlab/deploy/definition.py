@@ -150,17 +150,21 @@ def validate(sfn: Any, text: str, source: str = str(DEFINITION_FILE)) -> None:
     own = structural_problems(json.loads(text))
     # Step Functions reports missing targets and unreachable states too: when the kit
     # found them, its own words (which name the state and field) say each once.
-    theirs = [
-        d["message"]
+    diagnostics = [
+        d
         for d in result.get("diagnostics", [])
         if not (own and d.get("code") == "MISSING_TRANSITION_TARGET")
     ]
+    theirs = [
+        d["message"].rstrip(". ") + (f" at {d['location']}" if d.get("location") else "")
+        for d in diagnostics
+    ]
     problems = "; ".join(problem.rstrip(". ") for problem in theirs + own)
     if problems:
-        raise DefinitionError(
-            f"Step Functions rejects {source}: {problems}.",
-            hint="Fix the definition, then deploy again.",
-        )
+        hint = "Fix the definition, then deploy again."
+        if any("of type Boolean" in d["message"] for d in diagnostics):
+            hint = 'A boolean is true or false without quotes ("BooleanEquals": true). ' + hint
+        raise DefinitionError(f"Step Functions rejects {source}: {problems}.", hint=hint)
 
 
 def _render(node: Any, values: Mapping[str, Any]) -> Any:

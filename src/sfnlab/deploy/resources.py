@@ -424,14 +424,34 @@ def deploy_state_machine(
     review_heartbeat: int | None = DEFAULT_REVIEW_HEARTBEAT,
 ) -> str:
     """Create or update another state machine over the deployed functions; its ARN."""
-    definition = render_definition(
+    return deploy_definition(
+        settings,
+        name,
         load_template(definition_file),
-        deployed_function_arns(settings, prefix),
-        review_timeout,
-        review_heartbeat,
-        definition_file.name,
+        source=definition_file.name,
+        prefix=prefix,
+        review_timeout=review_timeout,
+        review_heartbeat=review_heartbeat,
+    )
+
+
+def deploy_definition(
+    settings: Settings,
+    name: str,
+    template: Any,
+    *,
+    source: str = "the definition",
+    prefix: str = DEFAULT_PREFIX,
+    review_timeout: int = DEFAULT_REVIEW_TIMEOUT,
+    review_heartbeat: int | None = DEFAULT_REVIEW_HEARTBEAT,
+) -> str:
+    """Create or update the state machine `name` from a definition held in memory (a
+    changed copy of one of definitions/, `${...}` placeholders and all), over the
+    functions already deployed; its ARN. Checked as Step Functions checks it first."""
+    definition = render_definition(
+        template, deployed_function_arns(settings, prefix), review_timeout, review_heartbeat, source
     )
     role = client("iam", settings).get_role(RoleName=role_name(prefix, "states"))["Role"]["Arn"]
     sfn = client("stepfunctions", settings)
-    validate(sfn, definition_text(definition), definition_file.name)
+    validate(sfn, definition_text(definition), source)
     return ensure_state_machine(sfn, name, definition, role)[0]

@@ -153,7 +153,10 @@ def why_no_review(evidence: Evidence, outcome: Outcome) -> str:
     waiting = run.waiting_call()
     if waiting is not None and waiting.function != evidence.function(NOTIFY_REVIEWERS):
         return f"it waits for a task token at {waiting.state}, which invokes {waiting.function}"
-    failed = run.last_failure()
+    # Its own failure first: in the step's own run every step runs, and a later one's
+    # failure is not why this one never waited.
+    own = [call for call in run.calls if call.error and call.state == state.name]
+    failed = own[-1] if own else run.last_failure()
     if failed is not None:
         return failed.failure()
     if run.ended:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sfnlab.workflow.approval import decision_event
+from sfnlab.workflow.history import leaves
 
 BRANCH = "branch"  # Create Branch adds it: the new branch's name, a non-empty string
 RELEASE = "release"  # Create Release adds it: an object with a non-empty "name"
@@ -102,15 +103,6 @@ def release_name_of(payload: Any) -> str | None:
     release = payload.get(RELEASE) if isinstance(payload, dict) else None
     name = release.get(RELEASE_NAME) if isinstance(release, dict) else None
     return name if isinstance(name, str) and name else None
-
-
-def leaves(value: Any) -> list[Any]:
-    """Every value inside a JSON value that is not an object or a list."""
-    if isinstance(value, dict):
-        return [leaf for item in value.values() for leaf in leaves(item)]
-    if isinstance(value, list):
-        return [leaf for item in value for leaf in leaves(item)]
-    return [value]
 
 
 def names(message: Any, value: str) -> bool:

@@ -60,6 +60,7 @@ INSTALL_HINT = (
     "`sudo dnf install bubblewrap`; Arch: `sudo pacman -S bubblewrap`), or pass --no-sandbox "
     "to run the learners' code unsandboxed, as you, with your files in reach."
 )
+OWN_WORK_HINT = "Checking your own solution? `sfnlab check` needs no sandbox."
 
 
 # What each sandbox mode means, for the person reading a report.
@@ -103,7 +104,7 @@ def check_sandbox() -> str:
     if bwrap is None:
         raise SandboxUnavailable(
             "Grading runs learners' code inside bubblewrap (bwrap), which is not installed.",
-            hint=INSTALL_HINT,
+            hint=f"{INSTALL_HINT} {OWN_WORK_HINT}",
         )
     result = subprocess.run(
         [bwrap, "--ro-bind", "/", "/", "--unshare-pid", "--die-with-parent", "true"],
@@ -115,7 +116,7 @@ def check_sandbox() -> str:
         raise SandboxUnavailable(
             f"bubblewrap is installed but cannot build a sandbox here: {result.stderr.strip()}",
             hint="It needs user namespaces (or root); see your distribution's notes on "
-            "bubblewrap. " + INSTALL_HINT,
+            f"bubblewrap. {INSTALL_HINT} {OWN_WORK_HINT}",
         )
     return bwrap
 

@@ -10,7 +10,9 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from sfnlab.grading.grader import SolutionReport
 from sfnlab.grading.requirements import REQUIREMENTS
@@ -70,24 +72,39 @@ def learner_summary(report: SolutionReport) -> str:
     return "\n".join(lines)
 
 
+TABLE_WIDTH = 100  # narrower terminals get a list: a table's feedback column would be a sliver
+
+
 def print_report(report: SolutionReport, console: Console) -> None:
+    """The report as a table, or a list where the terminal is narrow; no word is ever cut
+    (one longer than the line is folded onto the next, whole)."""
     title = f"{report.solution}: {report.score}/{report.total}"
     if report.refused:
         title += f" (not graded: {report.refused})"
     elif not report.graded:
         title += " (could not grade: a kit error, not the learner's)"
-    table = Table(title=title, title_justify="left")
-    table.add_column("requirement")
-    table.add_column("points", justify="right")
-    table.add_column("feedback")
-    for verdict in report.verdicts:
-        mark = "[green]✓[/green]" if verdict.passed else "[red]✗[/red]"
-        table.add_row(
-            f"{mark} {verdict.requirement.title}",
-            f"{verdict.points}/{verdict.requirement.points}",
-            verdict.feedback,
-        )
-    console.print(table)
+    if console.width < TABLE_WIDTH:
+        console.print(title, style="bold", markup=False)
+        for verdict in report.verdicts:
+            mark = "[green]✓[/green]" if verdict.passed else "[red]✗[/red]"
+            points = f"{verdict.points}/{verdict.requirement.points}"
+            console.print(f"{mark} {verdict.requirement.title} ({points})", overflow="fold")
+            console.print(
+                Padding(Text(verdict.feedback, overflow="fold"), (0, 0, 1, 2), expand=False)
+            )
+    else:
+        table = Table(title=title, title_justify="left", expand=True)
+        table.add_column("requirement", ratio=2, overflow="fold")
+        table.add_column("points", justify="right", no_wrap=True)
+        table.add_column("feedback", ratio=5, overflow="fold")
+        for verdict in report.verdicts:
+            mark = "[green]✓[/green]" if verdict.passed else "[red]✗[/red]"
+            table.add_row(
+                f"{mark} {verdict.requirement.title}",
+                f"{verdict.points}/{verdict.requirement.points}",
+                Text(verdict.feedback),
+            )
+        console.print(table)
     for line in report.problems + report.warnings:
         console.print(f"Before it ran: {line}", style="yellow", markup=False)
     for line in report.notes:

@@ -20,7 +20,7 @@ from pathlib import Path
 from sfnlab.deploy import remembered
 from sfnlab.errors import LearnerError, LocalStackNotReachable, NotLocalStack, PortInUse
 from sfnlab.explain import explained
-from sfnlab.inbox.client import InboxClient
+from sfnlab.inbox.client import InboxClient, not_the_inbox
 from sfnlab.inbox.service import ensure_inbox, inbox_address, stop_inbox
 from sfnlab.localstack import embedded
 from sfnlab.localstack.install import ensure_runtime_env
@@ -246,17 +246,7 @@ def check_inbox_port(settings: Settings, current: Status) -> None:
     host, port = inbox_address(settings)
     if current.inbox_running or not is_loopback(host) or port_is_free(host, port):
         return
-    free = free_port_near(host, port, settings.port)
-    raise PortInUse(
-        f"Port {port} on {host}, the inbox's, is held by a program that is not the inbox.",
-        hint="Stop that program, or give the inbox another port"
-        + (
-            f", e.g. `export SFNLAB_INBOX_URL=http://127.0.0.1:{free}` (port {free} is free "
-            "now), then `sfnlab up`; every shell you use the kit from needs that setting."
-            if free
-            else "."
-        ),
-    )
+    raise not_the_inbox(settings.inbox_url, avoid=settings.port)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sfnlab.errors import ExecutionGone, LearnerError, TokenRefused
+from sfnlab.errors import ExecutionGone, LearnerError, PortInUse, TokenRefused
 from sfnlab.exercise import (
     APPROVE,
     APPROVE_EVENT,
@@ -55,6 +55,7 @@ class ReviewRequest:
     branch: str
     inbox_id: int
     received_at: str = ""  # ISO 8601, UTC, as the inbox stored it
+    reviewer: str = ""  # who was asked, when the notification says (two reviewers)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ def review_requests(settings: Settings) -> list[ReviewRequest]:
                     branch=str(body.get("branch") or ""),
                     inbox_id=request.id,
                     received_at=request.received_at,
+                    reviewer=str(body.get("reviewer") or ""),
                 )
             )
     return found
@@ -131,10 +133,8 @@ def review_state(
     """Whether the review's token can still decide: asked once per command.
 
     Returns its execution as it is now (None when the notification names none, or
-    LocalStack has forgotten it) and, when the token can decide nothing, why: the
-    execution is gone, has ended, or has moved past the review. (While it still waits
-    for some token, as two parallel reviews do, only Step Functions can tell whose token
-    is spent.)
+    LocalStack has forgotten it) and, when the token can decide nothing, why (see
+    `token_problem`).
     """
     if not review.execution_arn:
         return None, None  # the notification does not say: Step Functions will tell
@@ -142,11 +142,35 @@ def review_state(
         current = executions.describe(settings, review.execution_arn)
     except ExecutionGone:
         return None, executions.gone(settings, review.execution, restart_reason(settings, review))
+    return current, token_problem(current, review.token)
+
+
+def token_problem(current: executions.Execution, token: str) -> LearnerError | None:
+    """Why `token` can decide nothing in the execution as it is now, or None if it can.
+
+    The execution has ended, has moved past the review, or waits for other tokens only:
+    its history says which token each waiting task was handed, so of two reviewers the
+    one who has decided holds a spent token while the other's still decides.
+    """
     if current.ended:
-        return current, ended_refusal(current)
+        return ended_refusal(current)
+    if any(call.holds(token) for call in current.waiting):
+        return None  # its task waits (or is about to: its Lambda still runs)
+    if current.waiting:
+        return used_refusal(current, still_waiting=True)
     if current.waiting_at is None:
-        return current, used_refusal(current)
-    return current, None
+        return used_refusal(current)
+    return None  # it waits for something the history does not tie to a token
+
+
+@dataclass
+class Chosen:
+    """The review a command acts on, with what was read to choose it."""
+
+    review: ReviewRequest
+    current: executions.Execution | None  # its execution now (None: gone, or not named)
+    problem: LearnerError | None  # why its token can decide nothing (None: it can)
+    reviews: list[ReviewRequest]  # the notifications it was chosen from, newest first
 
 
 def find_review(
@@ -158,7 +182,9 @@ def find_review(
     """The review request of `execution`, or of the newest execution still waiting for one.
 
     Notifications of executions LocalStack no longer has (it was restarted since) are
-    skipped, and so are those that name no execution when none is asked for.
+    skipped, and so are those that name no execution when none is asked for; of an
+    execution's notifications, one whose token can still decide comes first (of two
+    reviewers, the one who has not decided yet).
     """
     return checked_review(settings, execution, wait, timeout)[0]
 
@@ -170,23 +196,50 @@ def checked_review(
     timeout: float = 30.0,
 ) -> tuple[ReviewRequest, LearnerError | None]:
     """`find_review`, with what `review_state` found of it (None: its token may decide)."""
+    chosen = choose_review(settings, execution, wait, timeout)
+    return chosen.review, chosen.problem
+
+
+def choose_review(
+    settings: Settings,
+    execution: str | None = None,
+    wait: bool = False,
+    timeout: float = 30.0,
+) -> Chosen:
+    """`checked_review`, with the execution as it is now and the notifications read."""
     gone: set[str] = set()  # ARNs LocalStack does not know: they never come back
     unchecked: set[int] = set()  # notifications naming no execution ARN
-    problems: dict[int, LearnerError | None] = {}
+    described: dict[str, tuple[executions.Execution | None, LearnerError | None]] = {}
+    states: dict[int, tuple[executions.Execution | None, LearnerError | None]] = {}
+    read: list[ReviewRequest] = []
+
+    def state_of(review: ReviewRequest) -> LearnerError | None:
+        """The review's state, each execution described once per command."""
+        arn = review.execution_arn
+        if arn not in described:
+            described[arn] = review_state(settings, review)
+        current, problem = described[arn]
+        if current is not None:
+            problem = token_problem(current, review.token)
+        states[review.inbox_id] = (current, problem)
+        return problem
 
     def found() -> ReviewRequest | None:
-        for review in review_requests(settings):
-            if execution is not None:
-                if execution in (review.execution, review.execution_arn):
+        described.clear()  # each look sees the executions as they are now
+        read[:] = review_requests(settings)
+        if execution is not None:
+            mine = [r for r in read if execution in (r.execution, r.execution_arn)]
+            for review in mine:
+                if not review.execution_arn or state_of(review) is None:
                     return review
-                continue
+            return mine[0] if mine else None  # the newest, past its decision
+        for review in read:
             if not review.execution_arn:
                 unchecked.add(review.inbox_id)
             elif review.execution_arn not in gone:
-                current, problems[review.inbox_id] = review_state(settings, review)
-                if problems[review.inbox_id] is None:
+                if state_of(review) is None:
                     return review
-                if current is None:
+                if states[review.inbox_id][0] is None:
                     gone.add(review.execution_arn)
         return None
 
@@ -197,13 +250,17 @@ def checked_review(
     if review is None and wait:
         review = poll(found, timeout, max_delay=0.1)
     if review is not None:
-        if review.inbox_id not in problems:
-            current, problems[review.inbox_id] = review_state(settings, review)
-            # Asked for by name, a review past its decision still gives its token (a spent
-            # token is what some lessons show refused); a gone or ended one does not.
-            if problems[review.inbox_id] is not None and (current is None or current.ended):
-                raise problems[review.inbox_id]
-        return review, problems[review.inbox_id]
+        if review.inbox_id not in states:
+            if review.execution_arn:
+                state_of(review)
+            else:
+                states[review.inbox_id] = (None, None)
+        current, problem = states[review.inbox_id]
+        # Asked for by name, a review past its decision still gives its token (a spent
+        # token is what some lessons show refused); a gone or ended one does not.
+        if problem is not None and (current is None or current.ended):
+            raise problem
+        return Chosen(review, current, problem, list(read))
     if execution is not None:
         raise LearnerError(
             f"The reviewers got no notification for execution {execution} (yet).",
@@ -224,6 +281,53 @@ def checked_review(
         "No execution is waiting for a review." + (f" {'; '.join(skipped)}." if skipped else ""),
         hint="Start one with `sfnlab start`, then try again (or use --wait).",
     )
+
+
+@dataclass(frozen=True)
+class WaitingToken:
+    """A task token an execution still waits for, and whom it was sent to."""
+
+    token: str
+    state: str  # the task waiting for it (AskAna, NotifyReviewers, ...)
+    reviewer: str  # "" when neither the notification nor the task's event names one
+    review: ReviewRequest | None  # the notification that carried it, if the inbox has it
+
+
+def waiting_tokens(
+    settings: Settings, execution: str | None = None, wait: bool = False, timeout: float = 30.0
+) -> tuple[executions.Execution, list[WaitingToken]]:
+    """Every token that can still decide in `execution` (default: the newest execution
+    still waiting for a review), one per task waiting for it, with its reviewer.
+
+    The history tells which tasks still wait and which token each was handed; the
+    notifications tell whom it was sent to.
+    """
+    chosen = choose_review(settings, execution, wait, timeout)
+    if chosen.current is None:
+        raise LearnerError(
+            f"The notification of review {chosen.review.inbox_id} names no executionArn, so "
+            "the kit cannot tell which tokens its execution still waits for.",
+            hint="Name the execution: `sfnlab token --all --execution <name>`.",
+        )
+    if chosen.problem is not None and not chosen.current.waiting:
+        raise chosen.problem  # past its review: no token of it decides any more
+    found = []
+    for call in chosen.current.waiting:
+        review = next(
+            (
+                r
+                for r in chosen.reviews
+                if r.execution_arn == chosen.current.arn and call.holds(r.token)
+            ),
+            None,
+        )
+        token = review.token if review else call.token
+        if not token:
+            continue
+        named = call.received.get("reviewer") if isinstance(call.received, dict) else None
+        reviewer = (review.reviewer if review else "") or str(named or "")
+        found.append(WaitingToken(token, call.state, reviewer, review))
+    return chosen.current, found
 
 
 def decision_event(approve: bool, token: str, reviewer: str | None, comment: str | None) -> dict:
@@ -284,6 +388,12 @@ def token_owner(settings: Settings, token: str, notes: list[str]) -> ReviewReque
     """The notification that carried `token`, if the inbox answers and has one."""
     try:
         return next((r for r in review_requests(settings) if r.token == token), None)
+    except PortInUse as error:  # another program holds the inbox's port
+        notes.append(
+            f"{error} {error.hint} The kit could not look up which execution this token "
+            "belongs to; the decision went to Step Functions all the same."
+        )
+        return None
     except LearnerError:
         notes.append(
             f"The inbox is not reachable at {settings.inbox_url}, so the kit could not look "

@@ -21,7 +21,7 @@ from sfnlab.localstack.log_view import shorten
 from sfnlab.settings import Settings
 from sfnlab.support.aws import client
 from sfnlab.support.polling import poll
-from sfnlab.workflow.history import Visit, fetch_events, read_history
+from sfnlab.workflow.history import Call, History, Visit, fetch_events, read_history
 
 ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -36,6 +36,9 @@ class Execution:
     error: str | None = None
     cause: str | None = None
     path: list[Visit] = field(default_factory=list)
+    # The `.waitForTaskToken` calls whose token can still decide (one per reviewer who
+    # has not decided yet), each with the event its Lambda got: the token among it.
+    waiting: list[Call] = field(default_factory=list)
 
     @property
     def ended(self) -> bool:
@@ -44,13 +47,19 @@ class Execution:
     @property
     def waiting_at(self) -> str | None:
         """The state the execution waits in (for a task token), if any."""
-        return next((s.name for s in self.path if s.outcome == "waiting"), None)
+        return next(iter(self.waiting_in), None)
+
+    @property
+    def waiting_in(self) -> list[str]:
+        """Every state the execution waits in now (both reviews of a Parallel state)."""
+        return [state.name for state in self.path if state.outcome == "waiting"]
 
     def path_text(self) -> str:
         return " -> ".join(f"{state.name} ({state.outcome})" for state in self.path)
 
     def failure(self, full: bool = False) -> str | None:
-        """`error: message` of an execution that failed; the whole cause only if `full`.
+        """`error: message` of an execution that failed (or either alone, as a stop may
+        give neither, one or both); the whole cause only if `full`.
 
         A Lambda's failure comes as a JSON cause with the handler's stack trace; what a
         learner needs first is its message (and a 100 KB reject comment is cut short).
@@ -58,23 +67,28 @@ class Execution:
         if not self.error and not self.cause:
             return None
         cause = self.cause or ""
-        if full:
-            return f"{self.error}: {cause}"
-        try:
-            parsed = json.loads(cause)
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, dict) and "errorMessage" in parsed:
-            cause = str(parsed["errorMessage"])
-        return f"{self.error}: {shorten(cause)}" if cause else str(self.error)
+        if not full:
+            try:
+                parsed = json.loads(cause)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict) and "errorMessage" in parsed:
+                cause = str(parsed["errorMessage"])
+            cause = shorten(cause)
+        return ": ".join(part for part in (self.error, cause) if part)
+
+    @property
+    def shown_status(self) -> str:
+        """The status as a learner reads it: ABORTED is what StopExecution leaves."""
+        return "stopped (ABORTED)" if self.status == "ABORTED" else self.status
 
     def report(self, full_cause: bool = False) -> str:
         """What `sfnlab status EXECUTION` prints: status, the path state by state, the error."""
-        lines = [f"{self.name}: {self.status}"]
+        lines = [f"{self.name}: {self.shown_status}"]
         lines += [f"  {s.name:<18} {s.type:<8} {s.outcome}" for s in self.path]
         failure = self.failure(full_cause)
         if failure:
-            lines.append(f"error: {failure}")
+            lines.append(f"{'error' if self.error else 'cause'}: {failure}")
             if not full_cause and failure != self.failure(True):
                 lines.append("(the whole cause: add --cause)")
         return "\n".join(lines)
@@ -112,10 +126,16 @@ def state_machine_arn(settings: Settings, name: str = STATE_MACHINE_NAME) -> str
     )
 
 
-def execution_arn(settings: Settings, execution: str, machine: str = STATE_MACHINE_NAME) -> str:
-    """An execution's ARN from its ARN or its name."""
+def execution_arn(settings: Settings, execution: str, machine: str | None = None) -> str:
+    """An execution's ARN from its ARN or its name: of `machine`, or by default of whichever
+    state machine has an execution of that name (SolveIssue's first)."""
     if execution.startswith("arn:"):
         return execution
+    if machine is None:
+        found = locate(settings, execution)
+        if found is not None:
+            return found
+        machine = STATE_MACHINE_NAME  # none has it: the ARN it would have, to report it gone
     return execution_arn_in(state_machine_arn(settings, machine), execution)
 
 
@@ -170,7 +190,7 @@ def describe(settings: Settings, execution: str) -> Execution:
         info = sfn.describe_execution(executionArn=arn)
     except sfn.exceptions.ExecutionDoesNotExist:
         raise gone(settings, execution) from None
-    events = fetch_events(sfn, arn)
+    read = read_history(arn, fetch_events(sfn, arn))
     return Execution(
         arn=arn,
         name=info["name"],
@@ -179,7 +199,8 @@ def describe(settings: Settings, execution: str) -> Execution:
         output=json.loads(info["output"]) if info.get("output") else None,
         error=info.get("error"),
         cause=info.get("cause"),
-        path=read_history(arn, events).visits,
+        path=read.visits,
+        waiting=read.tokens_out() if info["status"] == "RUNNING" else [],
     )
 
 
@@ -211,17 +232,23 @@ def known(settings: Settings, execution: str) -> bool:
     """Whether any state machine has an execution of this name (or this ARN)."""
     if execution.startswith("arn:"):
         return exists(settings, execution)
+    return locate(settings, execution) is not None
+
+
+def locate(settings: Settings, name: str) -> str | None:
+    """The ARN of the execution named `name`, of whichever state machine has one."""
     sfn = client("stepfunctions", settings)
     # On LocalStack, SolveIssue's first: its ARN is known beforehand, and a listing is
     # slower to load.
-    solve_issue = local_state_machine_arn(settings)
-    if not settings.on_aws and exists(settings, execution_arn_in(solve_issue, execution)):
-        return True
+    solve_issue = execution_arn_in(local_state_machine_arn(settings), name)
+    if not settings.on_aws and exists(settings, solve_issue):
+        return solve_issue
     for page in sfn.get_paginator("list_state_machines").paginate():
         for machine in page["stateMachines"]:
-            if exists(settings, execution_arn_in(machine["stateMachineArn"], execution)):
-                return True
-    return False
+            arn = execution_arn_in(machine["stateMachineArn"], name)
+            if exists(settings, arn):
+                return arn
+    return None
 
 
 def wait(
@@ -247,6 +274,20 @@ def wait(
     return last[0]
 
 
+def wait_for_reviews(
+    settings: Settings, execution: str, count: int = 1, timeout: float = 30.0
+) -> Execution:
+    """Poll the execution until `count` of its tasks wait for their token, each having
+    handed it on (its Lambda returned: the reviewer was notified)."""
+    return wait(
+        settings,
+        execution,
+        lambda current: sum(call.has_returned for call in current.waiting) >= count,
+        timeout,
+        what=f"{count} review(s) waiting for their token",
+    )
+
+
 def wait_for_end(settings: Settings, execution: str, timeout: float = 30.0) -> Execution:
     """Poll only the execution's status (one cheap call) until it ends; then describe it."""
     sfn = client("stepfunctions", settings)
@@ -266,16 +307,17 @@ def wait_for_end(settings: Settings, execution: str, timeout: float = 30.0) -> E
     return current
 
 
+def history(settings: Settings, execution: str) -> History:
+    """Everything the execution's history tells (see `sfnlab.workflow.history`): its
+    visits, each task's events and attempts, the Lambda calls and the tokens handed out."""
+    arn = execution_arn(settings, execution)
+    return read_history(arn, fetch_events(client("stepfunctions", settings), arn))
+
+
 def task_token_in_history(settings: Settings, execution: str) -> str | None:
     """The task token the execution handed to its waiting task, read from its history."""
-    sfn = client("stepfunctions", settings)
-    token = None
-    for event in fetch_events(sfn, execution_arn(settings, execution)):
-        details = event.get("taskScheduledEventDetails") or {}
-        if details.get("resource", "").endswith(".waitForTaskToken"):
-            payload = json.loads(details.get("parameters") or "{}").get("Payload") or {}
-            token = payload.get("taskToken", token)
-    return token
+    tokens = [call.token for call in history(settings, execution).calls if call.token]
+    return tokens[-1] if tokens else None
 
 
 def latest(settings: Settings, count: int = 5, machine: str = STATE_MACHINE_NAME) -> list[dict]:

@@ -33,6 +33,7 @@ STATUS_STYLE = {  # fill, stroke, marker (terminal and picture)
     "waiting": ("#dbeafe", "#1d4ed8", "…"),
     "running": ("#dbeafe", "#1d4ed8", "…"),
     "cancelled": ("#ececf1", "#6b7280", "⊘"),
+    "stopped": ("#ede9fe", "#6d28d9", "■"),  # ended by StopExecution
     NOT_REACHED: ("#f6f7f9", "#9ca3af", "·"),
 }
 START, END = "(start)", "(end)"

@@ -40,6 +40,7 @@ FAILED = {
     "TaskSubmitFailed": "taskSubmitFailedEventDetails",
 }
 TASK_EVENTS = ("Task", "LambdaFunction")  # the prefixes of a task's own events
+SCHEDULED = ("TaskScheduled", "LambdaFunctionScheduled")  # an attempt begins
 CONTAINERS = ("Parallel", "Map")  # states that run other states: branches, iterations
 # A container's own failure (a branch failed, or an iteration), which a Catch may catch.
 CONTAINER_FAILED = ("ParallelStateFailed", "MapStateFailed", "MapStateAborted")
@@ -83,12 +84,14 @@ class Visit:
 
     name: str
     type: str  # Task, Choice, Fail, Succeed, Pass, Wait, Parallel, Map
-    # succeeded, failed, caught, waiting, running; cancelled: a sibling branch failed
+    # succeeded, failed, caught, waiting, running; cancelled: a sibling branch failed;
+    # stopped: the execution was stopped (StopExecution) while it was open
     outcome: str = "running"
     attempts: int = 0  # tasks scheduled in this visit: more than one means retries
     input: Any = None
     output: Any = None
     exited: bool = False
+    assigned: dict = field(default_factory=dict)  # the variables it set (JSONata `Assign`)
     events: list[dict] = field(default_factory=list, repr=False)  # its task's own events
     # The visit this one was entered from, as an index into `History.visits`; None for the
     # first state of the execution, of a Parallel branch or of a Map iteration.
@@ -116,19 +119,48 @@ class Call:
     def failure(self) -> str:
         return f"{self.state} failed ({readable_error(self.error, self.cause)})"
 
-    def holds(self, token: str) -> bool:
-        """Whether the event the Lambda got carries `token` (under any key)."""
-        return token in strings_in(self.received)
+    @property
+    def open(self) -> bool:
+        """Neither answered nor failed."""
+        return not self.answer and not self.error
+
+    @property
+    def token(self) -> str | None:
+        """The task token a `.waitForTaskToken` call handed its Lambda: the event's field
+        named for it (`taskToken` in the kit's definitions), if it has one."""
+        if not self.waits_for_token or not isinstance(self.received, dict):
+            return None
+        return next(
+            (
+                value
+                for key, value in self.received.items()
+                if "token" in key.lower() and isinstance(value, str) and value
+            ),
+            None,
+        )
+
+    def holds(self, value: str) -> bool:
+        """Whether the event the Lambda got holds `value` as a whole value (a task token,
+        under any key)."""
+        return value in leaves(self.received)
 
 
-def strings_in(value: Any) -> set[str]:
-    if isinstance(value, str):
-        return {value}
+def leaves(value: Any) -> list[Any]:
+    """Every value inside a JSON value that is not an object or a list."""
     if isinstance(value, dict):
-        value = list(value.values())
+        return [leaf for item in value.values() for leaf in leaves(item)]
     if isinstance(value, list):
-        return {text for item in value for text in strings_in(item)}
-    return set()
+        return [leaf for item in value for leaf in leaves(item)]
+    return [value]
+
+
+@dataclass(frozen=True)
+class TaskEvent:
+    """One of a task's own events, timed from the execution's start."""
+
+    seconds: float
+    type: str  # TaskScheduled, TaskStarted, TaskFailed, TaskSucceeded, TaskSubmitted, ...
+    error: str = ""  # what a failure names (InboxUnreachable, States.Timeout, ...)
 
 
 @dataclass(frozen=True)
@@ -165,19 +197,55 @@ class History:
         """The task events of every visit to `state`: scheduled, started, failed, ..."""
         return [event for visit in self.visits if visit.name == state for event in visit.events]
 
+    def timeline(self, state: str) -> list[TaskEvent]:
+        """The task events of every visit to `state`, each timed from the execution's
+        start: every attempt of a retried task is there, with the error it failed with."""
+        if not self.events:
+            return []
+        began = self.events[0]["timestamp"]
+        found = []
+        for event in self.task_events(state):
+            details = event.get(FAILED.get(event["type"], "")) or {}
+            seconds = (event["timestamp"] - began).total_seconds()
+            found.append(TaskEvent(seconds, event["type"], details.get("error") or ""))
+        return found
+
+    def failures(self, state: str) -> list[TaskEvent]:
+        """Each time `state`'s task failed (a Retry may have tried it again after)."""
+        return [event for event in self.timeline(state) if event.type in FAILED]
+
+    def observed_waits(self, state: str) -> list[float]:
+        """Seconds from each failure of `state`'s task to its next attempt: the waits its
+        Retry rule made, as they happened."""
+        timeline = self.timeline(state)
+        failed = [event.seconds for event in timeline if event.type in FAILED]
+        scheduled = [event.seconds for event in timeline if event.type in SCHEDULED]
+        return [again - at for at, again in zip(failed, scheduled[1:], strict=False)]
+
+    def tokens(self) -> dict[str, str]:
+        """The task token each state waiting for one was handed (the latest, if retried)."""
+        return {call.state: call.token for call in self.calls if call.token}
+
     def calls_of(self, function: str) -> list[Call]:
         return [call for call in self.calls if call.function == function]
 
+    def waiting_calls(self) -> list[Call]:
+        """The `.waitForTaskToken` calls whose Lambda returned and whose token is still out
+        (two, while both reviewers of a Parallel state review)."""
+        return [
+            call for call in self.calls if call.waits_for_token and call.has_returned and call.open
+        ]
+
+    def tokens_out(self) -> list[Call]:
+        """The `.waitForTaskToken` calls whose token can still decide their task: waiting,
+        or about to (its Lambda, which hands the token on, still runs)."""
+        if self.ended:
+            return []
+        return [call for call in self.calls if call.waits_for_token and call.open]
+
     def waiting_call(self) -> Call | None:
-        """The `.waitForTaskToken` call whose Lambda returned and whose token is still out."""
-        return next(
-            (
-                call
-                for call in self.calls
-                if call.waits_for_token and call.has_returned and not call.answer and not call.error
-            ),
-            None,
-        )
+        """The first of `waiting_calls`, if any."""
+        return next(iter(self.waiting_calls()), None)
 
     def last_failure(self) -> Call | None:
         return next((call for call in reversed(self.calls) if call.error), None)
@@ -289,7 +357,7 @@ class _Reader:
             owner.events.append(event)
         if kind == "TaskSubmitted" and owner is not None:
             self.token_out.add(id(owner))
-        if kind in ("TaskScheduled", "LambdaFunctionScheduled"):
+        if kind in SCHEDULED:
             self.schedule(kind, event, owner)
         elif kind == "TaskSubmitted" and (call := self.open_call(owner, keep=True)):
             output = parse_json(event["taskSubmittedEventDetails"].get("output"))
@@ -372,6 +440,9 @@ class _Reader:
             return None
         visit.output = parse_json(event["stateExitedEventDetails"].get("output"))
         visit.exited = True
+        # As recorded: each variable's value as JSON text.
+        assigned = event["stateExitedEventDetails"].get("assignedVariables") or {}
+        visit.assigned = {key: parse_json(value) for key, value in assigned.items()}
         self.close(visit)
         if visit.type != "Fail":
             visit.outcome = "caught" if id(visit) in self.failed else "succeeded"
@@ -440,7 +511,8 @@ class _Reader:
             if visit.outcome != "running":
                 continue
             if not running:
-                visit.outcome = "failed"
+                # StopExecution ends what was open: nothing in it failed.
+                visit.outcome = "stopped" if self.history.status == "ABORTED" else "failed"
             elif (visit.type == "Task" and id(visit) in self.token_out) or visit.type == "Wait":
                 visit.outcome = "waiting"
         return self.history

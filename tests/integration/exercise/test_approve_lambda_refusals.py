@@ -88,7 +88,7 @@ def test_a_token_of_an_expired_review_is_explained(localstack, deployment, quick
 
 def test_a_token_never_issued_is_explained(localstack, deployment):
     error = approve(localstack, deployment, "0123456789abcdef" * 3)
-    assert error["errorType"] == "TokenNotWaiting"
+    assert error["errorType"] == "TokenUnknown"  # not "not waiting": it never waited
     assert "(InvalidToken)" in error["errorMessage"] and "never issued" in error["errorMessage"]
 
 
@@ -104,3 +104,16 @@ def test_a_comment_too_long_for_step_functions_leaves_the_token_usable(localstac
     assert error["errorType"] == "CommentTooLong"
     approval.decide(localstack, True, token=token, comment="fine, short")
     assert execution.wait_for_end(localstack, started.arn).status == "SUCCEEDED"
+
+
+@pytest.mark.parametrize("value", ["yes", 1, 0])
+def test_an_approve_that_is_not_true_or_false_decides_nothing(localstack, deployment, value):
+    """The contract's `approve` is JSON true or false: "yes" approves nothing, 0 rejects
+    nothing, and the message quotes what was given; the token still decides after."""
+    started, token = review_of(localstack)
+    error = approve(localstack, deployment, token, approve=value)
+    assert error["errorType"] == "DecisionInvalid"
+    assert f'"approve": {json.dumps(value)}' in error["errorMessage"]
+    assert execution.describe(localstack, started.arn).waiting_at == "NotifyReviewers"
+    approval.decide(localstack, False, token=token)
+    assert execution.wait_for_end(localstack, started.arn).status == "FAILED"

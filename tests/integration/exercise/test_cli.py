@@ -166,3 +166,32 @@ def test_a_name_aws_refuses_is_explained_and_nothing_starts(sfnlab):
     )["executions"]
     assert "my first run" not in [e["name"] for e in started]
     assert started_name(sfnlab("start", "--name", "my-first-run")) == "my-first-run"
+
+
+@pytest.mark.parametrize(
+    ("stop", "shown"),
+    [
+        ({"cause": "withdrawn"}, "cause: withdrawn"),
+        ({"error": "Withdrawn", "cause": "the change was dropped"}, "error: Withdrawn: the change"),
+        ({}, None),
+    ],
+    ids=["cause-only", "error-and-cause", "neither"],
+)
+def test_status_of_a_stopped_execution_says_stopped_and_nothing_that_is_not_there(
+    sfnlab, localstack, stop, shown
+):
+    name = started_name(sfnlab("start"))
+    sfnlab("token", "--wait", "--execution", name)
+    arn = execution.execution_arn(localstack, name)
+    client("stepfunctions", localstack).stop_execution(executionArn=arn, **stop)
+    execution.wait_for_end(localstack, arn)
+    status = sfnlab("status", name)
+    lines = status.splitlines()
+    assert lines[0] == f"{name}: stopped (ABORTED)"
+    review = next(line for line in lines if "NotifyReviewers" in line)
+    assert review.split()[-1] == "stopped"
+    assert "failed" not in status and "None" not in status
+    if shown:
+        assert lines[-1].startswith(shown)
+    else:
+        assert lines[-1] == review  # no error line at all

@@ -103,3 +103,28 @@ def test_a_pasted_command_for_a_spent_token_says_why(localstack, waiting):
     assert again.returncode == 4
     assert f"Execution {waiting.name} has already ended (SUCCEEDED)" in again.stderr
     assert "Traceback" not in again.stderr
+
+
+def notebook_text(name: str) -> str:
+    import json
+
+    notebook = json.loads((PROJECT_ROOT / "notebooks" / name).read_text())
+    return "\n\n".join("".join(cell["source"]) for cell in notebook["cells"])
+
+
+def test_the_notebooks_awslocal_invoke_exits_0_when_refused_and_the_text_says_so(
+    localstack, deployment
+):
+    """The approve Lambda refuses the test event's placeholder token; the AWS CLI still
+    exits 0. Where notebook 4 shows the command, it says so, and what to look for."""
+    text = notebook_text("04-approve-and-reject.ipynb")
+    block = re.search(r"```bash\n(scripts/awslocal lambda invoke.*?)\n```", text, re.S).group(1)
+    command = "\n".join(line for line in block.splitlines() if not line.startswith("cat "))
+    done = paste(command, localstack)
+    assert done.returncode == 0, done.stderr
+    assert '"FunctionError": "Unhandled"' in done.stdout
+    decision = (PROJECT_ROOT / ".sfnlab" / "decision.json").read_text()
+    assert "TokenMalformed" in decision
+    after = text[text.index(block) :]
+    assert "exits 0 even when the approve Lambda refused" in " ".join(after.split())
+    assert '"FunctionError": "Unhandled"' in " ".join(after.split())

@@ -192,3 +192,23 @@ def test_a_definition_missing_a_state_names_each_problem_once(localstack, deploy
     sfn = client("stepfunctions", localstack)
     deployed = sfn.describe_state_machine(stateMachineArn=deployment.state_machine_arn)
     assert "MergeToMaster" in json.loads(deployed["definition"])["States"]
+
+
+def test_a_boolean_written_as_text_is_refused_as_aws_refuses_it(localstack, deployment, tmp_path):
+    """`"BooleanEquals": "true"` never equals true: every approval would end rejected.
+    AWS refuses the definition; so does deploy, naming where, and changes nothing."""
+    definition = json.loads((PROJECT_ROOT / "definitions/SolveIssueStepFunction.json").read_text())
+    definition["States"]["ReviewDecision"]["Choices"][0]["BooleanEquals"] = "true"
+    broken = tmp_path / "SolveIssue.json"
+    broken.write_text(json.dumps(definition, indent=2))
+    with pytest.raises(DefinitionError) as refused:
+        deploy(localstack, definition=broken)
+    assert str(refused.value) == (
+        f"Step Functions rejects {broken}: Expected value of type Boolean at "
+        "/States/ReviewDecision/Choices[0]/BooleanEquals. A boolean is true or false without "
+        'quotes ("BooleanEquals": true). Fix the definition, then deploy again.'
+    )
+    sfn = client("stepfunctions", localstack)
+    deployed = sfn.describe_state_machine(stateMachineArn=deployment.state_machine_arn)
+    choice = json.loads(deployed["definition"])["States"]["ReviewDecision"]["Choices"][0]
+    assert choice["BooleanEquals"] is True

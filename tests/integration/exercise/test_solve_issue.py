@@ -114,3 +114,4 @@ def test_run_exercise_script_exits_0_on_the_expected_outcome(localstack, deploym
     picture = next(w for w in result.stdout.split() if w.endswith(".html"))
     assert Path(picture).is_file() and Path(picture).is_relative_to(localstack.state_dir)
     assert "ended as expected" in result.stdout
+    assert "LocalStack and the inbox keep running" in result.stderr

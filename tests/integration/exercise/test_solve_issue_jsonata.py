@@ -169,3 +169,29 @@ def test_deploy_command_explains_a_missing_definition(sfnlab, tmp_path):
     assert result.exit_code != 0
     assert "Cannot read the state machine definition" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_short_inbox_outage_is_retried_as_in_the_jsonpath_workflow(localstack, jsonata_machine):
+    """Both languages retry InboxUnreachable (1, 2, 4, 8 s): down when the execution starts,
+    up again after the first failure, and CreateCode's retry goes through."""
+    from sfnlab.inbox.service import ensure_inbox, stop_inbox
+
+    stop_inbox(localstack)
+    try:
+        started = execution.start(localstack, machine=MACHINE)
+        failed = execution.wait(
+            localstack,
+            started.arn,
+            lambda e: bool(
+                e.ended or (e.path and e.path[0].attempts >= 1 and e.path[0].outcome == "failed")
+            ),
+            what="CreateCode's first failure",
+        )
+    finally:
+        ensure_inbox(localstack)
+    assert not failed.ended, (failed.error, failed.cause)
+    waiting = execution.wait(
+        localstack, started.arn, lambda e: e.waiting_at is not None, what="the review"
+    )
+    assert waiting.path[0].name == "CreateCode" and waiting.path[0].attempts >= 2
+    client("stepfunctions", localstack).stop_execution(executionArn=started.arn)

@@ -36,11 +36,39 @@ def test_decision_names_reviewer_and_comment(handlers):
     assert decision["summary"] == "Rejected by bob: needs tests"
 
 
-@pytest.mark.parametrize(("value", "approved"), [("true", True), ("No", False), (True, True)])
-def test_approve_accepts_booleans_and_their_spellings(handlers, value, approved):
-    assert (
-        handlers.approve_step_with_token.read_decision({"approve": value})["approved"] is approved
-    )
+@pytest.mark.parametrize("value", [True, False])
+def test_approve_takes_json_true_and_false(handlers, value):
+    assert handlers.approve_step_with_token.read_decision({"approve": value})["approved"] is value
+
+
+@pytest.mark.parametrize(
+    ("value", "quoted"),
+    [
+        ("yes", '"yes"'),
+        ("true", '"true"'),
+        ("No", '"No"'),
+        (1, "1"),
+        (0, "0"),
+        (None, "null"),
+        ([True], "[true]"),
+        ({"ok": True}, '{"ok": true}'),
+    ],
+)
+def test_any_other_approve_is_refused_quoting_what_was_given(handlers, context, value, quoted):
+    """The contract says true or false: "yes" is no approval, and 0 is no missing value."""
+    module = handlers.approve_step_with_token
+    event = {"token": TOKEN, "approve": value}
+    with pytest.raises(module.DecisionInvalid) as refused_decision:
+        module.lambda_handler(event, context)
+    message = str(refused_decision.value)
+    assert f'"approve": {quoted}' in message
+    assert "true or false" in message and "missing" not in message
+
+
+def test_a_long_approve_value_is_quoted_short(handlers):
+    with pytest.raises(handlers.approve_step_with_token.DecisionInvalid) as refused_decision:
+        handlers.approve_step_with_token.read_decision({"approve": "y" * 10_000})
+    assert len(str(refused_decision.value)) < 400
 
 
 def refused(code: str, message: str = "") -> ClientError:
@@ -60,12 +88,18 @@ def test_a_spent_token_says_the_review_is_over_and_what_to_do(handlers):
         assert cause in message, cause
 
 
-@pytest.mark.parametrize("code", ["InvalidToken", "TaskDoesNotExist"])
-def test_an_unknown_token_says_it_was_never_issued(handlers, code):
-    error = handlers.approve_step_with_token.explain(refused(code, "Invalid Token"))
-    assert type(error).__name__ == "TokenNotWaiting"
+def test_a_token_never_issued_is_named_unknown_not_waiting(handlers):
+    error = handlers.approve_step_with_token.explain(refused("InvalidToken", "Invalid Token"))
+    assert type(error).__name__ == "TokenUnknown"
     assert "never issued" in str(error) and "sfnlab token" in str(error)
     assert "already used" not in str(error)
+
+
+def test_a_task_that_no_longer_exists_is_a_token_not_waiting(handlers):
+    """TaskDoesNotExist: the token was issued, its task is gone (its execution ended)."""
+    error = handlers.approve_step_with_token.explain(refused("TaskDoesNotExist", "gone"))
+    assert type(error).__name__ == "TokenNotWaiting"
+    assert "TaskDoesNotExist" in str(error) and "never issued" not in str(error)
 
 
 def test_a_token_step_functions_calls_malformed_is_named_so(handlers):
