@@ -91,10 +91,10 @@ def tasks(definition: dict) -> dict[str, dict]:
 def test_every_task_of_every_definition_retries_what_the_jsonpath_one_retries(definition_file):
     """The README promises both languages' SolveIssue (and the two-reviewers workflow) the
     same Retry rules: Lambda's own transient errors, and InboxUnreachable after 1, 2, 4, 8 s."""
-    reference = json.loads((PROJECT_ROOT / DEFINITION_FILE).read_text())
+    reference = load_template(PROJECT_ROOT / DEFINITION_FILE)
     expected = reference["States"]["CreateCode"]["Retry"]
     assert [rule["ErrorEquals"] for rule in expected][-1] == ["InboxUnreachable"]
-    found = tasks(json.loads(definition_file.read_text()))
+    found = tasks(load_template(definition_file))
     assert found
     for name, state in found.items():
         assert state.get("Retry") == expected, name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sfnlab.deploy.definition import render_definition
+from sfnlab.deploy.definition import load_template, render_definition
 from sfnlab.exercise import DEFINITION_FILE, STEPS
 from sfnlab.grading.checks import Evidence, why_no_review
 from sfnlab.grading.contract import random_run
@@ -55,7 +55,7 @@ class Events:
 def test_the_step_own_run_names_the_review_step_not_the_last_failure():
     """Every step runs in the step's own run (each failure caught): with every Lambda still
     a TODO, the review never waited because Notify Reviewers failed, not Notify Ops."""
-    template = json.loads((PROJECT_ROOT / DEFINITION_FILE).read_text())
+    template = load_template(PROJECT_ROOT / DEFINITION_FILE)
     workflow = Workflow.read(render_definition(template, ARNS, 60, None))
     run = Events()
     for step in STEPS:
