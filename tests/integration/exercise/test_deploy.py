@@ -197,7 +197,7 @@ def test_a_definition_missing_a_state_names_each_problem_once(localstack, deploy
 def test_a_boolean_written_as_text_is_refused_as_aws_refuses_it(localstack, deployment, tmp_path):
     """`"BooleanEquals": "true"` never equals true: every approval would end rejected.
     AWS refuses the definition; so does deploy, naming where, and changes nothing."""
-    definition = json.loads((PROJECT_ROOT / "definitions/SolveIssueStepFunction.json").read_text())
+    definition = load_template(PROJECT_ROOT / "definitions/SolveIssueStepFunction.json")
     definition["States"]["ReviewDecision"]["Choices"][0]["BooleanEquals"] = "true"
     broken = tmp_path / "SolveIssue.json"
     broken.write_text(json.dumps(definition, indent=2))

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from sfnlab.cli import main
+from sfnlab.deploy.definition import load_template
 from sfnlab.errors import DefinitionError, LearnerError
 from sfnlab.exercise import DEFINITION_FILE, INITIAL_EVENT
 from sfnlab.settings import PROJECT_ROOT
@@ -23,7 +24,7 @@ REJECTED = {**APPROVED, "approved": False, "summary": "Rejected by ana: too risk
 
 def definition_without(tmp_path: Path, state: str, field: str) -> Path:
     """A learner's copy of the exercise's definition with one field of a state removed."""
-    definition = json.loads((PROJECT_ROOT / DEFINITION_FILE).read_text())
+    definition = load_template(PROJECT_ROOT / DEFINITION_FILE)
     del definition["States"][state][field]
     copy = tmp_path / "SolveIssueStepFunction.json"
     copy.write_text(json.dumps(definition, indent=2))
@@ -180,7 +181,7 @@ def test_what_cannot_be_tested_is_one_paragraph_saying_why(localstack, arguments
 
 
 def test_a_definition_with_a_placeholder_deploy_does_not_fill_is_refused(localstack, tmp_path):
-    definition = json.loads((PROJECT_ROOT / DEFINITION_FILE).read_text())
+    definition = load_template(PROJECT_ROOT / DEFINITION_FILE)
     definition["States"]["CreateCode"]["Parameters"]["FunctionName"] = "${MyOwnArn}"
     own = tmp_path / "own.json"
     own.write_text(json.dumps(definition))
