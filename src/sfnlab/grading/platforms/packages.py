@@ -28,7 +28,8 @@ from sfnlab.settings import PROJECT_ROOT
 MARK = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 # The kit's source an image installs from: what `scripts/kit-env.sh` and the embedded
 # LocalStack's install need (the project, both locks, both plugins), and what grading
-# reads (the test events the approve Lambda gets).
+# reads (the test events the approve Lambda gets, and the refusal words the kit shares
+# with the approval page's Lambda).
 KIT_PATHS = (
     "pyproject.toml",
     "uv.lock",
@@ -40,6 +41,7 @@ KIT_PATHS = (
     "requirements",
     "scripts/kit-env.sh",
     "test-events",
+    "lambdas/token_refusals.py",
 )
 SKIPPED_PARTS = {"__pycache__", ".sfnlab", ".pytest_cache", ".ruff_cache"}
 EXECUTABLE = 0o755
