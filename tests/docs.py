@@ -109,10 +109,21 @@ def broken_links(page: Path) -> list[str]:
     return broken
 
 
+def without_sample_output(text: str) -> str:
+    """The page less what its samples print (a tool's output, compared with what it prints
+    by the sample test: a path there may be folded to the terminal's width)."""
+
+    def commands_only(match: re.Match) -> str:
+        lines = [line for line in match["body"].splitlines() if line.startswith("$ ")]
+        return "\n".join(lines)
+
+    return SAMPLE.sub(commands_only, text)
+
+
 def missing_paths(page: Path) -> list[str]:
     """Each path of the repository a page names (globs allowed) that matches no file."""
     missing = []
-    for match in REPO_PATH.finditer(page.read_text()):
+    for match in REPO_PATH.finditer(without_sample_output(page.read_text())):
         path = match[1].rstrip(".")
         if not any(PROJECT_ROOT.glob(path)) and not (PROJECT_ROOT / path).exists():
             missing.append(path)

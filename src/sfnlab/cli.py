@@ -649,7 +649,9 @@ def grade_command(
     folder = report_dir or settings.home / "grading-reports"
     paths = written.write_reports(reports, folder)
     if platform != "reports":
-        paths += written.write_platform_results(
+        from sfnlab.grading.platforms.results import write_platform_results
+
+        paths += write_platform_results(
             reports, platform, output=output, folder=folder, visibility=visibility
         )
     if step_summary:

@@ -41,3 +41,17 @@ def test_no_module_imports_from_a_layer_above_its_own():
         [linter, "--no-cache"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="grimp comes with import-linter")
+def test_no_module_of_the_kit_imports_itself_through_others():
+    """No import circle, within a layer either: each concept has one home others import."""
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("sfnlab")
+    circles = sorted(
+        f"{module} -> {imported} -> ... -> {module}"
+        for module in graph.modules
+        for imported in graph.find_modules_directly_imported_by(module)
+        if graph.chain_exists(importer=imported, imported=module)
+    )
+    assert circles == []

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sfnlab.deploy.changes import Change
-from sfnlab.deploy.functions import build_zip, wait_until_ready
+from sfnlab.deploy.functions import build_zip, ensure_function, wait_until_ready
 from sfnlab.deploy.iam import LAMBDA_TRUST, WRITE_LOGS, decide_by_link_policy, ensure_role
 from sfnlab.exercise import APPROVE_BY_LINK, DEFAULT_PREFIX, LAMBDAS_FOLDER, Step, role_name
 from sfnlab.settings import PROJECT_ROOT, Settings
@@ -66,7 +66,6 @@ def deploy_approval_link(
 
     A lesson may put another handler behind its own API (another `prefix` and `step`).
     """
-    from sfnlab.deploy.resources import ensure_function  # resources.deploy() calls this
 
     iam = client("iam", settings)
     lam = client("lambda", settings)

@@ -1,4 +1,5 @@
-"""Lambda functions: their code zipped the same way every time, and waiting until ready.
+"""Lambda functions: their code zipped the same way every time, each created or updated
+to match, and waiting until ready.
 
 Each function's zip holds every `.py` file of the lambdas folder (its own handler and
 the helpers it shares, like `simulated_action.py`); the handler setting picks the file.
@@ -8,14 +9,20 @@ The same files always give the same bytes, so unchanged code is skipped.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
+import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from sfnlab.deploy.changes import Change
 from sfnlab.errors import LearnerError
-from sfnlab.exercise import STEPS
+from sfnlab.exercise import RUNTIME, STEPS, Step
 from sfnlab.support.polling import poll
 
 # Fixed metadata: the same files always give the same bytes, hence the same CodeSha256.
@@ -73,3 +80,66 @@ def function_arn(name: str, account: str, region: str) -> str:
 def function_arns(prefix: str, account: str, region: str) -> dict[str, str]:
     """The ARNs the steps' functions have (or will have) under `prefix`, by step key."""
     return {step.key: function_arn(step.function_name(prefix), account, region) for step in STEPS}
+
+
+def ensure_function(
+    lam: Any,
+    step: Step,
+    prefix: str,
+    role: str,
+    code: bytes,
+    environment: dict[str, str],
+    timeout: int = 30,
+    *,
+    new: bool = False,
+) -> tuple[str, Change]:
+    """Create or update `step`'s function; `new`: it is known not to exist yet."""
+    name = step.function_name(prefix)
+    wanted = {
+        "Runtime": RUNTIME,
+        "Handler": f"{step.module}.lambda_handler",
+        "Role": role,
+        "Timeout": timeout,
+        "MemorySize": 128,
+        "Description": step.description,
+        "Environment": {"Variables": environment},
+    }
+    current = None
+    if not new:
+        with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
+            current = lam.get_function_configuration(FunctionName=name)
+    if current is None:
+        # Not waited for here: the caller waits until it is ready (see `deploy`).
+        created = retry_until_role_usable(
+            lambda: lam.create_function(FunctionName=name, Code={"ZipFile": code}, **wanted)
+        )
+        return created["FunctionArn"], Change("function", name, "created")
+    action = "unchanged"
+    if current.get("CodeSha256") != code_sha256(code):
+        lam.update_function_code(FunctionName=name, ZipFile=code)
+        wait_until_ready(lam, name)
+        action = "updated"
+    current_settings = {key: current.get(key) for key in wanted}
+    current_settings["Environment"] = {
+        "Variables": (current.get("Environment") or {}).get("Variables", {})
+    }
+    if current_settings != wanted:
+        retry_until_role_usable(
+            lambda: lam.update_function_configuration(FunctionName=name, **wanted)
+        )
+        wait_until_ready(lam, name)
+        action = "updated"
+    return current["FunctionArn"], Change("function", name, action)
+
+
+def retry_until_role_usable(call: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """On AWS a new role takes a few seconds before Lambda may assume it; LocalStack: never."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except ClientError as e:
+            role_not_ready = "cannot be assumed" in str(e)
+            if not role_not_ready or time.monotonic() > deadline:
+                raise
+            time.sleep(2)

@@ -11,15 +11,11 @@ what is there. Remembering a deploy for `sfnlab up` is the caller's step
 
 from __future__ import annotations
 
-import contextlib
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from sfnlab.deploy.approval_link import deploy_approval_link
 from sfnlab.deploy.changes import Change
@@ -30,7 +26,7 @@ from sfnlab.deploy.definition import (
     render_definition,
     validate,
 )
-from sfnlab.deploy.functions import build_zip, code_sha256, wait_until_ready
+from sfnlab.deploy.functions import build_zip, ensure_function, wait_until_ready
 from sfnlab.deploy.iam import (
     LAMBDA_TRUST,
     SEND_REVIEW_DECISION,
@@ -47,7 +43,6 @@ from sfnlab.exercise import (
     DEFAULT_REVIEW_TIMEOUT,
     DEFINITION_FILE,
     LAMBDAS_FOLDER,
-    RUNTIME,
     STACK_NAME,
     STATE_MACHINE_NAME,
     STEPS,
@@ -316,69 +311,6 @@ def refuse_stack_made(lam: Any, function_name: str) -> None:
             hint="Update it with `sfnlab deploy --stack`, or delete the stack first "
             f"(`awslocal cloudformation delete-stack --stack-name {stack or STACK_NAME}`).",
         )
-
-
-def ensure_function(
-    lam: Any,
-    step: Step,
-    prefix: str,
-    role: str,
-    code: bytes,
-    environment: dict[str, str],
-    timeout: int = 30,
-    *,
-    new: bool = False,
-) -> tuple[str, Change]:
-    """Create or update `step`'s function; `new`: it is known not to exist yet."""
-    name = step.function_name(prefix)
-    wanted = {
-        "Runtime": RUNTIME,
-        "Handler": f"{step.module}.lambda_handler",
-        "Role": role,
-        "Timeout": timeout,
-        "MemorySize": 128,
-        "Description": step.description,
-        "Environment": {"Variables": environment},
-    }
-    current = None
-    if not new:
-        with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
-            current = lam.get_function_configuration(FunctionName=name)
-    if current is None:
-        # Not waited for here: the caller waits until it is ready (see `deploy`).
-        created = retry_until_role_usable(
-            lambda: lam.create_function(FunctionName=name, Code={"ZipFile": code}, **wanted)
-        )
-        return created["FunctionArn"], Change("function", name, "created")
-    action = "unchanged"
-    if current.get("CodeSha256") != code_sha256(code):
-        lam.update_function_code(FunctionName=name, ZipFile=code)
-        wait_until_ready(lam, name)
-        action = "updated"
-    current_settings = {key: current.get(key) for key in wanted}
-    current_settings["Environment"] = {
-        "Variables": (current.get("Environment") or {}).get("Variables", {})
-    }
-    if current_settings != wanted:
-        retry_until_role_usable(
-            lambda: lam.update_function_configuration(FunctionName=name, **wanted)
-        )
-        wait_until_ready(lam, name)
-        action = "updated"
-    return current["FunctionArn"], Change("function", name, action)
-
-
-def retry_until_role_usable(call: Callable[[], Any], timeout: float = 30.0) -> Any:
-    """On AWS a new role takes a few seconds before Lambda may assume it; LocalStack: never."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return call()
-        except ClientError as e:
-            role_not_ready = "cannot be assumed" in str(e)
-            if not role_not_ready or time.monotonic() > deadline:
-                raise
-            time.sleep(2)
 
 
 def ensure_state_machine(

@@ -243,22 +243,6 @@ def write_reports(reports: list[SolutionReport], folder: Path) -> list[Path]:
     return written
 
 
-PLATFORM_FORMATS = ("gradescope", "prairielearn")
-
-
-def platform_results(report: SolutionReport, platform: str, visibility: str = "visible") -> dict:
-    """One submission's results in a platform's own format (see `platforms/`)."""
-    if platform == "gradescope":
-        from sfnlab.grading.platforms import gradescope
-
-        return gradescope.results(report, visibility)
-    if platform == "prairielearn":
-        from sfnlab.grading.platforms import prairielearn
-
-        return prairielearn.results(report)
-    raise ValueError(f"no platform format {platform!r}; there are {', '.join(PLATFORM_FORMATS)}")
-
-
 def write_json(path: Path, value: dict) -> Path:
     """Write `value` whole or not at all (a platform reads the file once the run ends)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -266,26 +250,6 @@ def write_json(path: Path, value: dict) -> Path:
     partial.write_text(json.dumps(value, indent=2) + "\n")
     partial.replace(path)
     return path
-
-
-def write_platform_results(
-    reports: list[SolutionReport],
-    platform: str,
-    *,
-    output: Path | None,
-    folder: Path,
-    visibility: str = "visible",
-) -> list[Path]:
-    """Each report in `platform`'s format: to `output` for one solution (a folder for
-    several: one file each), else to `<folder>/<solution>.<platform>.json`."""
-    if output is not None and len(reports) == 1 and output.suffix == ".json":
-        return [write_json(output, platform_results(reports[0], platform, visibility))]
-    target = output or folder
-    names = unique_stems(reports)
-    return [
-        write_json(target / f"{stem}.{platform}.json", platform_results(r, platform, visibility))
-        for stem, r in zip(names, reports, strict=True)
-    ]
 
 
 def cell(text: str) -> str:

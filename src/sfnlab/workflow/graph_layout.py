@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 
-from sfnlab.workflow.graph import NOT_REACHED, START, STATUS_STYLE, Arrow, Flow, Line, Node
+from sfnlab.workflow.graph_model import NOT_REACHED, START, STATUS_STYLE, Arrow, Flow, Line, Node
 from sfnlab.workflow.text_measure import Font, wrap, wrap_clauses
 
 NAME = Font(13, bold=True)

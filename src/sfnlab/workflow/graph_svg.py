@@ -9,9 +9,7 @@ legend's item): the browser tests check that it does. Arrows carry `data-from`,
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING
 
-from sfnlab.workflow.graph import NOT_REACHED, STATUS_STYLE, Arrow, Flow, Line, Node
 from sfnlab.workflow.graph_layout import (
     BRANCH_PAD,
     FONTS,
@@ -22,10 +20,8 @@ from sfnlab.workflow.graph_layout import (
     PSEUDO,
     SMALL,
 )
+from sfnlab.workflow.graph_model import NOT_REACHED, STATUS_STYLE, Arrow, Flow, Line, Node, Picture
 from sfnlab.workflow.text_measure import MONO, SANS, Font, wrap
-
-if TYPE_CHECKING:
-    from sfnlab.workflow.graph import ExecutionGraph
 
 TITLE = Font(14, bold=True)
 MARGIN = 16
@@ -246,7 +242,7 @@ def markers() -> str:
     return "<defs>" + "".join(defs) + "</defs>"
 
 
-def render_svg(picture: ExecutionGraph, *, embed_style: bool = True) -> str:
+def render_svg(picture: Picture, *, embed_style: bool = True) -> str:
     flow = picture.flow
     room = max(flow.width, 560)
     title_lines = wrap(picture.title, TITLE, room)

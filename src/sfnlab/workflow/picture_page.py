@@ -14,7 +14,7 @@ import json
 from html import escape
 from typing import Any
 
-from sfnlab.workflow.graph import NOT_REACHED, STATUS_STYLE, ExecutionGraph
+from sfnlab.workflow.graph_model import NOT_REACHED, STATUS_STYLE, Picture
 from sfnlab.workflow.graph_svg import STYLE
 
 SHOWN_CHARACTERS = 4000  # of one state's input or output: a 256 KB comment is cut short
@@ -89,7 +89,7 @@ EXECUTION_LOOK = {  # an execution's status, drawn as the states' are
 }
 
 
-def status_line(picture: ExecutionGraph) -> str:
+def status_line(picture: Picture) -> str:
     execution = picture.execution
     if execution is None:
         return (
@@ -109,7 +109,7 @@ def status_line(picture: ExecutionGraph) -> str:
     )
 
 
-def path_table(picture: ExecutionGraph) -> str:
+def path_table(picture: Picture) -> str:
     execution = picture.execution
     if execution is None or not execution.path:
         return ""
@@ -150,7 +150,7 @@ def details(key: str, summary: str, value: Any) -> str:
     )
 
 
-def page_body(picture: ExecutionGraph) -> str:
+def page_body(picture: Picture) -> str:
     """What both pages show: the status, the picture and the path."""
     return (
         status_line(picture)
@@ -164,7 +164,7 @@ def problem_body(message: str) -> str:
     return f'<p class="problem">{escape(message)}</p>'
 
 
-def static_page(picture: ExecutionGraph) -> str:
+def static_page(picture: Picture) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(picture.title)}</title><style>{PAGE_STYLE}</style></head><body>"

@@ -21,7 +21,7 @@ from sfnlab import cli
 from sfnlab.cli import main
 from sfnlab.grading.platforms import gradescope
 from sfnlab.grading.platforms.packages import TemplateError, kit_files, template
-from sfnlab.grading.reports import PLATFORM_FORMATS
+from sfnlab.grading.platforms.results import PLATFORM_FORMATS
 from sfnlab.settings import PROJECT_ROOT
 
 KIT_URL = "https://git.example.org/course/sfn-approval-lab.git"

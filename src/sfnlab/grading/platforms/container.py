@@ -45,7 +45,8 @@ from sfnlab.grading.grader import (
     refused_report,
 )
 from sfnlab.grading.platforms import gradescope, prairielearn
-from sfnlab.grading.reports import learner_summary, platform_results, write_json
+from sfnlab.grading.platforms.results import platform_results
+from sfnlab.grading.reports import learner_summary, write_json
 from sfnlab.grading.requirements import REQUIREMENTS
 from sfnlab.settings import Settings
 
