@@ -34,6 +34,7 @@ from sfnlab.exercise import (
 )
 from sfnlab.settings import PROJECT_ROOT, Settings
 from sfnlab.support.aws import client
+from sfnlab.workflow.history import parse_json
 
 # The data flow's steps in the order a state goes through them, as TestState names them,
 # each with the state's field that makes the step (JSONPath, then JSONata).
@@ -237,7 +238,7 @@ def refusal_hint(state_definition: dict, mocked: bool) -> str:
 def read_answer(state: str, state_definition: dict, answer: dict, mocked: bool) -> StateTest:
     data = answer.get("inspectionData") or {}
     steps = [
-        DataFlowStep(name, title, parse(data[name]), setting_of(state_definition, key))
+        DataFlowStep(name, title, parse_json(data[name]), setting_of(state_definition, key))
         for name, title, key in STEPS_OF_THE_DATA_FLOW
         if name in data
     ]
@@ -262,7 +263,7 @@ def read_answer(state: str, state_definition: dict, answer: dict, mocked: bool) 
         state_type=str(state_definition.get("Type")),
         status=answer.get("status", ""),
         next_state=answer.get("nextState"),
-        output=parse(answer["output"]) if "output" in answer else None,
+        output=parse_json(answer["output"]) if "output" in answer else None,
         has_output="output" in answer,
         output_setting=setting_of(state_definition, output_key) or "",
         error=answer.get("error"),
@@ -285,14 +286,3 @@ def setting_of(state_definition: dict, key: str | None) -> str | None:
     if key in DEFAULTS:
         return f"{key}: not set, so {DEFAULTS[key]}"
     return f"{key}: not set"
-
-
-def parse(text: Any) -> Any:
-    """An inspection value: JSON text, as TestState sends each (a value that is not text
-    is taken as it is)."""
-    if not isinstance(text, str):
-        return text
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
