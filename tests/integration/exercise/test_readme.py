@@ -19,7 +19,7 @@ import pytest
 
 from sfnlab.lab import lifecycle
 from sfnlab.settings import PROJECT_ROOT
-from tests.helpers import settings_for
+from sfnlab.testing.settings import settings_for
 
 README = PROJECT_ROOT / "README.md"
 SAMPLE = re.compile(r"<!-- sample(?:: (?P<note>[^>]*?))? -->\n```console\n(?P<body>.*?)```", re.S)

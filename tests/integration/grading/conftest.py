@@ -23,9 +23,9 @@ from localstack_process_executor.sandbox import find_bwrap
 from sfnlab.grading import SolutionReport, grade
 from sfnlab.grading import grader as grader_module
 from sfnlab.grading.grading_stack import INSTALL_HINT, grading_stack
+from sfnlab.grading.pytest_plugin import remember
 from sfnlab.settings import PROJECT_ROOT, Settings
-from tests import graded_this_session
-from tests.integration.grading.submissions import CLASSMATE, assemble, load_all
+from sfnlab.testing.submissions import CLASSMATE, assemble, load_all
 
 SECRET = "aws_secret_access_key = sfnlab-test-" + hashlib.sha1(b"secret").hexdigest()
 LEFT_BEHIND = ("234.5", "345.5")  # what the hostile submissions' processes sleep for
@@ -131,10 +131,14 @@ class Faults:
 
 @pytest.fixture(scope="session")
 def graded_class(
-    grading_localstack: Settings, tmp_path_factory: pytest.TempPathFactory, fake_home: Path
+    request: pytest.FixtureRequest,
+    grading_localstack: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_home: Path,
 ) -> GradedClass:
     """Every submission, the starter, the reference and the three cases of the grader's
-    own failures, graded in one batch (4 at a time)."""
+    own failures, graded in one batch (4 at a time). The reference's report goes to
+    `tests/grading` too (the same test group runs it next), which need not grade it again."""
     root = tmp_path_factory.mktemp("class")
     placeholders = {
         "@@HOME@@": str(fake_home),
@@ -160,7 +164,7 @@ def graded_class(
         reports = grade(list(folders.values()), grading_localstack, jobs=4)
     seconds = time.monotonic() - started
     print(f"graded {len(folders)} solutions in {seconds:.1f} s")
-    graded_this_session.remember([PROJECT_ROOT], [reports[list(folders).index(PROJECT_ROOT.name)]])
+    remember(request.config, PROJECT_ROOT, reports[list(folders).index(PROJECT_ROOT.name)])
     return GradedClass(
         {report.solution: report for report in reports},
         folders,

@@ -20,6 +20,7 @@ from sfnlab.grading.reports import junit_xml, summary_csv, summary_markdown, wri
 from sfnlab.localstack import embedded
 from sfnlab.settings import PROJECT_ROOT
 from sfnlab.support.aws import client
+from sfnlab.testing.submissions import CLASSMATE, assemble, load_all
 from tests.integration.grading.conftest import (
     CRASHED,
     RETRIED,
@@ -30,7 +31,6 @@ from tests.integration.grading.conftest import (
     left_behind,
     server_error,
 )
-from tests.integration.grading.submissions import CLASSMATE, assemble, load_all
 
 SUBMISSIONS = load_all()
 IDS = {requirement.id for requirement in REQUIREMENTS}

@@ -16,9 +16,10 @@ from sfnlab.cli import main
 from sfnlab.deploy.resources import deploy
 from sfnlab.inbox.service import ensure_inbox, stop_inbox
 from sfnlab.lab import lifecycle
+from sfnlab.testing.settings import settings_for
+from sfnlab.testing.waiting import wait_for
 from sfnlab.workflow import approval
 from sfnlab.workflow import executions as execution
-from tests.helpers import settings_for, wait_for
 
 
 def cli(settings, *args: str):
