@@ -82,13 +82,13 @@ def graded(request: pytest.FixtureRequest) -> dict[Path, SolutionReport]:
 
     config = request.config
     folders = solutions(config)
-    if find_bwrap() is None:
+    known = config.stash.setdefault(_GRADED, {})
+    to_grade = [folder for folder in folders if folder not in known]
+    if to_grade and find_bwrap() is None:
         message = f"Learners' code runs inside bubblewrap, which is missing. {INSTALL_HINT}"
         if config.getoption("solution"):
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    known = config.stash.setdefault(_GRADED, {})
-    to_grade = [folder for folder in folders if folder not in known]
     if to_grade:
         with grading_stack() as settings:
             known.update(zip(to_grade, grade(to_grade, settings), strict=True))
@@ -101,16 +101,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    """A requirement's test report names its solution and the solution's score: the
-    summary (and a JUnit report) then has them, from a parallel run's workers too."""
-    report = yield
+    """A requirement's test names its solution and the solution's score (as user
+    properties): the summary and a JUnit report then have them, from a parallel run's
+    workers too."""
     params = getattr(getattr(item, "callspec", None), "params", {})
     reports = getattr(item, "funcargs", {}).get("graded")
     if call.when == "call" and "requirement" in params and reports:
         solution = reports[params["solution"]]
-        report.user_properties.append((SOLUTION_PROPERTY, solution.path))
-        report.user_properties.append((SCORE_PROPERTY, f"{solution.score}/{solution.total}"))
-    return report
+        item.user_properties.append((SOLUTION_PROPERTY, solution.path))
+        item.user_properties.append((SCORE_PROPERTY, f"{solution.score}/{solution.total}"))
+    return (yield)
 
 
 class Scores:

@@ -34,6 +34,9 @@ from tests.integration.grading.conftest import (
 
 SUBMISSIONS = load_all()
 IDS = {requirement.id for requirement in REQUIREMENTS}
+# The first test to ask for `graded_class` waits for the whole class (45 solutions, 4 at a
+# time, each allowed 90 s): far past the suite's default timeout on a busy machine.
+pytestmark = pytest.mark.timeout(900)
 
 
 def failed(report) -> dict[str, str]:
