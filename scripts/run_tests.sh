@@ -19,7 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/kit-env.sh"
 cd "$SFNLAB_ROOT"
 
 if [ -n "$quick" ]; then
-  exec pytest tests/unit "$@"
+  exec pytest -n 2 tests/unit "$@"  # two workers, each test to the first one free
 fi
 
 # The browser tests drive Debian's Chromium (no browser is downloaded). As root on Debian

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -73,13 +74,8 @@ def test_each_requirement_is_a_test_and_the_summary_gives_the_points(tmp_path, w
     assert '<property name="solution score" value="90/100" />' in report
 
 
-def test_the_option_is_there_for_every_pytest_of_the_kits_environment(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--help"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert "--solution=DIR" in result.stdout
-    assert "a learner's solution for tests/grading to grade" in result.stdout
+def test_every_pytest_of_the_kits_environment_loads_it(pytestconfig):
+    (plugin,) = [e for e in entry_points(group="pytest11") if e.name == "sfnlab-grading"]
+    assert plugin.value == "sfnlab.grading.pytest_plugin"
+    assert pytestconfig.pluginmanager.has_plugin("sfnlab-grading")
+    assert pytestconfig.getoption("solution") == []  # this run's: no solution given
