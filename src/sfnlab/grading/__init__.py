@@ -4,7 +4,8 @@ The modules, by concern: `requirements` (what is judged, each defined once), `co
 (what a solution's steps add and send), `workflow` (the solution's definition, read),
 `evidence` (what an execution's history shows), `mailbox` (each Lambda's own address),
 `scenarios` (the runs), `checks` (one per requirement), `grader` (accounts, retries,
-clean-up), `stack` (the sandboxed LocalStack a class is graded on) and `reports`.
+clean-up), `stack` (the sandboxed LocalStack a class is graded on) and `reports`;
+`pytest_plugin` is the instructors' `pytest tests/grading --solution DIR`.
 """
 
 from sfnlab.grading.checks import Verdict
