@@ -58,17 +58,13 @@ def localstack(tmp_path_factory: pytest.TempPathFactory, lambda_interpreter) -> 
     must not see them.
     """
     settings = settings_for(tmp_path_factory.mktemp("localstack-state"))
-    previous = os.environ.get("PROCESS_EXECUTOR_PYTHON_DIRS")
-    os.environ["PROCESS_EXECUTOR_PYTHON_DIRS"] = str(settings.runtime_venv / "bin")
     try:
-        lifecycle.up(settings)
-    finally:
-        if previous is None:
-            del os.environ["PROCESS_EXECUTOR_PYTHON_DIRS"]
-        else:
-            os.environ["PROCESS_EXECUTOR_PYTHON_DIRS"] = previous
-    yield settings
-    lifecycle.down(settings)
+        with pytest.MonkeyPatch.context() as environment:  # `sfnlab up` hands it on
+            environment.setenv("PROCESS_EXECUTOR_PYTHON_DIRS", str(settings.runtime_venv / "bin"))
+            lifecycle.up(settings)
+        yield settings
+    finally:  # also when the start was cut short (a timeout, say): nothing left running
+        lifecycle.down(settings)
 
 
 @pytest.fixture(scope="session")
