@@ -150,7 +150,7 @@ def pytest_configure(config: pytest.Config) -> None:
     worker = getattr(config, "workerinput", None)
     if worker is not None and TURNS in worker:
         config.pluginmanager.register(TakingTurns(groups, Turns(Path(worker[TURNS]))))
-    elif worker is None and config.getvalue("dist") == "loadgroup":
+    elif worker is None and config.getoption("dist", None) == "loadgroup":
         config.stash[_TURNS_FOLDER] = Path(tempfile.mkdtemp(prefix="sfnlab-test-turns-"))
 
 
