@@ -17,7 +17,6 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,23 +24,21 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))  # for tests.helpers
-
-from sfnlab.deploy.functions import wait_until_ready  # noqa: E402
-from sfnlab.deploy.resources import deploy  # noqa: E402
-from sfnlab.inbox import InboxClient  # noqa: E402
-from sfnlab.lab import lifecycle  # noqa: E402
-from sfnlab.localstack.install import (  # noqa: E402
+from sfnlab.deploy.functions import wait_until_ready
+from sfnlab.deploy.resources import deploy
+from sfnlab.inbox import InboxClient
+from sfnlab.lab import lifecycle
+from sfnlab.localstack.install import (
     find_runtime_python,
     install_runtime_env,
     recorded_install,
 )
-from sfnlab.settings import load_settings  # noqa: E402
-from sfnlab.support.aws import client  # noqa: E402
-from sfnlab.support.polling import poll  # noqa: E402
-from sfnlab.workflow import approval, executions  # noqa: E402
-from tests.helpers import settings_for, zip_files  # noqa: E402
+from sfnlab.settings import PROJECT_ROOT, load_settings
+from sfnlab.support.aws import client
+from sfnlab.support.polling import poll
+from sfnlab.testing.functions import zip_files
+from sfnlab.testing.settings import settings_for
+from sfnlab.workflow import approval, executions
 
 # A handler like the exercise's: standard library only, an HTTP client imported.
 HANDLER = """\
@@ -53,10 +50,8 @@ import urllib.request
 def handler(event, context):
     return {"received": event, "region": os.environ.get("AWS_REGION")}
 """
-FLOOR = (
-    "import sys; sys.path.insert(0, {folder!r}); import lambda_function; "
-    "lambda_function.handler({{'n': 1}}, None)"
-)
+# Run in the code's folder, which `python -c` puts first on sys.path, as a runtime does.
+FLOOR = "import lambda_function; lambda_function.handler({'n': 1}, None)"
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -145,8 +140,10 @@ def measure_invokes(runs: int, workdir: Path, spares: bool) -> dict[str, list[fl
         code = workdir / f"code-{spares}"
         code.mkdir()
         (code / "lambda_function.py").write_text(HANDLER)
-        floor_command = [interpreter.path, "-c", FLOOR.format(folder=str(code))]
-        floor = [timed(lambda: subprocess.run(floor_command, check=True)) for _ in range(runs)]
+        floor_command = [interpreter.path, "-c", FLOOR]
+        floor = [
+            timed(lambda: subprocess.run(floor_command, cwd=code, check=True)) for _ in range(runs)
+        ]
         return {"cold": cold, "warm": warm, "floor": floor}
     finally:
         lifecycle.down(settings)

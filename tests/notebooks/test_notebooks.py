@@ -81,6 +81,7 @@ def with_solutions(notebook):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.timeout(600)  # a notebook's cells: up to 180 s each (the client's own limit)
 def test_notebook_runs_top_to_bottom_with_its_solutions(
     path, localstack, tmp_path, monkeypatch, output_dir
 ):

@@ -1,0 +1,98 @@
+"""What the process executor does not do as AWS does, as the READMEs list it.
+
+Each test pins one listed difference, so that the lists stay true: a change that closes a
+gap fails its test, and the README is updated with it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from sfnlab.support.polling import poll
+from sfnlab.testing.functions import invoke, zip_files
+
+ROLE = "arn:aws:iam::000000000000:role/differences"
+
+
+def settled(lambda_client, name: str) -> dict:
+    poll(
+        lambda: lambda_client.get_function_configuration(FunctionName=name)["State"] != "Pending",
+        30,
+        max_delay=0.1,
+    )
+    return lambda_client.get_function_configuration(FunctionName=name)
+
+
+@pytest.fixture
+def names(lambda_client):
+    created: list[str] = []
+    yield lambda name: created.append(name) or name
+    for name in created:
+        lambda_client.delete_function(FunctionName=name)
+
+
+def test_container_images_do_not_run(lambda_client, names):
+    name = names(f"image-{uuid.uuid4().hex[:8]}")
+    lambda_client.create_function(
+        FunctionName=name,
+        PackageType="Image",
+        Code={"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest"},
+        Role=ROLE,
+    )
+    config = settled(lambda_client, name)
+    assert config["State"] == "Failed"
+    assert "container images need Docker" in config["StateReason"]
+
+
+@pytest.mark.parametrize("runtime", ["nodejs20.x", "java21", "provided.al2023"])
+def test_only_python_runtimes_run(lambda_client, names, runtime):
+    name = names(f"runtime-{uuid.uuid4().hex[:8]}")
+    lambda_client.create_function(
+        FunctionName=name,
+        Runtime=runtime,
+        Role=ROLE,
+        Handler="index.handler",
+        Code={"ZipFile": zip_files({"index.js": "exports.handler = async () => 1;"})},
+    )
+    config = settled(lambda_client, name)
+    assert config["State"] == "Failed"
+    assert "Python runtimes (python3.x) only" in config["StateReason"]
+
+
+def test_layers_are_not_on_the_path(lambda_client, create_function):
+    """AWS unpacks a function's layers under /opt (python/ on sys.path); here they are not."""
+    layer = lambda_client.publish_layer_version(
+        LayerName=f"shared-{uuid.uuid4().hex[:8]}",
+        Content={"ZipFile": zip_files({"python/shared_code.py": "VALUE = 42\n"})},
+        CompatibleRuntimes=["python3.12", "python3.13"],
+    )
+    name = create_function(
+        "def handler(event, context):\n    import shared_code\n    return shared_code.VALUE\n"
+    )
+    lambda_client.update_function_configuration(
+        FunctionName=name, Layers=[layer["LayerVersionArn"]]
+    )
+    poll(
+        lambda: (
+            lambda_client.get_function_configuration(FunctionName=name)["LastUpdateStatus"]
+            != "InProgress"
+        ),
+        30,
+        max_delay=0.1,
+    )
+    error = invoke(lambda_client, name)["Payload"]
+    assert error["errorType"] == "ModuleNotFoundError"
+
+
+def test_memory_size_is_not_a_limit(lambda_client, create_function):
+    """AWS stops a function that goes over its MemorySize (Runtime.OutOfMemory); here the
+    process may use what the machine has."""
+    name = create_function(
+        "def handler(event, context):\n"
+        "    block = bytearray(200 * 1024 * 1024)\n"
+        "    return len(block)\n"
+    )
+    assert lambda_client.get_function_configuration(FunctionName=name)["MemorySize"] == 128
+    assert invoke(lambda_client, name)["Payload"] == 200 * 1024 * 1024
