@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from localstack_process_executor import bootstrap
+from localstack_process_executor import bootstrap, lambda_platform
 from localstack_process_executor.bootstrap import FaultError, LambdaContext, load_handler
 
 
@@ -84,7 +84,7 @@ def test_context_counts_down_to_the_deadline(monkeypatch):
 
 
 def test_peak_memory_is_reported_in_megabytes():
-    assert 1 <= bootstrap.peak_memory_mb() < 4096
+    assert 1 <= lambda_platform.peak_memory_mb() < 4096
 
 
 def test_bootstrap_parses_as_python_3_9():

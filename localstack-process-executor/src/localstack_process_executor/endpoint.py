@@ -2,12 +2,12 @@
 
 LocalStack's `ExecutorEndpoint` completes whatever invocation is in progress with any
 response it receives, whatever request id the response names. A runtime that reports
-again after a dropped connection (bootstrap.py retries) may report after LocalStack has
+again after a dropped connection (lambda_platform.py retries) may report after LocalStack has
 already taken its first report and moved on to the next invocation: that late report
 would complete the next invocation with the previous one's answer. Here a report for
 any other request is refused (400), which the runtime reads as "taken already".
 
-An invocation's logs may also come with its response, in a header (bootstrap.py), rather
+An invocation's logs may also come with its response, in a header (lambda_platform.py), rather
 than in a request of their own just before it: one request to LocalStack per invocation
 instead of two, and a report that cannot be split by a dropped connection.
 """
@@ -22,7 +22,7 @@ from localstack.http import Response
 from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEndpoint
 from werkzeug import Request
 
-from localstack_process_executor.bootstrap import LOGS_HEADER
+from localstack_process_executor.lambda_platform import LOGS_HEADER
 
 
 class CurrentInvocationEndpoint(ExecutorEndpoint):
@@ -32,7 +32,7 @@ class CurrentInvocationEndpoint(ExecutorEndpoint):
         return request_id == self.request_id
 
     def _take_logs(self, request: Request) -> None:
-        """The logs that came with the response (bootstrap.py), when they did."""
+        """The logs that came with the response (lambda_platform.py), when they did."""
         packed = request.headers.get(LOGS_HEADER)
         if packed is None:
             return

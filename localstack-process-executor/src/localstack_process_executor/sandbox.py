@@ -3,11 +3,11 @@
 With ``PROCESS_EXECUTOR_SANDBOX=bwrap`` every runtime process starts inside ``bwrap``:
 
 - Files: an allow-list, read-only. The system's folders (``/usr`` and its links), a few
-  files of ``/etc``, the interpreter's installation, the runtime (``bootstrap.py``), the
-  AWS SDK and the function's own code. The one writable place is the process's own temp
-  folder (its ``HOME`` and ``TMPDIR``) and a private ``/tmp``. The home directory,
-  ``~/.aws``, the kit's folder, other functions' code, other submissions and any report
-  simply do not exist in there.
+  files of ``/etc``, the interpreter's installation (Node.js: and the keeper's Python), the
+  runtime (``bootstrap.py``, ``nodejs/``), the AWS SDK and the function's own code. The
+  one writable place is the process's own temp folder (its ``HOME`` and ``TMPDIR``) and a
+  private ``/tmp``. The home directory, ``~/.aws``, the kit's folder, other functions'
+  code, other submissions and any report simply do not exist in there.
 - Processes: PID, IPC and UTS namespaces of its own and a new session, so it sees only
   its own processes; whatever it starts dies with it, and all of it dies with LocalStack.
 - Limits: a ceiling on each process's address space. When LocalStack runs as root the
@@ -57,31 +57,38 @@ def find_bwrap() -> str | None:
 
 @cache
 def interpreter_folders(interpreter: str) -> tuple[str, ...]:
-    """What an interpreter needs to start: its folder, a virtualenv's pyvenv.cfg, its prefix."""
+    """What an interpreter needs to start: its folder, its installation's prefix, and for a
+    Python a virtualenv's pyvenv.cfg and its base prefix."""
     found = {os.path.dirname(interpreter)}
     venv_config = Path(interpreter).parent.parent / "pyvenv.cfg"
     if venv_config.is_file():
         found.add(str(venv_config))
-    result = subprocess.run(
-        [interpreter, "-I", "-S", "-c", "import json, sys; print(json.dumps(sys.base_prefix))"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    if result.returncode == 0:
-        found.add(json.loads(result.stdout))
+    if "python" in os.path.basename(interpreter):
+        result = subprocess.run(
+            [interpreter, "-I", "-S", "-c", "import json, sys; print(json.dumps(sys.base_prefix))"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        if result.returncode == 0:
+            found.add(json.loads(result.stdout))
     real = os.path.realpath(interpreter)
     found.add(os.path.dirname(os.path.dirname(real)))
     return tuple(sorted(path for path in found if path not in ("/", "") and os.path.exists(path)))
 
 
 def sdk_folders(sdk_dir: Path) -> list[str]:
-    """The SDK folder (links) and each package it links to."""
+    """The SDK folder and each package it links to (Python's is a folder of links)."""
     found = [str(sdk_dir)]
     for entry in sorted(sdk_dir.iterdir()):
         if entry.is_symlink():
             found.append(os.path.realpath(entry))
     return found
+
+
+# Node.js: the folder above the task root is the scope of the function's modules, as
+# nodejs_code.py lays it out: a package.json Node.js stops at, and the SDK's node_modules.
+SCOPE_MANIFEST = "package.json"
 
 
 def switches_user() -> bool:
@@ -125,11 +132,12 @@ class Mounts:
 def command(
     argv: list[str],
     *,
-    interpreter: str,
+    executables: list[str],
     runtime_dir: Path,
     sdk_dir: Path,
     folder: Path,
     user_id: int | None,
+    nodejs: bool = False,
 ) -> list[str]:
     """`argv` wrapped in bwrap, seeing only what a function's process needs."""
     mounts = Mounts()
@@ -145,10 +153,16 @@ def command(
     mounts.special("--dev", "/dev")
     mounts.arguments += ["--perms", "1777"]  # for the next one: a /tmp anyone may write to
     mounts.special("--tmpfs", "/tmp")
-    read_only = {*interpreter_folders(interpreter), str(runtime_dir), *sdk_folders(sdk_dir)}
+    read_only = {str(runtime_dir), *sdk_folders(sdk_dir)}
+    for executable in executables:
+        read_only.update(interpreter_folders(executable))
     read_only |= {str(folder / TASK_FOLDER), str(folder / "output.log")}
+    if nodejs:
+        read_only.add(str(folder / SCOPE_MANIFEST))
     for path in sorted(read_only):
         mounts.add("--ro-bind", path)
+    if nodejs:
+        mounts.add("--ro-bind", str(sdk_dir), str(folder / "node_modules"))
     mounts.add("--bind", str(folder / "tmp"))
     limits = ["prlimit", f"--as={MAX_ADDRESS_SPACE}"]
     if user_id is None:
@@ -185,25 +199,30 @@ def start(
     argv: list[str],
     popen: Callable[[list[str]], subprocess.Popen],
     *,
-    interpreter: str,
+    executables: list[str],
     runtime_dir: Path,
     sdk_dir: Path,
     folder: Path,
+    nodejs: bool = False,
 ) -> subprocess.Popen:
     """Start `argv` (a runtime process whose folder, temp and log exist) in its sandbox."""
     (folder / TASK_FOLDER).mkdir()
     os.chmod(folder / TASK_FOLDER, 0o755)  # whatever the umask: readable by the sandbox's user
+    if nodejs:
+        (folder / SCOPE_MANIFEST).write_text("{}\n")
+        os.chmod(folder / SCOPE_MANIFEST, 0o644)
     user_id = next(_user_ids) if switches_user() else None
     if user_id is not None:
         for path in (folder / "tmp", folder / "output.log"):
             os.chown(path, user_id, user_id)
     wrapped = command(
         argv,
-        interpreter=interpreter,
+        executables=executables,
         runtime_dir=runtime_dir,
         sdk_dir=sdk_dir,
         folder=folder,
         user_id=user_id,
+        nodejs=nodejs,
     )
     return SPAWNER.run(lambda: popen(wrapped))
 
