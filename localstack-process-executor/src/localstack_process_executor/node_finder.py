@@ -105,11 +105,15 @@ def wanted_major(runtime: str | None) -> int | None:
 
 
 def choose(major: int, working: list[Interpreter]) -> Interpreter | None:
-    """The same major version, else the nearest newer, else the newest older."""
+    """The same major version, else the nearest newer, else the newest older; among equals
+    the one found first (the setting before PATH)."""
     exact = [node for node in working if node.version[0] == major]
-    newer = sorted((node for node in working if node.version[0] > major), key=lambda n: n.version)
-    older = sorted((node for node in working if node.version[0] < major), key=lambda n: n.version)
-    return (exact or newer or older[::-1] or [None])[0]
+    if exact:
+        return exact[0]
+    newer = [node for node in working if node.version[0] > major]
+    if newer:
+        return min(newer, key=lambda node: node.version)
+    return max(working, key=lambda node: node.version, default=None)
 
 
 def options_for(

@@ -140,6 +140,11 @@ class RuntimeApiHandler(lambda_platform.InvokeReceiver):
         self.wfile.write(body)
 
 
+def handler_for(api: RuntimeApi) -> type:
+    """The request handler class serving `api` (and taking the executor's invocations)."""
+    return type("Handler", (RuntimeApiHandler,), {"api": api, "invocations": api.queued})
+
+
 def serve(runtime_pid: int, runtime_assignment: int) -> None:
     """In the keeper: wait for the executor's assignment, hand it to the runtime (through
     the pipe `runtime_assignment`), then serve the Runtime API on the environment's port."""
@@ -155,8 +160,7 @@ def serve(runtime_pid: int, runtime_assignment: int) -> None:
         except BrokenPipeError:
             return  # the runtime is gone; its exit is reported as the start-up's failure
     api = RuntimeApi(assignment["environment"], log_file, runtime_pid, assigned_at)
-    handler = type("Handler", (RuntimeApiHandler,), {"api": api, "invocations": api.queued})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler, bind_and_activate=False)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(api), bind_and_activate=False)
     server.socket.close()
     server.socket = socket(fileno=listen_fd)
     server.daemon_threads = True

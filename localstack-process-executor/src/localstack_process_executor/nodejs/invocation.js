@@ -56,20 +56,21 @@ class Invocation {
   makeContext(headers, callbacks) {
     const deadline = Number(headers['lambda-runtime-deadline-ms']);
     const invocation = this;
-    const context = {};
-    if (callbacks) {
-      Object.assign(context, {
-        get callbackWaitsForEmptyEventLoop() {
-          return invocation.waitsForEmptyEventLoop;
-        },
-        set callbackWaitsForEmptyEventLoop(value) {
-          invocation.waitsForEmptyEventLoop = value;
-        },
-        succeed: (result) => this.once(() => this.end(null, result)),
-        fail: (error) => this.once(() => this.end(error ?? 'handled', null)),
-        done: (error, result) => this.once(() => this.end(error, result)),
-      });
-    }
+    // The callback part first, with its property an accessor (as in AWS's runtime, whose
+    // context's JSON begins with callbackWaitsForEmptyEventLoop).
+    const context = callbacks
+      ? {
+          get callbackWaitsForEmptyEventLoop() {
+            return invocation.waitsForEmptyEventLoop;
+          },
+          set callbackWaitsForEmptyEventLoop(value) {
+            invocation.waitsForEmptyEventLoop = value;
+          },
+          succeed: (result) => this.once(() => this.end(null, result)),
+          fail: (error) => this.once(() => this.end(error ?? 'handled', null)),
+          done: (error, result) => this.once(() => this.end(error, result)),
+        }
+      : {};
     return Object.assign(context, {
       functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
       functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
