@@ -564,3 +564,37 @@ def test_require_does_not_look_above_the_scope(tmp_path):
     }
     run = run_client(task, "index.handler", [{}], assignment=assignment)
     assert responses(run) == [{"own": "own", "leaky": "MODULE_NOT_FOUND"}]
+
+
+# Response streaming ----------------------------------------------------------------------------
+
+STREAMING = """
+exports.ended = awslambda.streamifyResponse(async (event, stream) => {
+  stream = awslambda.HttpResponseStream.from(stream, { statusCode: 200 });
+  stream.write('Hello,');
+  stream.end(' world!');
+});
+exports.open = awslambda.streamifyResponse(async (event, stream) => { stream.write('half'); });
+exports.plain = awslambda.streamifyResponse((event, stream) => { stream.end('x'); });
+"""
+
+
+@pytest.mark.parametrize(
+    ("handler", "kind", "body"),
+    [
+        ("index.ended", "response", b"Hello, world!"),
+        ("index.open", "error", b"Response stream is not finished."),
+        ("index.plain", "error", b"Streaming does not support non-async handlers."),
+    ],
+)
+def test_a_streaming_handlers_output_is_one_response(task, handler, kind, body):
+    write(task, {"index.js": STREAMING})
+    run = run_client(task, handler, [{}])
+    assert run.posts[0].kind == kind and body in run.posts[0].body
+
+
+def test_the_global_awslambda_can_be_turned_off(task):
+    write(task, {"index.js": "exports.handler = async () => typeof awslambda;"})
+    assert responses(run_client(task, "index.handler", [{}])) == ["object"]
+    off = {"AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA": "1"}
+    assert responses(run_client(task, "index.handler", [{}], environment=off)) == ["undefined"]

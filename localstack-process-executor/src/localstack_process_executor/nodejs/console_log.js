@@ -71,7 +71,10 @@ let logErrorWith = null;
 function patchConsole(environment) {
   const json = (environment.AWS_LAMBDA_LOG_FORMAT || '').toUpperCase() === 'JSON';
   const format = json ? jsonLine : textLine;
-  const lowest = Math.max(0, LEVELS.indexOf((environment.AWS_LAMBDA_LOG_LEVEL || '').toUpperCase()));
+  const lowest = Math.max(
+    0,
+    LEVELS.indexOf((environment.AWS_LAMBDA_LOG_LEVEL || '').toUpperCase()),
+  );
   const methods = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' };
   for (const [method, level] of Object.entries(methods)) {
     console[method] =

@@ -70,12 +70,12 @@ function awsPath(text) {
 function looksLikeError(value) {
   return Boolean(
     value &&
-      typeof value.name === 'string' &&
-      value.name &&
-      typeof value.message === 'string' &&
-      value.message &&
-      typeof value.stack === 'string' &&
-      value.stack,
+    typeof value.name === 'string' &&
+    value.name &&
+    typeof value.message === 'string' &&
+    value.message &&
+    typeof value.stack === 'string' &&
+    value.stack,
   );
 }
 

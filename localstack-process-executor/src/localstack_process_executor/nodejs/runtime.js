@@ -85,7 +85,11 @@ async function main() {
     return; // started ahead of need and not used: nothing keeps the process alive
   }
   confineModulePaths(adopted.scope);
-  errors.setAwsPaths([[adopted.taskRoot, '/var/task'], [__dirname, '/var/runtime'], ...adopted.awsPaths]);
+  errors.setAwsPaths([
+    [adopted.taskRoot, '/var/task'],
+    [__dirname, '/var/runtime'],
+    ...adopted.awsPaths,
+  ]);
   consoleLog.patchConsole(process.env);
   const client = new RuntimeApiClient(process.env.AWS_LAMBDA_RUNTIME_API);
   const major = runtimeMajor(process.env.AWS_EXECUTION_ENV);

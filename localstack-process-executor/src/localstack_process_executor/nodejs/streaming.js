@@ -63,12 +63,16 @@ function runStreaming(invocation, handler, eventJson) {
     fail(new Error('Streaming does not support non-async handlers.'));
     return;
   }
-  Promise.resolve(returned)
-    .then(() => (stream.writableFinished ? finished : Promise.reject(new Error('Response stream is not finished.'))))
-    .then(
-      () => invocation.once(() => invocation.post(() => invocation.client.postResponse(invocation.requestId, Buffer.concat(chunks)))),
-      fail,
+  const notEnded = () => Promise.reject(new Error('Response stream is not finished.'));
+  const respond = () =>
+    invocation.once(() =>
+      invocation.post(() =>
+        invocation.client.postResponse(invocation.requestId, Buffer.concat(chunks)),
+      ),
     );
+  Promise.resolve(returned)
+    .then(() => (stream.writableEnded ? finished : notEnded()))
+    .then(respond, fail);
 }
 
 module.exports = { installGlobalAwsLambda, isStreaming, runStreaming };
