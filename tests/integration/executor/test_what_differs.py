@@ -6,6 +6,8 @@ gap fails its test, and the README is updated with it.
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 import uuid
 
@@ -143,3 +145,25 @@ def test_response_streaming_is_one_buffered_response(lambda_client, create_node_
     )
     response = lambda_client.invoke(FunctionName=name)
     assert response["Payload"].read() == b"Hello, world!"
+
+
+def test_a_runtime_wrapper_script_is_not_run(lambda_client, create_node_function):
+    """AWS runs AWS_LAMBDA_EXEC_WRAPPER in front of the runtime; here it is ignored."""
+    name = create_node_function(
+        files={
+            "wrapper.sh": '#!/bin/sh\nexport WRAPPED=yes\nexec "$@"\n',
+            "index.js": "exports.handler = async () => process.env.WRAPPED ?? 'not wrapped';",
+        },
+        environment={"AWS_LAMBDA_EXEC_WRAPPER": "/var/task/wrapper.sh"},
+    )
+    assert invoke(lambda_client, name)["Payload"] == "not wrapped"
+
+
+def test_the_client_context_does_not_reach_the_function(lambda_client, create_node_function):
+    """LocalStack 4.14 passes an invocation's ClientContext to no executor."""
+    name = create_node_function(
+        "exports.handler = async (event, context) => context.clientContext ?? 'none';"
+    )
+    custom = base64.b64encode(json.dumps({"custom": {"foo": "bar"}}).encode()).decode()
+    response = lambda_client.invoke(FunctionName=name, ClientContext=custom)
+    assert json.loads(response["Payload"].read()) == "none"
