@@ -4,6 +4,10 @@ Loaded into LocalStack's own test run (`-p localstack_aws_tests_selection`). It 
 tests marked `aws.validated` that can run against a LocalStack in another process, and for
 the `nodejs` selection only those that run Node.js code: a `nodejs*` runtime in the test's
 parameters, or, for a test not parametrised by runtime, Node.js in its source.
+
+It also resolves the names LocalStack gives function URLs (`<id>.lambda-url.<region>.`
+followed by LocalStack's host) to loopback, as the public DNS record LocalStack keeps for
+`*.localhost.localstack.cloud` does; a machine without that lookup could not reach them.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import inspect
 import os
 import re
+import socket
 
 import pytest
 
@@ -49,6 +54,23 @@ def applies(item: pytest.Item, selection: str) -> bool:
     ):
         return False
     return selection != "nodejs" or runs_nodejs(item)
+
+
+def resolve_localstack_names() -> None:
+    host = os.environ.get("LOCALSTACK_HOST", "").rsplit(":", 1)[0]
+    suffixes = tuple(s for s in (f".{host}", ".localhost.localstack.cloud") if s != ".")
+    original = socket.getaddrinfo
+
+    def getaddrinfo(name, *args, **kwargs):
+        if isinstance(name, str) and name.endswith(suffixes):
+            name = "127.0.0.1"
+        return original(name, *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    resolve_localstack_names()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

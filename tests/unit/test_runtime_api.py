@@ -195,3 +195,26 @@ def test_unknown_paths_are_not_found(keeper):
     port, _ = keeper
     assert request(port, "GET", "/2018-06-01/runtime/invocation/elsewhere")[0] == 404
     assert request(port, "POST", "/2020-01-01/extension/register", b"{}")[0] == 404
+
+
+def test_the_runtime_gets_the_functions_environment_without_the_platforms_wiring():
+    assignment = {
+        "task_root": "/code/task",
+        "environment": {
+            "LOCALSTACK_RUNTIME_ENDPOINT": "http://127.0.0.1:1/_localstack_lambda/x",
+            "LOCALSTACK_RUNTIME_ID": "x",
+            "LOCALSTACK_HOSTNAME": "127.0.0.1",
+            "STAGE": "test",
+        },
+    }
+    given = runtime_api.for_the_runtime(assignment)
+    assert given == {
+        "task_root": "/code/task",
+        "environment": {
+            "LOCALSTACK_HOSTNAME": "127.0.0.1",  # LocalStack's public endpoint stays
+            "STAGE": "test",
+            "PWD": "/code/task",
+            "SHLVL": "0",
+        },
+    }
+    assert "LOCALSTACK_RUNTIME_ID" in assignment["environment"]  # the keeper's own copy

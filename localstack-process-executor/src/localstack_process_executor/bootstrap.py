@@ -282,6 +282,9 @@ def main() -> None:
     configure_logging()
 
     endpoint = lambda_platform.endpoint_from(os.environ)
+    invocations = lambda_platform.Invocations(endpoint, log_file, dict(os.environ))
+    for name in lambda_platform.PLATFORM_VARIABLES:
+        os.environ.pop(name, None)
     try:
         handler = load_handler(os.environ.get("_HANDLER", ""))
     except Exception as exc:
@@ -296,8 +299,8 @@ def main() -> None:
     server.socket = socket(fileno=listen_fd)
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
-    init_ms = (time.time() - started) * 1000
-    runtime = Runtime(lambda_platform.Invocations(endpoint, log_file, os.environ, init_ms), handler)
+    invocations.init_ms = (time.time() - started) * 1000
+    runtime = Runtime(invocations, handler)
     endpoint.ready()
     while True:
         runtime.invoke(queued.get())

@@ -66,6 +66,10 @@ LOCAL_ADDRESSES = {"0.0.0.0", "127.0.0.1", "localhost", "::", "::1", ""}
 INIT_SECONDS = 10
 
 
+class NotDelivered(Exception):
+    """The process ended before its runtime took the invocation."""
+
+
 def executor_folder() -> Path:
     return Path(localstack_config.dirs.tmp) / "process-executor"
 
@@ -86,6 +90,12 @@ def nodejs_sdk_base() -> Path:
 
 def nodejs_code_folder() -> Path:
     return executor_folder() / "nodejs-code"
+
+
+def nodejs_version_key(function_version: FunctionVersion) -> str:
+    """A function version's configuration: a configuration change makes a new one, whose
+    environments start while the old one's stop (and its code folder is removed)."""
+    return f"{function_version.qualified_arn}#{function_version.config.revision_id}"
 
 
 def sdk_for(choice: RuntimeChoice) -> Path:
@@ -242,7 +252,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
     def _nodejs_task_root(self, sdk_dir: Path) -> Path:
         code_dir = self.function_version.config.code.get_unzipped_code_location()
         return nodejs_code.stage(
-            nodejs_code_folder(), self.function_version.qualified_arn, code_dir, sdk_dir
+            nodejs_code_folder(), nodejs_version_key(self.function_version), code_dir, sdk_dir
         )
 
     def _wait_until_ready(self, seconds: float) -> bool:
@@ -330,8 +340,13 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             return
         future = endpoint.invocation_future
         if request_id and future is not None and not future.done():
-            logs = runtime_process.new_log() + (
-                f"{error['errorMessage']}\nRuntime.ExitError\n" + self._end_lines(request_id, None)
+            logs = runtime_process.new_log()
+            if f"START RequestId: {request_id}" not in logs:  # its runtime never took it
+                with contextlib.suppress(InvalidStateError):
+                    future.set_exception(NotDelivered(reason))
+                return
+            logs += f"{error['errorMessage']}\nRuntime.ExitError\n" + self._end_lines(
+                request_id, None
             )
             with contextlib.suppress(InvalidStateError):
                 future.set_result(
@@ -351,13 +366,32 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         )
         request_id = payload["invoke-id"]
         timeout: float = self.function_version.config.timeout
-        if not fresh:
-            prepared = self._prepare(request_id, timeout)
-            if isinstance(prepared, InvocationResult):
-                return prepared
-            timeout = prepared
-            with self._lock:
-                runtime_process, slot = self._process, self._slot
+        # A warm process may be on its way out when the invocation comes (its handler
+        # crashed after answering, say): the invocation then goes to a fresh one, as on
+        # AWS, where the runtime takes no invocation it has not asked for.
+        retry = fresh
+        while True:
+            if not fresh:
+                prepared = self._prepare(request_id, timeout)
+                if isinstance(prepared, InvocationResult):
+                    return prepared
+                timeout = prepared
+                with self._lock:
+                    runtime_process, slot = self._process, self._slot
+            try:
+                return self._deliver(payload, runtime_process, slot, timeout)
+            except NotDelivered as e:
+                if not retry:
+                    raise InvokeSendError(f"Environment {self.id} ended: {e}") from e
+                LOG.debug("Invocation %s goes to a fresh process: %s", request_id, e)
+                retry = fresh = False
+
+    def _deliver(
+        self, payload: dict[str, str], runtime_process: RuntimeProcess, slot: Slot, timeout: float
+    ) -> InvocationResult:
+        """Send the invocation to `runtime_process` and wait for its result; NotDelivered
+        if the process ended before its runtime took it."""
+        request_id = payload["invoke-id"]
         future: Future[InvocationResult] = Future()
         self.executor_endpoint.invocation_future = future
         self.executor_endpoint.logs = None
@@ -365,7 +399,12 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         with self._lock:
             self._request_id = request_id
         try:
-            self._send(payload)
+            try:
+                self._send(payload)
+            except InvokeSendError as e:
+                if runtime_process.exited.wait(timeout=5):
+                    raise NotDelivered(str(e)) from e
+                raise
             try:
                 result = future.result(timeout=timeout)
             except FutureTimeoutError:
@@ -480,7 +519,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         if choice.language == "nodejs" and not code.is_hot_reloading():
             nodejs_code.stage(
                 nodejs_code_folder(),
-                function_version.qualified_arn,
+                nodejs_version_key(function_version),
                 code.get_unzipped_code_location(),
                 sdk_dir,
             )
@@ -493,7 +532,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         if (function_version.config.runtime or "").startswith("nodejs"):
             nodejs_code.remove(
                 nodejs_code_folder(),
-                function_version.qualified_arn,
+                nodejs_version_key(function_version),
                 function_version.config.code.get_unzipped_code_location(),
             )
 

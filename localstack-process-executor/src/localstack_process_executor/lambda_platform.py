@@ -38,6 +38,24 @@ ASSIGNMENT_FD = "_PROCESS_EXECUTOR_ASSIGNMENT_FD"
 LOG_FILE = "_PROCESS_EXECUTOR_LOG_FILE"
 EXTRA_SYS_PATH = "_PROCESS_EXECUTOR_SYS_PATH"
 
+# Set by LocalStack for its own runtime (its init binary), which takes them away before the
+# function's code runs: a function on AWS sees nothing of the platform's wiring.
+PLATFORM_VARIABLES = (
+    "LOCALSTACK_RUNTIME_ID",
+    "LOCALSTACK_RUNTIME_ENDPOINT",
+    "LOCALSTACK_FUNCTION_ACCOUNT_ID",
+    "LOCALSTACK_MAX_PAYLOAD_SIZE",
+    "LOCALSTACK_USER",
+    "LOCALSTACK_INIT_LOG_LEVEL",
+    "LOCALSTACK_POST_INVOKE_WAIT_MS",
+)
+
+
+def function_environment(environment: dict) -> dict:
+    """`environment` as the function's code sees it: without the platform's variables."""
+    return {name: value for name, value in environment.items() if name not in PLATFORM_VARIABLES}
+
+
 # The invocation's logs travel with its response in this header, up to LOGS_IN_HEADER
 # characters of base64 (LocalStack's HTTP server takes 16 KiB of headers); longer logs go
 # first, in a request of their own, as LocalStack's own runtime sends them.

@@ -31,8 +31,9 @@ SCOPE_MANIFEST = "package.json"
 _lock = threading.Lock()
 
 
-def version_folder(root: Path, qualified_arn: str, code_dir: Path) -> Path:
-    key = hashlib.sha256(f"{qualified_arn}\0{code_dir}".encode()).hexdigest()[:24]
+def version_folder(root: Path, version: str, code_dir: Path) -> Path:
+    """The folder of one version's code (`version`: the executor's key for it)."""
+    key = hashlib.sha256(f"{version}\0{code_dir}".encode()).hexdigest()[:24]
     return root / key
 
 
@@ -48,9 +49,9 @@ def link_tree(source: Path, target: Path) -> None:
     shutil.copytree(source, target, symlinks=True, copy_function=link_or_copy)
 
 
-def stage(root: Path, qualified_arn: str, code_dir: Path, sdk_modules: Path) -> Path:
+def stage(root: Path, version: str, code_dir: Path, sdk_modules: Path) -> Path:
     """The task root of a version's code, laid out as above (once per version)."""
-    folder = version_folder(root, qualified_arn, code_dir)
+    folder = version_folder(root, version, code_dir)
     with _lock:
         if (folder / TASK).is_dir():
             return folder / TASK
@@ -66,11 +67,11 @@ def stage(root: Path, qualified_arn: str, code_dir: Path, sdk_modules: Path) -> 
     return folder / TASK
 
 
-def task_root(root: Path, qualified_arn: str, code_dir: Path) -> Path | None:
+def task_root(root: Path, version: str, code_dir: Path) -> Path | None:
     """The staged task root of a version, if it is there."""
-    task = version_folder(root, qualified_arn, code_dir) / TASK
+    task = version_folder(root, version, code_dir) / TASK
     return task if task.is_dir() else None
 
 
-def remove(root: Path, qualified_arn: str, code_dir: Path) -> None:
-    shutil.rmtree(version_folder(root, qualified_arn, code_dir), ignore_errors=True)
+def remove(root: Path, version: str, code_dir: Path) -> None:
+    shutil.rmtree(version_folder(root, version, code_dir), ignore_errors=True)

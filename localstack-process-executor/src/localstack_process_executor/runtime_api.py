@@ -80,11 +80,17 @@ class RuntimeApi:
         return True
 
     def init_error(self, body: bytes) -> None:
-        self.endpoint.init_error(body)
+        try:
+            self.endpoint.init_error(body)
+        except OSError as e:  # LocalStack refuses it once the environment was ready
+            lambda_platform.write_log(f"[process executor] init error not reported: {e}\n")
 
 
 class RuntimeApiHandler(lambda_platform.InvokeReceiver):
     protocol_version = "HTTP/1.1"  # the runtime keeps its connection
+    # Headers and body go as two writes: without TCP_NODELAY the second would wait for
+    # the peer's delayed acknowledgement of the first (tens of milliseconds).
+    disable_nagle_algorithm = True
     api: RuntimeApi
 
     def do_GET(self) -> None:  # noqa: N802 (http.server names it)
@@ -140,6 +146,14 @@ class RuntimeApiHandler(lambda_platform.InvokeReceiver):
         self.wfile.write(body)
 
 
+def for_the_runtime(assignment: dict) -> dict:
+    """The assignment as the runtime gets it: the function's environment without the
+    platform's variables, and what the shell that starts AWS's runtimes leaves."""
+    environment = lambda_platform.function_environment(assignment["environment"])
+    environment.update({"PWD": assignment["task_root"], "SHLVL": "0"})
+    return {**assignment, "environment": environment}
+
+
 def handler_for(api: RuntimeApi) -> type:
     """The request handler class serving `api` (and taking the executor's invocations)."""
     return type("Handler", (RuntimeApiHandler,), {"api": api, "invocations": api.queued})
@@ -156,7 +170,7 @@ def serve(runtime_pid: int, runtime_assignment: int) -> None:
             return  # a spare never used: the runtime reads nothing, and exits
         assigned_at = time.time()
         try:
-            pipe.write(json.dumps(assignment).encode())
+            pipe.write(json.dumps(for_the_runtime(assignment)).encode())
         except BrokenPipeError:
             return  # the runtime is gone; its exit is reported as the start-up's failure
     api = RuntimeApi(assignment["environment"], log_file, runtime_pid, assigned_at)

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import boto3
 import psutil
 import pytest
+from botocore.config import Config
 
+from sfnlab.deploy.functions import wait_until_ready
 from tests.helpers import invoke, wait_for
 
 INTROSPECT = """
@@ -62,6 +66,10 @@ def test_a_function_runs_and_stays_warm(lambda_client, create_node_function, run
     assert task == env["LAMBDA_TASK_ROOT"] and sdk.endswith("/node_modules")
     assert env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
     assert not [key for key in env if key.startswith("_PROCESS_EXECUTOR")]
+    assert not [
+        key for key in env if key.startswith("LOCALSTACK_") and key != "LOCALSTACK_HOSTNAME"
+    ]
+    assert (env["PWD"], env["SHLVL"]) == (one["cwd"], "0")  # as AWS's runtime starts
     # AWS's options for the runtime (this Node.js knows them).
     assert "--no-experimental-require-module" in one["argv"]
     assert ("--no-experimental-detect-module" in one["argv"]) == (runtime == "nodejs22.x")
@@ -233,22 +241,35 @@ def test_process_exit_is_a_runtime_exit_error_and_the_next_invocation_recovers(
 
 
 def test_an_uncaught_exception_fails_the_invocation_and_a_new_process_serves_the_next(
-    lambda_client, create_node_function
+    localstack, lambda_client, create_node_function
 ):
     name = create_node_function(
         """
+        // Its way out takes half a second: the next invocation comes meanwhile.
+        process.on('exit', () => { const end = Date.now() + 500; while (Date.now() < end); });
         exports.handler = (event, context, callback) => {
           if (event.crash) { setTimeout(() => { throw new TypeError('in a timer'); }, 5); return; }
           callback(null, process.pid);
         };
         """
     )
-    before = invoke(lambda_client, name)["Payload"]
-    error = invoke(lambda_client, name, {"crash": True})["Payload"]
-    assert (error["errorType"], error["errorMessage"]) == ("TypeError", "in a timer")
-    assert wait_for(lambda: not psutil.pid_exists(before))
-    after = invoke(lambda_client, name)["Payload"]
-    assert isinstance(after, int) and after != before
+    without_retries = boto3.client(
+        "lambda",
+        endpoint_url=localstack.endpoint,
+        region_name=localstack.region,
+        aws_access_key_id=localstack.account_id,
+        aws_secret_access_key="test",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    for _ in range(2):
+        before = invoke(lambda_client, name)["Payload"]
+        error = invoke(lambda_client, name, {"crash": True})["Payload"]
+        assert (error["errorType"], error["errorMessage"]) == ("TypeError", "in a timer")
+        # At once: the next invocation may come while the process is going; it is given
+        # to a fresh one, never to the one on its way out (no Runtime.ExitError).
+        after = invoke(without_retries, name)["Payload"]  # a failure would show
+        assert isinstance(after, int) and after != before, after
+        assert not psutil.pid_exists(before)
 
 
 def test_a_handler_that_never_returns_times_out_with_its_children(
@@ -349,3 +370,24 @@ def test_invocations_at_once_get_environments_of_their_own_then_reuse_them(
     assert all("FunctionError" not in r for r in first + second)
     assert len(first_pids) == 4  # four at once: four environments
     assert second_pids <= first_pids  # then warm ones, no new process
+
+
+def test_a_configuration_change_runs_from_a_code_folder_of_its_own(
+    lambda_client, create_node_function
+):
+    """The old configuration's environments stop and its code folder goes; the new one's
+    environments run from their own, whatever the order LocalStack does that in."""
+    name = create_node_function(
+        "exports.handler = async () => ({ cwd: process.cwd(), stage: process.env.STAGE });"
+    )
+    before = invoke(lambda_client, name)["Payload"]
+    for stage in ("two", "three"):
+        lambda_client.update_function_configuration(
+            FunctionName=name, Environment={"Variables": {"STAGE": stage}}
+        )
+        wait_until_ready(lambda_client, name)
+        after = invoke(lambda_client, name)["Payload"]
+        assert after["stage"] == stage and after["cwd"] != before["cwd"]
+        assert wait_for(lambda before=before: not os.path.exists(before["cwd"]))
+        assert os.path.isdir(after["cwd"])
+        before = after
