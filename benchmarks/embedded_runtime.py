@@ -158,7 +158,10 @@ def measure_startup(state: Path, runs: int) -> list[float]:
 
 def measure_invokes(runs: int, workdir: Path, spares: bool) -> dict[str, dict[str, list[float]]]:
     """Cold and warm invoke latency of a function of each language, and the floor on the
-    same interpreter, on one LocalStack: {language: {"cold", "warm", "floor"}}."""
+    same interpreter, on one LocalStack: {language: {"cold", "warm", "floor"}}.
+
+    The languages take turns, sample by sample, so that a busy moment of the machine
+    weighs on each alike."""
     settings = settings_for(workdir / f"state-spares-{spares}")
     previous = os.environ.get("PROCESS_EXECUTOR_SPARES")
     os.environ["PROCESS_EXECUTOR_SPARES"] = "1" if spares else "0"
@@ -169,51 +172,62 @@ def measure_invokes(runs: int, workdir: Path, spares: bool) -> dict[str, dict[st
         if previous is not None:
             os.environ["PROCESS_EXECUTOR_SPARES"] = previous
     try:
-        return {
-            subject.language: measure_subject(settings, subject, runs, workdir / f"{spares}")
-            for subject in subjects(settings)
-        }
+        measured = [
+            Measured(settings, subject, workdir / f"{spares}") for subject in subjects(settings)
+        ]
+        for run in range(runs):
+            for one in measured:
+                one.retire(run)
+                time.sleep(0.3)  # some time between cold starts, as in real use
+                one.figures["cold"].append(timed(one.invoke))
+        for _ in range(runs):
+            for one in measured:
+                one.figures["warm"].append(timed(one.invoke))
+        for _ in range(runs):
+            for one in measured:
+                one.figures["floor"].append(timed(one.floor))
+        return {one.subject.language: one.figures for one in measured}
     finally:
         lifecycle.down(settings)
 
 
-def measure_subject(settings, subject: Subject, runs: int, workdir: Path) -> dict[str, list[float]]:
-    lam = client("lambda", settings)
-    name = f"bench-{subject.language}"
-    lam.create_function(
-        FunctionName=name,
-        Runtime=subject.runtime,
-        Role="arn:aws:iam::000000000000:role/bench",
-        Handler=subject.handler,
-        Code={"ZipFile": zip_files(subject.files)},
-    )
-    wait_until_ready(lam, name, timeout=300)  # Node.js: the SDK is installed on first use
+class Measured:
+    """A subject's function, created and invoked once (which also warms LocalStack)."""
 
-    def invoke() -> None:
-        response = lam.invoke(FunctionName=name, Payload=b'{"n": 1}')
+    def __init__(self, settings, subject: Subject, workdir: Path) -> None:
+        self.subject = subject
+        self.lam = client("lambda", settings)
+        self.name = f"bench-{subject.language}"
+        self.figures: dict[str, list[float]] = {"cold": [], "warm": [], "floor": []}
+        self.lam.create_function(
+            FunctionName=self.name,
+            Runtime=subject.runtime,
+            Role="arn:aws:iam::000000000000:role/bench",
+            Handler=subject.handler,
+            Code={"ZipFile": zip_files(subject.files)},
+        )
+        wait_until_ready(self.lam, self.name, timeout=300)  # Node.js: SDK installed first
+        self.invoke()
+        code = workdir / subject.language
+        code.mkdir(parents=True)
+        for file_name, source in subject.files.items():
+            (code / file_name).write_text(source)
+        self.floor_command = subject.floor(code)
+
+    def invoke(self) -> None:
+        response = self.lam.invoke(FunctionName=self.name, Payload=b'{"n": 1}')
         assert "FunctionError" not in response, response["Payload"].read()
         response["Payload"].read()
 
-    invoke()  # the first environment ever also warms LocalStack's own code paths
-    cold, warm = [], []
-    for run in range(runs):
-        # A configuration change retires the environment: the next invoke is cold.
-        lam.update_function_configuration(
-            FunctionName=name, Environment={"Variables": {"RUN": str(run)}}
+    def retire(self, run: int) -> None:
+        """A configuration change retires the environment: the next invoke is cold."""
+        self.lam.update_function_configuration(
+            FunctionName=self.name, Environment={"Variables": {"RUN": str(run)}}
         )
-        wait_until_ready(lam, name)
-        time.sleep(0.3)  # some time between cold starts, as in real use
-        cold.append(timed(invoke))
-    for _ in range(runs):
-        warm.append(timed(invoke))
+        wait_until_ready(self.lam, self.name)
 
-    code = workdir / subject.language
-    code.mkdir(parents=True)
-    for file_name, source in subject.files.items():
-        (code / file_name).write_text(source)
-    floor_command = subject.floor(code)
-    floor = [timed(lambda: subprocess.run(floor_command, check=True)) for _ in range(runs)]
-    return {"cold": cold, "warm": warm, "floor": floor}
+    def floor(self) -> None:
+        subprocess.run(self.floor_command, check=True)
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 30.0) -> object:

@@ -94,14 +94,29 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS
 
 
+def loopback_opener() -> urllib.request.OpenerDirector:
+    """An opener for plain HTTP to LocalStack, never through a proxy the learner has
+    configured. Not `build_opener()`: its HTTPS handler loads the system's certificates,
+    tens of milliseconds of every cold start spent on a connection that is never TLS."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.ProxyHandler({}),
+        urllib.request.UnknownHandler(),
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    return opener
+
+
 class RuntimeEndpoint:
     """Client for LocalStack's executor endpoint (`LOCALSTACK_RUNTIME_ENDPOINT`)."""
 
     def __init__(self, base_url: str, runtime_id: str):
         self.base_url = base_url.rstrip("/")
         self.runtime_id = runtime_id
-        # Loopback only: never route these through a proxy the learner has configured.
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self._opener = loopback_opener()
 
     def post(self, path: str, body: bytes, headers: dict | None = None) -> None:
         """POST to LocalStack, again after a refused or reset connection (a busy LocalStack

@@ -24,7 +24,8 @@ import queue
 import re
 import threading
 import time
-from http.server import ThreadingHTTPServer
+from concurrent.futures import ThreadPoolExecutor
+from http.server import HTTPServer
 from socket import socket
 
 try:  # part of the package: in LocalStack's process, and in tests
@@ -159,6 +160,28 @@ def handler_for(api: RuntimeApi) -> type:
     return type("Handler", (RuntimeApiHandler,), {"api": api, "invocations": api.queued})
 
 
+class RuntimeApiServer(HTTPServer):
+    """Each connection served by a thread of a small pool: the runtime keeps one open for
+    its life; the executor opens one per invocation, which then starts no new thread."""
+
+    def __init__(self, handler: type, listen_fd: int) -> None:
+        super().__init__(("127.0.0.1", 0), handler, bind_and_activate=False)
+        self.socket.close()
+        self.socket = socket(fileno=listen_fd)
+        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="runtime-api")
+
+    def process_request(self, request, client_address) -> None:
+        self.pool.submit(self._serve_connection, request, client_address)
+
+    def _serve_connection(self, request, client_address) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+
 def serve(runtime_pid: int, runtime_assignment: int) -> None:
     """In the keeper: wait for the executor's assignment, hand it to the runtime (through
     the pipe `runtime_assignment`), then serve the Runtime API on the environment's port."""
@@ -174,8 +197,4 @@ def serve(runtime_pid: int, runtime_assignment: int) -> None:
         except BrokenPipeError:
             return  # the runtime is gone; its exit is reported as the start-up's failure
     api = RuntimeApi(assignment["environment"], log_file, runtime_pid, assigned_at)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(api), bind_and_activate=False)
-    server.socket.close()
-    server.socket = socket(fileno=listen_fd)
-    server.daemon_threads = True
-    server.serve_forever()
+    RuntimeApiServer(handler_for(api), listen_fd).serve_forever()

@@ -25,6 +25,9 @@ const { Invocation } = require('./invocation.js');
 const { installGlobalAwsLambda, isStreaming, runStreaming } = require('./streaming.js');
 
 const ASSIGNMENT_FD = '_PROCESS_EXECUTOR_ASSIGNMENT_FD';
+// Built-in modules most handlers and the AWS SDK load: a process started ahead of need
+// loads them while it waits, so that a cold start does not.
+const PRELOADED = ['node:https', 'node:crypto', 'node:os', 'node:url', 'node:stream', 'node:zlib'];
 const CALLBACK_WARNING =
   'AWS Lambda plans to remove support for callback-based function handlers starting with ' +
   'Node.js 24. You will need to update this function to use an async handler to use ' +
@@ -47,6 +50,7 @@ function adoptAssignment() {
   if (fd === undefined) {
     return { taskRoot: process.env.LAMBDA_TASK_ROOT || process.cwd(), scope: null, awsPaths: [] };
   }
+  PRELOADED.forEach((name) => require(name));
   const text = fs.readFileSync(Number(fd), 'utf8'); // blocks until the assignment comes
   fs.closeSync(Number(fd));
   const assignment = text ? JSON.parse(text) : null;
