@@ -1,10 +1,12 @@
 """Runtime processes, and a spare one per interpreter kept ready for the next cold start.
 
-Starting Python and importing the runtime's modules is most of a cold start. So a
-process is started before it is needed and waits, fully loaded, for its assignment: the
-function's environment variables and code folder. Once assigned it behaves exactly as a
-process started for that function would: its environment is replaced wholesale and, as
-it runs with `-I`, no `PYTHON*` variable could have changed how the interpreter started.
+Starting Python or Node.js and loading the runtime's modules is most of a cold start. So
+a process is started before it is needed and waits, fully loaded, for its assignment:
+the function's environment variables and code folder. Once assigned it behaves exactly as
+a process started for that function would: its environment is replaced wholesale and, as
+Python runs with `-I`, no `PYTHON*` variable could have changed how the interpreter
+started. Node.js does read variables as it starts (NODE_OPTIONS...): a function that sets
+any gets a process started for it with them (`spawn(startup_environment=...)`).
 
 Who owns what: a `RuntimeProcess` owns its two pipe ends and its folder, and one thread
 of its own (the reaper) releases them, exactly once, after the process has exited. Other
