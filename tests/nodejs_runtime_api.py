@@ -34,7 +34,11 @@ def node_or_skip() -> str:
     node = shutil.which("node")
     version = node_finder.probe(node) if node else None
     if version is None or version[0] < node_finder.MINIMUM_NODE:
-        pytest.skip(f"needs Node.js {node_finder.MINIMUM_NODE} or newer on PATH (found {version})")
+        found = f"{node}, Node.js {version[0]}.{version[1]}" if version else node or "no `node`"
+        pytest.skip(
+            f"runs Node.js functions: needs Node.js {node_finder.MINIMUM_NODE} or newer on PATH "
+            f"(found {found})"
+        )
     return node
 
 
