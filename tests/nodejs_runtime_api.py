@@ -59,6 +59,7 @@ class ClientRun:
     exit_code: int | None  # None: still running when stopped
     output: str
     posts: list[Post] = field(default_factory=list)
+    asked: list[dict] = field(default_factory=list)  # the headers of each GET .../next
 
     def lines(self) -> list[str]:
         """The output's lines (split at line feeds only: a log line may hold a CR)."""
@@ -86,12 +87,14 @@ def run_client(
     for number, event in enumerate(events):
         waiting.put((f"request-{number}", event))
     posts: list[Post] = []
+    asked: list[dict] = []
     answered = threading.Event()
 
     class RuntimeApi(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
+            asked.append(dict(self.headers))
             try:
                 request_id, event = waiting.get(timeout=wait)
             except queue.Empty:
@@ -178,4 +181,4 @@ def run_client(
     server.shutdown()
     server.server_close()
     # Bytes: reading text would turn the carriage returns of log lines into line feeds.
-    return ClientRun(exit_code, output_path.read_bytes().decode(errors="replace"), posts)
+    return ClientRun(exit_code, output_path.read_bytes().decode(errors="replace"), posts, asked)

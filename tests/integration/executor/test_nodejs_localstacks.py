@@ -1,21 +1,28 @@
 """Node.js functions on LocalStacks of their own: without a usable Node.js, with room for two
-environments, and in the grader's sandbox."""
+environments, in the grader's sandbox, and as a user of their own where bubblewrap cannot
+run."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import psutil
 import pytest
 
-from localstack_process_executor.sandbox import find_bwrap
+from localstack_process_executor.sandbox import find_bwrap, switches_user
 from sfnlab.deploy.functions import wait_until_ready
 from sfnlab.errors import LearnerError
 from sfnlab.lab import lifecycle
+from sfnlab.localstack import embedded
+from sfnlab.localstack.install import ensure_runtime_env
 from sfnlab.support.aws import client
-from tests.helpers import invoke, zip_files
+from tests.helpers import invoke, settings_for, zip_files
 from tests.integration.executor.conftest import ROLE, make_function, start_localstack
 
 SLEEPER = """
@@ -158,3 +165,127 @@ def test_a_nodejs_function_runs_in_the_sandbox_and_sees_only_its_own(sandboxed):
     if os.geteuid() == 0:
         assert outcome["uid"] != 0
     assert json.dumps(outcome).count("secret") == 0
+
+
+# Reports what a function may do to what is not its own, as the user it runs as.
+PROBE_JS = """
+const fs = require('node:fs');
+const { SFNClient, ListStateMachinesCommand } = require('@aws-sdk/client-sfn');
+const attempt = (action) => {
+  try { action(); return 'ok'; } catch (error) { return error.code; }
+};
+exports.handler = async (event) => ({
+  uid: process.getuid(),
+  signalLocalStack: attempt(() => process.kill(event.localstack, 0)),
+  readPrivate: attempt(() => fs.readFileSync(event.private)),
+  writeCode: attempt(() => fs.writeFileSync(process.env.LAMBDA_TASK_ROOT + '/x', 'x')),
+  writeTmp: attempt(() => fs.writeFileSync(process.env.TMPDIR + '/x', 'x')),
+  sdk: (await new SFNClient({}).send(new ListStateMachinesCommand({}))).$metadata.httpStatusCode,
+  // An ES module import finds packages in node_modules folders only (no NODE_PATH).
+  sdkImported: typeof (await import('@aws-sdk/client-lambda')).LambdaClient,
+});
+"""
+PROBE_PY = """
+import errno, os
+
+def attempt(action):
+    try:
+        action()
+        return "ok"
+    except OSError as error:
+        return errno.errorcode[error.errno]
+
+def handler(event, context):
+    return {
+        "uid": os.getuid(),
+        "signalLocalStack": attempt(lambda: os.kill(event["localstack"], 0)),
+        "readPrivate": attempt(lambda: open(event["private"]).read()),
+    }
+"""
+# A container made here: a mount namespace of LocalStack's own in which /root (which other
+# users cannot enter) holds only its pyenv, readable by all, as a grading image has its
+# Pythons: the Python LocalStack runs on, which also runs each Node.js keeper.
+PRIVATE_ROOT = (
+    'mkdir -p "$0/real-root" && mount --bind /root "$0/real-root" && '
+    "mount -t tmpfs -o mode=0755 tmpfs /root && mkdir /root/.pyenv && "
+    'mount --bind "$0/real-root/.pyenv" /root/.pyenv && exec "$@"'
+)
+
+
+class ContainerLike:
+    """Where LocalStack runs (embedded.Namespace): a mount namespace of its own."""
+
+    pass_fds: tuple[int, ...] = ()
+
+    def __init__(self, scratch: Path) -> None:
+        self.scratch = scratch
+
+    def enter(self, command: list[str]) -> list[str]:
+        mounts = ["unshare", "--mount", "--propagation", "private"]
+        return [*mounts, "sh", "-c", PRIVATE_ROOT, str(self.scratch), *command]
+
+
+@pytest.fixture
+def user_sandboxed(node, lambda_python_version):
+    """A LocalStack running each function as a user of its own (PROCESS_EXECUTOR_SANDBOX=user),
+    as in a grading platform's container; yields (its settings, a file only root reads)."""
+    if not switches_user() or shutil.which("unshare") is None:
+        pytest.skip("needs root, setpriv, prlimit and unshare")
+    folder = Path(tempfile.mkdtemp(prefix="sfnlab-user-sandbox-"))
+    folder.chmod(0o711)  # as the grading stack's: each function's user reaches its folder
+    private = folder / "private" / "secret.txt"
+    private.parent.mkdir(mode=0o700)
+    private.write_text("the grader's")
+    kit = settings_for(folder / "state")
+    extra = {
+        "PROCESS_EXECUTOR_SANDBOX": "user",
+        "PROCESS_EXECUTOR_PYTHON_DIRS": str(kit.runtime_venv / "bin"),
+    }
+    try:
+        python = ensure_runtime_env(kit)
+        (folder / "scratch").mkdir()
+        embedded.start(
+            kit, python, extra_environment=extra, inside=ContainerLike(folder / "scratch")
+        )
+        yield kit, private
+    finally:
+        lifecycle.down(kit)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_in_user_mode_nodejs_and_python_functions_each_run_as_a_user_of_their_own(
+    user_sandboxed, lambda_python_version
+):
+    """Where bubblewrap cannot run: no mounts, so the SDK is linked where bwrap would bind
+    it; each process, the Node.js keeper too, runs as a user of its own (never root) that
+    cannot signal LocalStack, read root's files nor write its own code, and still reports
+    its answers (with its environment's secret) and reaches LocalStack with the SDK."""
+    kit, private = user_sandboxed
+    lam = client("lambda", kit)
+    localstack = embedded.running_embedded(kit).pid
+    event = {"localstack": localstack, "private": str(private)}
+    node_fn = create_node(kit, PROBE_JS)
+    python_fn = make_function(kit, PROBE_PY, "python{}.{}".format(*lambda_python_version))
+    nodejs = invoke(lam, node_fn, event)
+    python = invoke(lam, python_fn, event)
+    assert "FunctionError" not in nodejs, nodejs["Payload"]
+    assert "FunctionError" not in python, python["Payload"]
+    assert nodejs["Payload"] | {"uid": 1} == {
+        "uid": 1,
+        "signalLocalStack": "EPERM",
+        "readPrivate": "EACCES",
+        "writeCode": "EACCES",
+        "writeTmp": "ok",
+        "sdk": 200,
+        "sdkImported": "function",
+    }
+    assert python["Payload"] | {"uid": 1} == {
+        "uid": 1,
+        "signalLocalStack": "EPERM",
+        "readPrivate": "EACCES",
+    }
+    uids = {nodejs["Payload"]["uid"], python["Payload"]["uid"]}
+    assert len(uids) == 2 and 0 not in uids
+    # The keeper (the process the executor started) runs as the Node.js function's user too.
+    keepers = [p for p in psutil.Process(localstack).children() if p.uids().real in uids]
+    assert {p.uids().real for p in keepers} == uids, [p.cmdline() for p in keepers]
