@@ -36,6 +36,7 @@ from sfnlab.localstack.probe import probe
 from sfnlab.settings import PROJECT_ROOT, Settings
 from sfnlab.support.aws import client
 from sfnlab.testing.functions import invoke, zip_files
+from sfnlab.testing.nodejs_runtime_api import node_or_skip
 
 VICTIM_ACCOUNT = "111111111111"
 ATTACKER_ACCOUNT = "222222222222"
@@ -272,28 +273,51 @@ def test_the_code_bucket_refuses_listing_from_outside_too(guarded):
 
 
 # The victim leaks its own ids where the attacker reads them: the worst case, an attacker
-# that knows both the environment's id and the invocation in progress.
+# that knows the environment's id (LocalStack puts it in the log stream's name), the
+# invocation in progress and the environment's own port (its Runtime API, for Node.js).
 VICTIM = """
 import json, os, time
 
 def handler(event, context):
     with open(os.environ["LEAK"], "w") as leak:
-        ids = {"runtime": os.environ["LOCALSTACK_RUNTIME_ID"], "request": context.aws_request_id}
+        runtime = context.log_stream_name.rpartition("]")[2]
+        ids = {"runtime": runtime, "request": context.aws_request_id,
+               "api": os.environ["AWS_LAMBDA_RUNTIME_API"]}
         json.dump(ids, leak)
     time.sleep(event.get("sleep", 4))
-    return {"answer": "the victim's own"}
+    return {"answer": "the victim's own", "event": event.get("mark")}
+"""
+NODE_VICTIM = """
+const fs = require('node:fs');
+
+exports.handler = async (event, context) => {
+  const ids = {
+    runtime: context.logStreamName.split(']').pop(),
+    request: context.awsRequestId,
+    api: process.env.AWS_LAMBDA_RUNTIME_API,
+  };
+  fs.writeFileSync(process.env.LEAK, JSON.stringify(ids));
+  await new Promise((done) => setTimeout(done, (event.sleep ?? 4) * 1000));
+  return { answer: "the victim's own", event: event.mark ?? null };
+};
 """
 FORGER = """
-import json, os, time, urllib.request, urllib.error
+import json, os, socket, time, urllib.request, urllib.error
 
-def post(url, body):
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+def send(url, body=None, method="POST", timeout=10):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return [response.status, response.read(300).decode()]
     except urllib.error.HTTPError as error:
-        return error.code
+        try:  # the refusal's errorType, if it says one
+            return [error.code, json.loads(error.read()).get("errorType")]
+        except ValueError:
+            return [error.code, None]
+    except (socket.timeout, TimeoutError, urllib.error.URLError) as error:
+        return [0, repr(error)]
 
 def handler(event, context):
     for _ in range(100):
@@ -302,41 +326,116 @@ def handler(event, context):
         time.sleep(0.1)
     with open(os.environ["LEAK"]) as leak:
         ids = json.load(leak)
+    api = "http://" + ids["api"]
+    runtime_api = api + "/2018-06-01/runtime"
+    if event.get("steal"):  # the victim is idle: take its next invocation
+        return {"next": send(runtime_api + "/invocation/next", method="GET", timeout=5)}
     base = os.environ["AWS_ENDPOINT_URL"] + "/_localstack_lambda/" + ids["runtime"]
     forged = {"answer": "forged"}
-    return {
-        "response": post(f"{base}/invocations/{ids['request']}/response", forged),
-        "error": post(f"{base}/invocations/{ids['request']}/error", {"errorType": "Forged"}),
-        "logs": post(f"{base}/invocations/{ids['request']}/logs", {"logs": "forged"}),
-        "status_error": post(f"{base}/status/{ids['runtime']}/error", {"errorType": "Forged"}),
-        "status_ready": post(f"{base}/status/{ids['runtime']}/ready", {}),
+    invocation = {"invoke-id": "forged", "invoked-function-arn": "x", "payload": "{}"}
+    answers = {
+        "response": send(f"{base}/invocations/{ids['request']}/response", forged),
+        "error": send(f"{base}/invocations/{ids['request']}/error", {"errorType": "Forged"}),
+        "logs": send(f"{base}/invocations/{ids['request']}/logs", {"logs": "forged"}),
+        "status_error": send(f"{base}/status/{ids['runtime']}/error", {"errorType": "Forged"}),
+        "status_ready": send(f"{base}/status/{ids['runtime']}/ready", {}),
+        "invoke": send(api + "/invoke", invocation),
     }
+    if event.get("nodejs"):  # the keeper's Runtime API
+        request = runtime_api + "/invocation/" + ids["request"]
+        answers.update({
+            "runtime_next": send(runtime_api + "/invocation/next", method="GET", timeout=5),
+            "runtime_response": send(request + "/response", forged),
+            "runtime_error": send(request + "/error", {"errorType": "Forged"}),
+            "runtime_init_error": send(runtime_api + "/init/error", {"errorType": "Forged"}),
+        })
+    return answers
 """
 
 
-def test_a_function_cannot_answer_for_another_functions_invocation(
-    guarded, make_function, tmp_path: Path
-):
-    """Even knowing the other environment's id and its invocation's request id, a forged
-    report is refused (403) and the invocation gets its own function's answer."""
+@pytest.fixture(scope="module")
+def make_node_function(guarded) -> Callable[..., str]:
+    """Factory: a Node.js function of `account` running `source` (its index.js), ready."""
+    node_or_skip()
+
+    def make(source: str, account: str, **environment: str) -> str:
+        lam = client("lambda", replace(guarded, account_id=account))
+        name = f"fn-{uuid.uuid4().hex[:8]}"
+        lam.create_function(
+            FunctionName=name,
+            Runtime="nodejs20.x",
+            Role=f"arn:aws:iam::{account}:role/endpoint-test",
+            Handler="index.handler",
+            Code={"ZipFile": zip_files({"index.js": source})},
+            Timeout=30,
+            Environment={"Variables": environment},
+        )
+        wait_until_ready(lam, name)
+        return name
+
+    return make
+
+
+@pytest.fixture(params=["python", "nodejs"])
+def victim(request, make_function, tmp_path: Path) -> tuple[str, str, Path]:
+    """A victim of either runtime: (its language, its name, the file it leaks its ids to)."""
     leak = tmp_path / "leak.json"
-    victim = make_function(VICTIM, VICTIM_ACCOUNT, LEAK=str(leak))
+    if request.param == "nodejs":
+        name = request.getfixturevalue("make_node_function")(
+            NODE_VICTIM, VICTIM_ACCOUNT, LEAK=str(leak)
+        )
+    else:
+        name = make_function(VICTIM, VICTIM_ACCOUNT, LEAK=str(leak))
+    return request.param, name, leak
+
+
+def test_a_function_cannot_answer_for_another_functions_invocation(guarded, make_function, victim):
+    """Even knowing the other environment's id, its invocation's request id and its port,
+    a forged report, invocation or Runtime API request is refused (403, nothing done) and
+    the invocation gets its own function's answer."""
+    language, name, leak = victim
     forger = make_function(FORGER, ATTACKER_ACCOUNT, LEAK=str(leak))
     answered: dict = {}
     victim_lambda = client("lambda", replace(guarded, account_id=VICTIM_ACCOUNT))
     running = threading.Thread(
-        target=lambda: answered.update(invoke(victim_lambda, victim, {"sleep": 4}))
+        target=lambda: answered.update(invoke(victim_lambda, name, {"sleep": 4, "mark": 1}))
     )
     running.start()
-    forged = invoke(client("lambda", replace(guarded, account_id=ATTACKER_ACCOUNT)), forger)
+    attacker = client("lambda", replace(guarded, account_id=ATTACKER_ACCOUNT))
+    forged = invoke(attacker, forger, {"nodejs": language == "nodejs"})
     running.join(timeout=60)
-    assert forged["Payload"] == dict.fromkeys(
-        ["response", "error", "logs", "status_error", "status_ready"], 403
-    )
-    assert answered["Payload"] == {"answer": "the victim's own"}
+    # LocalStack's endpoint refuses without a word; the environment's port says why.
+    expected = dict.fromkeys(["response", "error", "logs", "status_error", "status_ready"])
+    own_port = ["invoke"]
+    if language == "nodejs":
+        own_port += ["runtime_next", "runtime_response", "runtime_error", "runtime_init_error"]
+    expected = {name: [403, None] for name in expected} | {
+        name: [403, "AccessDenied"] for name in own_port
+    }
+    assert forged["Payload"] == expected
+    assert answered["Payload"] == {"answer": "the victim's own", "event": 1}
     assert "FunctionError" not in answered
     # The victim's environment is unharmed: its next invocation is answered too.
-    assert invoke(victim_lambda, victim, {"sleep": 0})["Payload"] == {"answer": "the victim's own"}
+    again = invoke(victim_lambda, name, {"sleep": 0, "mark": 2})["Payload"]
+    assert again == {"answer": "the victim's own", "event": 2}
+
+
+def test_a_function_cannot_take_another_nodejs_functions_next_invocation(
+    guarded, make_function, make_node_function, tmp_path: Path
+):
+    """An idle Node.js environment's runtime waits for its next invocation on the keeper's
+    Runtime API, on the loopback: another function asking there too is refused at once,
+    and every invocation, with its event, still goes to its own function."""
+    leak = tmp_path / "leak.json"
+    name = make_node_function(NODE_VICTIM, VICTIM_ACCOUNT, LEAK=str(leak))
+    victim_lambda = client("lambda", replace(guarded, account_id=VICTIM_ACCOUNT))
+    assert invoke(victim_lambda, name, {"sleep": 0, "mark": 1})["Payload"]["event"] == 1
+    forger = make_function(FORGER, ATTACKER_ACCOUNT, LEAK=str(leak))
+    attacker = client("lambda", replace(guarded, account_id=ATTACKER_ACCOUNT))
+    assert invoke(attacker, forger, {"steal": True})["Payload"] == {"next": [403, "AccessDenied"]}
+    for mark in (2, 3):
+        answer = invoke(victim_lambda, name, {"sleep": 0, "mark": mark})
+        assert answer["Payload"] == {"answer": "the victim's own", "event": mark}
 
 
 def test_the_kits_own_operations_still_work_after_the_attacks(guarded, send_from_lambda):

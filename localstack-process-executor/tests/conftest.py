@@ -10,6 +10,7 @@ from own_localstacks import start_localstack
 
 from sfnlab.lab import lifecycle
 from sfnlab.settings import Settings
+from sfnlab.testing.nodejs_runtime_api import node_or_skip
 
 
 @pytest.fixture
@@ -24,3 +25,29 @@ def own_localstack(tmp_path: Path, lambda_interpreter) -> Iterator[Callable[...,
     yield factory
     for kit in started:
         lifecycle.down(kit)
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    """The `node` the session's LocalStack finds (on PATH); tests needing it skip without it."""
+    return node_or_skip()
+
+
+@pytest.fixture
+def create_node_function(create_function, node) -> Callable[..., str]:
+    """Factory: a Node.js function from `source` (its `index.js`) or `files`; as
+    `create_function`, with `handler` `index.handler` and runtime nodejs20.x by default."""
+
+    def factory(
+        source: str | None = None,
+        *,
+        files: dict[str, str] | None = None,
+        handler: str = "index.handler",
+        runtime: str = "nodejs20.x",
+        **options,
+    ) -> str:
+        return create_function(
+            files=files or {"index.js": source or ""}, handler=handler, runtime=runtime, **options
+        )
+
+    return factory
