@@ -55,3 +55,19 @@ def test_no_module_of_the_kit_imports_itself_through_others():
         if graph.chain_exists(importer=imported, imported=module)
     )
     assert circles == []
+
+
+def test_every_module_is_named_in_the_layout_page():
+    """docs/layout.md is where a contributor looks for a module's home: each one is there,
+    in its own package's row."""
+    rows = (PROJECT_ROOT / "docs" / "layout.md").read_text().splitlines()
+    package = PROJECT_ROOT / "src" / "sfnlab"
+    missing = []
+    for path in sorted(package.rglob("*.py")):
+        folder = path.parent.relative_to(package).as_posix()
+        if path.name == "__init__.py" or "__pycache__" in path.parts:
+            continue
+        home = f"| `{folder}/` |" if folder != "." else f"| `{path.name}` |"
+        if not any(row.startswith(home) and f"`{path.name}`" in row for row in rows):
+            missing.append(path.relative_to(package).as_posix())
+    assert not missing, f"not in docs/layout.md's tables: {missing}"
