@@ -169,3 +169,23 @@ def test_the_most_specific_path_decides_a_tests_group():
     assert groups.place("tests/a/test_x.py::test_y_and_more") == (2, "a")
     assert groups.place("tests/ab/test_x.py::test_y") == (0, "suite")
     assert groups.place("elsewhere/deep/test_z.py::test_w") == (3, "elsewhere/deep")
+
+
+def test_every_test_file_of_the_suite_is_in_a_listed_group():
+    """A file left out would form a group of its own, scheduled after every listed one:
+    the run's tail."""
+    tomllib = pytest.importorskip("tomllib", reason="Python 3.11 reads pyproject.toml")
+
+    from sfnlab.settings import PROJECT_ROOT
+
+    ini = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
+    groups = Groups(ini["ini_options"]["test_groups"])
+    unlisted = [
+        path.relative_to(PROJECT_ROOT).as_posix()
+        for folder in ini["ini_options"]["testpaths"]
+        for path in sorted((PROJECT_ROOT / folder).rglob("test_*.py"))
+        if groups.place(f"{path.relative_to(PROJECT_ROOT).as_posix()}::test")[0]
+        == len(groups.paths)
+        and "submissions" not in path.parts
+    ]
+    assert not unlisted, f"in no group of pyproject.toml's test_groups: {unlisted}"
