@@ -4,7 +4,7 @@ A request to LocalStack's gateway says nothing trustworthy about its sender: a L
 code can send it without credentials, or with anybody's. What it cannot make up is the
 connection it came on. The process holding the other end of that connection is found
 among LocalStack's own descendants (every runtime process is one, sandboxed or not), and
-then the environment it belongs to (`executor.function_of_process`).
+then the environment it belongs to (`environments.function_of_process`).
 
 Used to name the sender of a request LocalStack refuses (a report to another
 environment's endpoint, or one of LocalStack's own endpoints the kit's patches close),
@@ -32,6 +32,8 @@ import time
 
 import psutil
 from werkzeug import Request
+
+from localstack_process_executor.environments import function_of_process
 
 REFUSED = "sfnlab refused"  # the mark of a refusal in LocalStack's log
 SEARCHES_PER_SECOND = 5  # searches through every descendant's descriptors
@@ -61,8 +63,6 @@ def caller(request: Request) -> str:
 def function_behind(address: str, port: int) -> str | None:
     """The qualified ARN of the function whose process holds the TCP socket bound to
     `address:port` (the far end of a connection to LocalStack), or None."""
-    from localstack_process_executor.executor import function_of_process
-
     inode = socket_inode(address, port)
     if inode is None:
         return None

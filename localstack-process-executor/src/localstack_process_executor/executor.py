@@ -23,7 +23,6 @@ import logging
 import signal
 import threading
 import time
-import weakref
 from concurrent.futures import CancelledError, Future, InvalidStateError
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from datetime import datetime, timezone
@@ -42,7 +41,13 @@ from localstack.services.lambda_.invocation.runtime_executor import (
     RuntimeExecutor,
 )
 
-from localstack_process_executor import config, node_finder, nodejs_code, nodejs_sdk
+from localstack_process_executor import (
+    config,
+    environments,
+    node_finder,
+    nodejs_code,
+    nodejs_sdk,
+)
 from localstack_process_executor.aws_sdk import ensure_aws_sdk_folder
 from localstack_process_executor.capacity import SLOTS, Slot
 from localstack_process_executor.endpoint import CurrentInvocationEndpoint
@@ -120,23 +125,8 @@ def exit_reason(returncode: int) -> str:
     return f"Runtime exited with error: exit status {returncode}"
 
 
-# Every environment alive in this LocalStack (`function_of_process`).
-_environments: weakref.WeakSet[ProcessRuntimeExecutor] = weakref.WeakSet()
-
-
 def utc_timestamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def function_of_process(pid: int) -> str | None:
-    """The qualified ARN of the function whose environment runs as process `pid` (the
-    process the executor started: the keeper, or the sandbox around it), if any. The
-    patches name the function behind a request LocalStack refuses with it."""
-    for environment in list(_environments):
-        runtime_process = environment._current_process()
-        if runtime_process is not None and runtime_process.pid == pid:
-            return environment.function_version.qualified_arn
-    return None
 
 
 class ProcessRuntimeExecutor(RuntimeExecutor):
@@ -159,7 +149,11 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         self._request_id: str | None = None
         self._timing_out: str | None = None  # the request being ended for its timeout
         self._init_again = False  # the Init took over 10 s: run it with the next invocation
-        _environments.add(self)
+        environments.register(self)
+
+    @property
+    def function_arn(self) -> str:
+        return self.function_version.qualified_arn
 
     # Lifecycle ----------------------------------------------------------------------
 
