@@ -388,8 +388,13 @@ LOOPS = {
                     "States": {"Slow": {"Type": "Wait", "Seconds": 30, "End": True}},
                 },
                 {
-                    "StartAt": "Broken",
-                    "States": {"Broken": {"Type": "Fail", "Error": "Nope", "Cause": "on purpose"}},
+                    # A moment first, so that the other branch has surely entered Slow
+                    # (on a busy machine a Fail at once may end the Parallel before).
+                    "StartAt": "Moment",
+                    "States": {
+                        "Moment": {"Type": "Wait", "Seconds": 2, "Next": "Broken"},
+                        "Broken": {"Type": "Fail", "Error": "Nope", "Cause": "on purpose"},
+                    },
                 },
             ],
             "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Done"}],
