@@ -18,6 +18,7 @@ from sfnlab.settings import PROJECT_ROOT
 NODE_TESTS = PROJECT_ROOT / "tests" / "unit" / "lambdas_js"
 INVOKE = NODE_TESTS / "invoke.js"
 MINIMUM_NODE = 20
+TOKEN = "1234abcd-5678-4f00-9abc-def012345678"
 START = {
     "issue": {"id": "ISSUE-7", "title": "Cart total is wrong", "author": "ana"},
     "repository": "acme/webshop",
@@ -192,9 +193,9 @@ def parsed_link(link: str) -> tuple[str, dict]:
         {"approve": True},
         {"token": "<paste the taskToken from the reviewers' notification here>", "approve": True},
         {"token": "1234abcd", "approve": True},
-        {"token": "1234abcd-5678-4f00-9abc-def012345678"},
-        {"token": "1234abcd-5678-4f00-9abc-def012345678", "approve": "yes"},
-        {"token": "1234abcd-5678-4f00-9abc-def012345678", "approve": False, "comment": "x" * 262144},
+        {"token": TOKEN},
+        {"token": TOKEN, "approve": "yes"},
+        {"token": TOKEN, "approve": False, "comment": "x" * 262144},
     ],
     ids=["no token", "placeholder", "cut short", "no decision", "approve: yes", "too long"],
 )
