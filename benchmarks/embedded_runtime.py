@@ -1,11 +1,13 @@
 """Measure the embedded runtime and the exercise on it.
 
-Install and LocalStack start-up, Lambda invoke latency (cold, warm, and the floor), then
+Install and LocalStack start-up, Lambda invoke latency (cold, warm, and the floor) of a
+Python function and, when Node.js 20+ is on PATH, of a Node.js one, then
 the exercise: start -> token visible, approve -> SUCCEEDED, and the whole
 `scripts/run_exercise.sh`, warm and cold (grading: `benchmarks/grading.py`). Run it
 from the kit's environment:
 
     .sfnlab/venv/bin/python benchmarks/embedded_runtime.py [--runs 20] [--skip-install]
+        [--only runtime|invokes|exercise]
 
 It prints each figure beside its target. Everything it starts runs on its own port with
 its own state folder, and is stopped before it ends.
@@ -14,20 +16,23 @@ its own state folder, and is stopped before it ends.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))  # for tests.helpers
 
+from localstack_process_executor import node_finder  # noqa: E402
 from sfnlab.deploy.functions import wait_until_ready  # noqa: E402
 from sfnlab.deploy.resources import deploy  # noqa: E402
 from sfnlab.inbox import InboxClient  # noqa: E402
@@ -57,6 +62,57 @@ FLOOR = (
     "import sys; sys.path.insert(0, {folder!r}); import lambda_function; "
     "lambda_function.handler({{'n': 1}}, None)"
 )
+# The same in JavaScript, and its floor: a bare `node` that loads the handler and calls it.
+NODE_HANDLER = """\
+const https = require('node:https');
+const os = require('node:os');
+
+exports.handler = async (event) => ({ received: event, region: process.env.AWS_REGION });
+"""
+NODE_FLOOR = "require({path}).handler({{ n: 1 }});"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A function measured: its runtime and code, and the command of its floor."""
+
+    language: str
+    runtime: str
+    files: dict[str, str]
+    handler: str
+    floor: Callable[[Path], list[str]]
+
+
+def subjects(settings) -> list[Subject]:
+    """The Python function, and the Node.js one when a Node.js 20+ is on PATH."""
+    interpreter, _ = recorded_install(settings.runtime_venv)
+    found = [
+        # LocalStack's own interpreter runs the function, and the floor.
+        Subject(
+            "python",
+            f"python{interpreter.version_text}",
+            {"lambda_function.py": HANDLER},
+            "lambda_function.handler",
+            lambda code: [interpreter.path, "-c", FLOOR.format(folder=str(code))],
+        )
+    ]
+    node = shutil.which("node")
+    version = node_finder.probe(node) if node else None
+    if node and version and version[0] >= node_finder.MINIMUM_NODE:
+        found.append(
+            Subject(
+                "nodejs",
+                f"nodejs{version[0]}.x",
+                {"index.js": NODE_HANDLER},
+                "index.handler",
+                lambda code: [
+                    node,
+                    "-e",
+                    NODE_FLOOR.format(path=json.dumps(str(code / "index.js"))),
+                ],
+            )
+        )
+    return found
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -100,8 +156,12 @@ def measure_startup(state: Path, runs: int) -> list[float]:
     return seconds
 
 
-def measure_invokes(runs: int, workdir: Path, spares: bool) -> dict[str, list[float]]:
-    """Cold and warm invoke latency of one function, and the floor on the same interpreter."""
+def measure_invokes(runs: int, workdir: Path, spares: bool) -> dict[str, dict[str, list[float]]]:
+    """Cold and warm invoke latency of a function of each language, and the floor on the
+    same interpreter, on one LocalStack: {language: {"cold", "warm", "floor"}}.
+
+    The languages take turns, sample by sample, so that a busy moment of the machine
+    weighs on each alike."""
     settings = settings_for(workdir / f"state-spares-{spares}")
     previous = os.environ.get("PROCESS_EXECUTOR_SPARES")
     os.environ["PROCESS_EXECUTOR_SPARES"] = "1" if spares else "0"
@@ -112,44 +172,62 @@ def measure_invokes(runs: int, workdir: Path, spares: bool) -> dict[str, list[fl
         if previous is not None:
             os.environ["PROCESS_EXECUTOR_SPARES"] = previous
     try:
-        interpreter, _ = recorded_install(settings.runtime_venv)
-        lam = client("lambda", settings)
-        lam.create_function(
-            FunctionName="bench",
-            # LocalStack's own interpreter runs the function, and the floor.
-            Runtime=f"python{interpreter.version_text}",
-            Role="arn:aws:iam::000000000000:role/bench",
-            Handler="lambda_function.handler",
-            Code={"ZipFile": zip_files({"lambda_function.py": HANDLER})},
-        )
-        wait_until_ready(lam, "bench")
-
-        def invoke() -> None:
-            response = lam.invoke(FunctionName="bench", Payload=b'{"n": 1}')
-            assert "FunctionError" not in response, response["Payload"].read()
-            response["Payload"].read()
-
-        invoke()  # the first environment ever also warms LocalStack's own code paths
-        cold, warm = [], []
+        measured = [
+            Measured(settings, subject, workdir / f"{spares}") for subject in subjects(settings)
+        ]
         for run in range(runs):
-            # A configuration change retires the environment: the next invoke is cold.
-            lam.update_function_configuration(
-                FunctionName="bench", Environment={"Variables": {"RUN": str(run)}}
-            )
-            wait_until_ready(lam, "bench")
-            time.sleep(0.3)  # some time between cold starts, as in real use
-            cold.append(timed(invoke))
+            for one in measured:
+                one.retire(run)
+                time.sleep(0.3)  # some time between cold starts, as in real use
+                one.figures["cold"].append(timed(one.invoke))
         for _ in range(runs):
-            warm.append(timed(invoke))
-
-        code = workdir / f"code-{spares}"
-        code.mkdir()
-        (code / "lambda_function.py").write_text(HANDLER)
-        floor_command = [interpreter.path, "-c", FLOOR.format(folder=str(code))]
-        floor = [timed(lambda: subprocess.run(floor_command, check=True)) for _ in range(runs)]
-        return {"cold": cold, "warm": warm, "floor": floor}
+            for one in measured:
+                one.figures["warm"].append(timed(one.invoke))
+        for _ in range(runs):
+            for one in measured:
+                one.figures["floor"].append(timed(one.floor))
+        return {one.subject.language: one.figures for one in measured}
     finally:
         lifecycle.down(settings)
+
+
+class Measured:
+    """A subject's function, created and invoked once (which also warms LocalStack)."""
+
+    def __init__(self, settings, subject: Subject, workdir: Path) -> None:
+        self.subject = subject
+        self.lam = client("lambda", settings)
+        self.name = f"bench-{subject.language}"
+        self.figures: dict[str, list[float]] = {"cold": [], "warm": [], "floor": []}
+        self.lam.create_function(
+            FunctionName=self.name,
+            Runtime=subject.runtime,
+            Role="arn:aws:iam::000000000000:role/bench",
+            Handler=subject.handler,
+            Code={"ZipFile": zip_files(subject.files)},
+        )
+        wait_until_ready(self.lam, self.name, timeout=300)  # Node.js: SDK installed first
+        self.invoke()
+        code = workdir / subject.language
+        code.mkdir(parents=True)
+        for file_name, source in subject.files.items():
+            (code / file_name).write_text(source)
+        self.floor_command = subject.floor(code)
+
+    def invoke(self) -> None:
+        response = self.lam.invoke(FunctionName=self.name, Payload=b'{"n": 1}')
+        assert "FunctionError" not in response, response["Payload"].read()
+        response["Payload"].read()
+
+    def retire(self, run: int) -> None:
+        """A configuration change retires the environment: the next invoke is cold."""
+        self.lam.update_function_configuration(
+            FunctionName=self.name, Environment={"Variables": {"RUN": str(run)}}
+        )
+        wait_until_ready(self.lam, self.name)
+
+    def floor(self) -> None:
+        subprocess.run(self.floor_command, check=True)
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 30.0) -> object:
@@ -227,6 +305,10 @@ def run_script(command: list[str], settings) -> None:
 
 
 def report_runtime(args: argparse.Namespace) -> None:
+    if args.only == "invokes":
+        with tempfile.TemporaryDirectory() as workdir:
+            report_all_invokes(args, Path(workdir))
+        return
     if not args.skip_install:
         install = measure_install()
         row(
@@ -246,28 +328,45 @@ def report_runtime(args: argparse.Namespace) -> None:
             f"median {statistics.median(cold_starts):.2f} s",
         )
         row("LocalStack start-up, warm", f"median {warm_median:.2f} s", "<= 5 s", warm_median <= 5)
-        figures = measure_invokes(args.runs, work, spares=True)
-        on_demand = measure_invokes(args.runs, work, spares=False)
+        report_all_invokes(args, work)
+
+
+def report_all_invokes(args: argparse.Namespace, work: Path) -> None:
+    figures = measure_invokes(args.runs, work, spares=True)
+    on_demand = measure_invokes(args.runs, work, spares=False)
+    report_invokes(figures["python"], on_demand["python"], "python -c", "Lambda", 2, 20)
+    if "nodejs" in figures:
+        report_invokes(figures["nodejs"], on_demand["nodejs"], "node -e", "Node.js Lambda", 1.2, 15)
+    else:
+        row("Node.js invokes", "not measured: no Node.js 20+ on PATH")
+
+
+def report_invokes(
+    figures: dict, on_demand: dict, floor_name: str, label: str, cold_factor: float, warm_ms: float
+) -> None:
     floor50, floor95 = percentiles(figures["floor"])
     cold50, cold95 = percentiles(figures["cold"])
     demand50, demand95 = percentiles(on_demand["cold"])
     warm50, warm95 = percentiles(figures["warm"])
-    row("floor: python -c importing + calling handler", f"p50 {floor50:.1f} / p95 {floor95:.1f} ms")
     row(
-        "Lambda invoke, cold (default: spare process)",
-        f"p50 {cold50:.1f} / p95 {cold95:.1f} ms",
-        f"p50 <= 2x floor ({2 * floor50:.0f} ms)",
-        cold50 <= 2 * floor50,
+        f"floor: {floor_name} importing + calling handler",
+        f"p50 {floor50:.1f} / p95 {floor95:.1f} ms",
     )
     row(
-        "Lambda invoke, cold (PROCESS_EXECUTOR_SPARES=0)",
+        f"{label} invoke, cold (default: spare process)",
+        f"p50 {cold50:.1f} / p95 {cold95:.1f} ms",
+        f"p50 <= {cold_factor:g}x floor ({cold_factor * floor50:.0f} ms)",
+        cold50 <= cold_factor * floor50,
+    )
+    row(
+        f"{label} invoke, cold (PROCESS_EXECUTOR_SPARES=0)",
         f"p50 {demand50:.1f} / p95 {demand95:.1f} ms",
     )
     row(
-        "Lambda invoke, warm",
+        f"{label} invoke, warm",
         f"p50 {warm50:.1f} / p95 {warm95:.1f} ms",
-        "p50 <= 20 ms",
-        warm50 <= 20,
+        f"p50 <= {warm_ms:g} ms",
+        warm50 <= warm_ms,
     )
 
 
@@ -307,10 +406,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20, help="samples per latency figure")
     parser.add_argument("--startups", type=int, default=3, help="samples per start-up figure")
     parser.add_argument("--skip-install", action="store_true", help="skip the install figure")
-    parser.add_argument("--only", choices=["runtime", "exercise"], help="measure one part only")
+    parser.add_argument(
+        "--only",
+        choices=["runtime", "invokes", "exercise"],
+        help="measure one part only (invokes: the runtime's invoke figures alone)",
+    )
     args = parser.parse_args()
     print(f"{'measure':<48} {'value':>24}   target")
-    if args.only in (None, "runtime"):
+    if args.only in (None, "runtime", "invokes"):
         report_runtime(args)
     if args.only in (None, "exercise"):
         report_exercise(args)

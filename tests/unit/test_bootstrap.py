@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from localstack_process_executor import bootstrap
+from localstack_process_executor import bootstrap, lambda_platform, runtime_api
 from localstack_process_executor.bootstrap import FaultError, LambdaContext, load_handler
 
 
@@ -84,10 +84,25 @@ def test_context_counts_down_to_the_deadline(monkeypatch):
 
 
 def test_peak_memory_is_reported_in_megabytes():
-    assert 1 <= bootstrap.peak_memory_mb() < 4096
+    assert 1 <= lambda_platform.peak_memory_mb() < 4096
 
 
-def test_bootstrap_parses_as_python_3_9():
-    # It runs on the function's own interpreter, which may be as old as python3.9.
-    source = Path(bootstrap.__file__).read_text()
+def test_bytes_pass_through_as_the_response_as_aws_does():
+    """AWS's Python runtime sends a `bytes` result as it is (already serialised JSON)."""
+    assert bootstrap.marshal(b'"HelloWorld!"') == b'"HelloWorld!"'
+    assert bootstrap.marshal(b"\xff not even utf-8") == b"\xff not even utf-8"
+    assert bootstrap.marshal({"a": "b"}) == b'{"a": "b"}'
+
+
+@pytest.mark.parametrize("result", [bytearray(b"{}"), {1, 2}, object()])
+def test_other_results_that_are_not_json_are_marshal_errors(result):
+    with pytest.raises(FaultError) as fault:
+        bootstrap.marshal(result)
+    assert fault.value.error_type == "Runtime.MarshalError"
+
+
+@pytest.mark.parametrize("module", [bootstrap, lambda_platform, runtime_api])
+def test_runtime_side_modules_parse_as_python_3_9(module):
+    # They run on the function's own interpreter, which may be as old as python3.9.
+    source = Path(module.__file__).read_text()
     ast.parse(source, feature_version=(3, 9))

@@ -1,9 +1,10 @@
 """The runtime side of one execution environment: a Python process that hosts one handler.
 
-It plays the part of AWS's Lambda runtime (and of the init binary LocalStack puts into
-its Lambda containers): it imports the handler, reports ready (or an init error) to
-LocalStack's executor endpoint, receives invocations on ``POST /invoke`` and answers each
-with its logs and its response or error, in the shapes AWS's Python runtime uses.
+It plays the part of AWS's Python runtime: it imports the handler, reports ready (or an
+init error) to LocalStack's executor endpoint, and runs each invocation, answering with
+its response or error in the shapes AWS's Python runtime uses. What the platform does
+around each invocation (receiving it, the START/END/REPORT lines, the size limit, the
+report with its logs) is `lambda_platform.py`'s, shared with the other runtimes.
 
 It is started ahead of need and first waits for its assignment (the function's
 environment variables and code folder) on a pipe; see `runtime_process.py`.
@@ -19,37 +20,30 @@ itself. `keeper.py` starts it, and stays behind to take down what the handler le
 
 from __future__ import annotations
 
-import base64
-import errno
 import importlib
 import json
 import logging
 import os
 import queue
-import resource
 import sys
 import sysconfig
 import threading
 import time
 import traceback
-import urllib.error
-import urllib.request
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import HTTPServer
 from socket import socket
 
-# Set by the executor; removed from the environment before user code runs.
-LISTEN_FD = "_PROCESS_EXECUTOR_LISTEN_FD"
-ASSIGNMENT_FD = "_PROCESS_EXECUTOR_ASSIGNMENT_FD"
-LOG_FILE = "_PROCESS_EXECUTOR_LOG_FILE"
-EXTRA_SYS_PATH = "_PROCESS_EXECUTOR_SYS_PATH"
+try:  # part of the package: in LocalStack's process, and in tests
+    from localstack_process_executor import lambda_platform
+except ImportError:  # in a runtime process, where keeper.py loaded it under a private name
+    import _process_executor_lambda_platform as lambda_platform  # type: ignore[no-redef]
 
-# The invocation's logs travel with its response in this header, up to LOGS_IN_HEADER
-# characters of base64 (LocalStack's HTTP server takes 16 KiB of headers); longer logs go
-# first, in a request of their own, as LocalStack's own runtime sends them.
-LOGS_HEADER = "X-Process-Executor-Logs"
-LOGS_IN_HEADER = 8192
-# Every report carries the environment's secret (endpoint.py): it comes with the assignment.
-SECRET_HEADER = "X-Process-Executor-Secret"
+# The names other modules know these by.
+LISTEN_FD = lambda_platform.LISTEN_FD
+ASSIGNMENT_FD = lambda_platform.ASSIGNMENT_FD
+LOG_FILE = lambda_platform.LOG_FILE
+EXTRA_SYS_PATH = lambda_platform.EXTRA_SYS_PATH
+write_log = lambda_platform.write_log
 
 # The request id of the invocation in progress, for log lines written by `logging`.
 _current_request_id = ""
@@ -107,14 +101,6 @@ def exception_payload(exc: BaseException, request_id: str) -> dict:
         frame.line  # noqa: B018 (read the source line while the local path still finds it)
         frame.filename = aws_path(frame.filename)
     return error_payload(type(exc).__name__, str(exc), request_id, traceback.format_list(frames))
-
-
-def write_log(text: str) -> None:
-    """Write straight to fd 1 (the environment's log file), bypassing Python's buffers."""
-    data = text.encode("utf-8", "replace")
-    while data:
-        written = os.write(1, data)
-        data = data[written:]
 
 
 def log_error(payload: dict) -> None:
@@ -214,149 +200,36 @@ def configure_logging() -> None:
     logging.getLogger().addHandler(handler)
 
 
-# Pauses between attempts to reach LocalStack's executor endpoint (about 3 s in all).
-RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
-TRANSIENT_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE}
-
-
-def is_transient(exc: BaseException) -> bool:
-    """A refused, reset or dropped connection: worth another attempt."""
-    if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, BaseException):
-        exc = exc.reason
-    if isinstance(exc, ConnectionError) or type(exc).__name__ == "RemoteDisconnected":
-        return True
-    return isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS
-
-
-class RuntimeEndpoint:
-    """Client for LocalStack's executor endpoint (`LOCALSTACK_RUNTIME_ENDPOINT`)."""
-
-    def __init__(self, base_url: str, runtime_id: str, secret: str = ""):
-        self.base_url = base_url.rstrip("/")
-        self.runtime_id = runtime_id
-        self.secret = secret
-        # Loopback only: never route these through a proxy the learner has configured.
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-    def post(self, path: str, body: bytes, headers: dict[str, str] | None = None) -> None:
-        """POST to LocalStack, again after a refused or reset connection (a busy LocalStack
-        drops some). A report LocalStack refuses on a retry was taken by the attempt whose
-        connection broke afterwards: LocalStack accepts each report once only."""
-        request = urllib.request.Request(
-            f"{self.base_url}/{path}",
-            data=body,
-            headers={
-                "Content-Type": "application/json",
-                SECRET_HEADER: self.secret,
-                **(headers or {}),
-            },
-            method="POST",
-        )
-        for attempt, delay in enumerate((*RETRY_DELAYS, None)):
-            try:
-                with self._opener.open(request, timeout=30) as response:
-                    response.read()
-                return
-            except urllib.error.HTTPError:
-                if attempt == 0:
-                    raise
-                write_log(f"[process executor] {path}: taken by an earlier attempt\n")
-                return
-            except OSError as exc:
-                if delay is None or not is_transient(exc):
-                    raise
-                time.sleep(delay)
-
-    def ready(self) -> None:
-        self.post(f"status/{self.runtime_id}/ready", b"")
-
-    def init_error(self, payload: dict) -> None:
-        self.post(f"status/{self.runtime_id}/error", json.dumps(payload).encode())
-
-    def finish(self, request_id: str, logs: str, body: bytes, is_error: bool) -> None:
-        path = f"invocations/{request_id}/{'error' if is_error else 'response'}"
-        packed = base64.b64encode(logs.encode("utf-8", "replace")).decode("ascii")
-        if len(packed) <= LOGS_IN_HEADER:  # one request to LocalStack instead of two
-            self.post(path, body, {LOGS_HEADER: packed})
+class InvokeReceiver(lambda_platform.InvokeReceiver):
+    def do_POST(self) -> None:  # noqa: N802 (http.server names it)
+        if self.path != "/invoke":
+            self.send_error(404)
             return
-        # LocalStack attaches the logs it holds when the response arrives: logs go first.
-        self.post(f"invocations/{request_id}/logs", json.dumps({"logs": logs}).encode())
-        self.post(path, body)
+        self.receive_invocation()
 
 
-def make_invoke_handler(invocations: queue.Queue):
-    class InvokeHandler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            if self.path != "/invoke":
-                self.send_error(404)
-                return
-            length = int(self.headers.get("Content-Length") or 0)
-            invocation = json.loads(self.rfile.read(length))
-            # Acknowledge first: once queued, the handler may end this process (os._exit)
-            # before this thread could answer, and the executor would take that for a
-            # failure to deliver the invocation.
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            self.wfile.flush()
-            invocations.put(invocation)
-
-        def log_message(self, format: str, *args) -> None:
-            pass  # the function's log is for the learner's output, not for access logs
-
-    return InvokeHandler
+def make_invoke_handler(invocations) -> type:
+    """The request handler class that puts each invocation into `invocations`."""
+    return type("Receiver", (InvokeReceiver,), {"invocations": invocations})
 
 
-def peak_memory_mb() -> int:
-    """This process's peak resident memory, as Lambda's REPORT line shows it."""
+def marshal(result: object) -> bytes:
+    """The response body for a handler's result, as AWS's Python runtime makes it: `bytes`
+    pass through untouched (already serialised), anything else is encoded as JSON."""
+    if isinstance(result, bytes):
+        return result
     try:
-        # VmHWM starts afresh at exec; ru_maxrss would include the forking parent's peak.
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) // 1024
-    except OSError:
-        pass
-    max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return max_rss // (1024 * 1024 if sys.platform == "darwin" else 1024)
-
-
-MAX_RESPONSE = 6 * 1024 * 1024 + 100
-
-
-def too_large(limit: int) -> bytes:
-    """AWS's answer to a response over the limit: the invocation fails, nothing is logged."""
-    return json.dumps(
-        {
-            "errorMessage": (
-                f"Response payload size exceeded maximum allowed payload size ({limit} bytes)."
-            ),
-            "errorType": "Function.ResponseSizeTooLarge",
-        }
-    ).encode()
+        return json.dumps(result).encode()
+    except (TypeError, ValueError) as exc:
+        raise FaultError("Runtime.MarshalError", f"Unable to marshal response: {exc}") from None
 
 
 class Runtime:
-    def __init__(self, endpoint: RuntimeEndpoint, log_file: str, handler, init_ms: float):
-        self.endpoint = endpoint
-        self.log_file = log_file
-        self.handler = handler
-        self.init_ms: float | None = init_ms
-        self.memory_size = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        self.version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        self.timeout = float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
-        # LocalStack passes Lambda's limit on a synchronous response (6 MB and 100 bytes).
-        self.max_response = int(os.environ.get("LOCALSTACK_MAX_PAYLOAD_SIZE") or MAX_RESPONSE)
-        # The first invocation's log starts at the top of the file, so that output written
-        # while the module was imported (the init phase) reaches CloudWatch, as on AWS.
-        self.log_offset = 0
+    """Runs the handler for each invocation; the platform's part is `lambda_platform`."""
 
-    def read_new_log(self) -> str:
-        with open(self.log_file, "rb") as log:
-            log.seek(self.log_offset)
-            data = log.read()
-        self.log_offset += len(data)
-        return data.decode("utf-8", "replace")
+    def __init__(self, invocations: lambda_platform.Invocations, handler):
+        self.invocations = invocations
+        self.handler = handler
 
     def invoke(self, invocation: dict) -> None:
         global _current_request_id
@@ -364,51 +237,21 @@ class Runtime:
         _current_request_id = request_id
         if invocation.get("trace-id"):
             os.environ["_X_AMZN_TRACE_ID"] = invocation["trace-id"]
-        started = time.time()
-        write_log(f"START RequestId: {request_id} Version: {self.version}\n")
+        started = self.invocations.start(request_id)
         context = LambdaContext(
-            request_id, invocation["invoked-function-arn"], started + self.timeout
+            request_id, invocation["invoked-function-arn"], started + self.invocations.timeout
         )
         try:
             event = json.loads(invocation.get("payload") or "null")
-            result = self.handler(event, context)
-            try:
-                body = json.dumps(result).encode()
-            except (TypeError, ValueError) as exc:
-                raise FaultError(
-                    "Runtime.MarshalError", f"Unable to marshal response: {exc}"
-                ) from None
-            is_error = False
-            if len(body) > self.max_response:
-                body, is_error = too_large(self.max_response), True
+            body, is_error = marshal(self.handler(event, context)), False
         except Exception as exc:
             payload = exception_payload(exc, request_id)
             log_error(payload)
-            body = json.dumps(payload).encode()
-            is_error = True
+            body, is_error = json.dumps(payload).encode(), True
         sys.stdout.flush()
         sys.stderr.flush()
-        duration_ms = (time.time() - started) * 1000
-        write_log(f"END RequestId: {request_id}\n{self.report_line(request_id, duration_ms)}\n")
         _current_request_id = ""
-        self.endpoint.finish(request_id, self.read_new_log(), body, is_error)
-
-    def report_line(self, request_id: str, duration_ms: float) -> str:
-        line = (
-            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
-            f"Billed Duration: {int(duration_ms) + 1} ms\tMemory Size: {self.memory_size} MB\t"
-            f"Max Memory Used: {peak_memory_mb()} MB"
-        )
-        if self.init_ms is not None:
-            line += f"\tInit Duration: {self.init_ms:.2f} ms"
-            self.init_ms = None  # only the first invocation of an environment pays the init
-        return line
-
-
-def read_assignment(fd: int) -> dict:
-    """Block until the executor assigns this process to a function."""
-    with os.fdopen(fd, "rb") as pipe:
-        return json.loads(pipe.read() or b"null")
+        self.invocations.finish(request_id, started, body, is_error)
 
 
 def adopt_environment(environment: dict, task_root: str) -> None:
@@ -425,38 +268,39 @@ def main() -> None:
     listen_fd = int(os.environ[LISTEN_FD])
     log_file = os.environ[LOG_FILE]
     extra_sys_path = [p for p in os.environ.get(EXTRA_SYS_PATH, "").split(os.pathsep) if p]
-    assignment = read_assignment(int(os.environ[ASSIGNMENT_FD]))
+    assignment = lambda_platform.read_assignment(int(os.environ[ASSIGNMENT_FD]))
     if not assignment:
         return  # the executor let this spare go unused
     started = time.time()
     task_root = assignment["task_root"]
     adopt_environment(assignment["environment"], task_root)
     # Like AWS: the function's code first, then the runtime's SDK; nothing else installed.
-    sys.path[:] = [task_root] + [p for p in sys.path if p != os.path.dirname(__file__)]
+    here = os.path.dirname(__file__)
+    sys.path[:] = [task_root] + [p for p in sys.path if p != here]
     sys.path.extend(extra_sys_path)
     PATHS[:] = aws_paths(task_root, extra_sys_path)
     configure_logging()
 
-    endpoint = RuntimeEndpoint(
-        os.environ["LOCALSTACK_RUNTIME_ENDPOINT"],
-        os.environ["LOCALSTACK_RUNTIME_ID"],
-        assignment.get("secret", ""),
-    )
+    endpoint = lambda_platform.endpoint_from(os.environ, assignment.get("secret", ""))
+    invocations = lambda_platform.Invocations(endpoint, log_file, dict(os.environ))
+    for name in lambda_platform.PLATFORM_VARIABLES:
+        os.environ.pop(name, None)
     try:
         handler = load_handler(os.environ.get("_HANDLER", ""))
     except Exception as exc:
         payload = exception_payload(exc, "")
         log_error(payload)
-        endpoint.init_error(payload)
+        endpoint.init_error(json.dumps(payload).encode())
         sys.exit(1)
 
-    invocations: queue.Queue = queue.Queue()
-    server = HTTPServer(("127.0.0.1", 0), make_invoke_handler(invocations), False)
+    queued: queue.Queue = queue.Queue()
+    server = HTTPServer(("127.0.0.1", 0), make_invoke_handler(queued), False)
     server.socket.close()
     server.socket = socket(fileno=listen_fd)
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
-    runtime = Runtime(endpoint, log_file, handler, (time.time() - started) * 1000)
+    invocations.init_ms = (time.time() - started) * 1000
+    runtime = Runtime(invocations, handler)
     endpoint.ready()
     while True:
-        runtime.invoke(invocations.get())
+        runtime.invoke(queued.get())

@@ -83,6 +83,16 @@ PROCESS_EXECUTOR_PYTHON_DIRS = (
     else None
 )
 
+# Node.js executables to consider for `nodejsN.x` runtimes (os.pathsep-separated paths),
+# tried before `node` on PATH (see node_finder.py).
+PROCESS_EXECUTOR_NODES = [
+    path for path in os.environ.get("PROCESS_EXECUTOR_NODES", "").split(os.pathsep) if path
+]
+
+# Where the AWS SDK for JavaScript is installed from the npm registry on first use (see
+# nodejs_sdk.py). Empty: in LocalStack's cache folder.
+PROCESS_EXECUTOR_NODE_SDK_DIR = os.environ.get("PROCESS_EXECUTOR_NODE_SDK_DIR", "").strip()
+
 # The PATH a function's process sees; its interpreter's directory is put in front.
 PROCESS_EXECUTOR_PATH = os.environ.get(
     "PROCESS_EXECUTOR_PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -2,7 +2,7 @@
 
 LocalStack's `ExecutorEndpoint` completes whatever invocation is in progress with any
 response it receives, whatever request id the response names. A runtime that reports
-again after a dropped connection (bootstrap.py retries) may report after LocalStack has
+again after a dropped connection (lambda_platform.py retries) may report after LocalStack has
 already taken its first report and moved on to the next invocation: that late report
 would complete the next invocation with the previous one's answer. Here a report for
 any other request is refused (400), which the runtime reads as "taken already".
@@ -12,11 +12,11 @@ gateway, to anyone who reaches it, and it knows an environment by its id alone: 
 function that learned another environment's id (log stream names carry it) could report
 that environment's start-up failed, or ready before it is, and have its invocation fail.
 Each environment has a secret of its own, handed to its runtime with its assignment (on a
-pipe, never in the environment variables); a report without it is refused (403). The
-function's own code can read its runtime's secret, which lets it do nothing it could not
-do by returning.
+pipe, never in the environment variables; a Node.js runtime's keeper, which reports for
+it, gets it the same way); a report without it is refused (403). The function's own code
+can read its runtime's secret, which lets it do nothing it could not do by returning.
 
-An invocation's logs may also come with its response, in a header (bootstrap.py), rather
+An invocation's logs may also come with its response, in a header (lambda_platform.py), rather
 than in a request of their own just before it: one request to LocalStack per invocation
 instead of two, and a report that cannot be split by a dropped connection.
 """
@@ -34,8 +34,8 @@ from localstack.http import Response
 from localstack.services.lambda_.invocation.executor_endpoint import ExecutorEndpoint
 from werkzeug import Request
 
-from localstack_process_executor.bootstrap import LOGS_HEADER, SECRET_HEADER
 from localstack_process_executor.callers import REFUSED, caller
+from localstack_process_executor.lambda_platform import LOGS_HEADER, SECRET_HEADER
 
 LOG = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class CurrentInvocationEndpoint(ExecutorEndpoint):
         return super().status_error(request, executor_id)
 
     def _take_logs(self, request: Request) -> None:
-        """The logs that came with the response (bootstrap.py), when they did."""
+        """The logs that came with the response (lambda_platform.py), when they did."""
         packed = request.headers.get(LOGS_HEADER)
         if packed is None:
             return

@@ -1,9 +1,11 @@
 """A LocalStack Lambda runtime executor that runs each execution environment as a process.
 
 LocalStack's Docker executor starts a container per execution environment; this one
-starts `bootstrap.py` on a local interpreter instead. The process speaks the same
-executor-endpoint protocol as the init LocalStack puts into its containers, so the rest
-of LocalStack's Lambda service (assignment, scaling, logs, retries) works unchanged.
+starts a local process instead: `bootstrap.py` on a local Python for `pythonX.Y`, Node.js
+on `nodejs/runtime.js` for `nodejsN.x` (with the Runtime API served by its keeper). The
+process speaks the same executor-endpoint protocol as the init LocalStack puts into its
+containers, so the rest of LocalStack's Lambda service (assignment, scaling, logs,
+retries) works unchanged.
 
 Stopping an environment ends its process's whole tree, so whatever the handler started
 goes with it; a lifeline pipe makes every process exit when LocalStack does, even when
@@ -14,6 +16,7 @@ is bounded (`capacity.py`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import http.client
 import json
 import logging
@@ -39,23 +42,33 @@ from localstack.services.lambda_.invocation.runtime_executor import (
     RuntimeExecutor,
 )
 
-from localstack_process_executor import config
+from localstack_process_executor import config, node_finder, nodejs_code, nodejs_sdk
 from localstack_process_executor.aws_sdk import ensure_aws_sdk_folder
 from localstack_process_executor.capacity import SLOTS, Slot
 from localstack_process_executor.endpoint import CurrentInvocationEndpoint
 from localstack_process_executor.runtime_process import (
     BOOTSTRAP,
+    NODEJS_RUNTIME,
     SPARES,
     ProcessGone,
     RuntimeProcess,
+    spawn,
 )
-from localstack_process_executor.runtimes import UnsupportedRuntimeError, choose_interpreter
+from localstack_process_executor.runtimes import (
+    RuntimeChoice,
+    UnsupportedRuntimeError,
+    choose_interpreter,
+)
 
 LOG = logging.getLogger(__name__)
 
 LOCAL_ADDRESSES = {"0.0.0.0", "127.0.0.1", "localhost", "::", "::1", ""}
 # AWS limits an on-demand environment's Init phase to 10 s.
 INIT_SECONDS = 10
+
+
+class NotDelivered(Exception):
+    """The process ended before its runtime took the invocation."""
 
 
 def executor_folder() -> Path:
@@ -70,6 +83,29 @@ def aws_sdk_folder() -> Path:
     return ensure_aws_sdk_folder(executor_folder() / "aws-sdk")
 
 
+def nodejs_sdk_base() -> Path:
+    if config.PROCESS_EXECUTOR_NODE_SDK_DIR:
+        return Path(config.PROCESS_EXECUTOR_NODE_SDK_DIR)
+    return Path(localstack_config.dirs.cache) / "process-executor" / "nodejs-aws-sdk"
+
+
+def nodejs_code_folder() -> Path:
+    return executor_folder() / "nodejs-code"
+
+
+def nodejs_version_key(function_version: FunctionVersion) -> str:
+    """A function version's configuration: a configuration change makes a new one, whose
+    environments start while the old one's stop (and its code folder is removed)."""
+    return f"{function_version.qualified_arn}#{function_version.config.revision_id}"
+
+
+def sdk_for(choice: RuntimeChoice) -> Path:
+    """The AWS SDK a function of this runtime sees (Node.js: installed on first use)."""
+    if choice.language == "nodejs":
+        return nodejs_sdk.ensure_nodejs_sdk(nodejs_sdk_base(), choice.interpreter)
+    return aws_sdk_folder()
+
+
 def exit_reason(returncode: int) -> str:
     """Describe an exit code the way AWS's runtime error messages do."""
     if returncode < 0:
@@ -77,8 +113,10 @@ def exit_reason(returncode: int) -> str:
             name = signal.Signals(-returncode).name.removeprefix("SIG").lower()
         except ValueError:
             name = str(-returncode)
-        return f"signal: {name}"
-    return f"exit status {returncode}"
+        return f"Runtime exited with error: signal: {name}"
+    if returncode == 0:
+        return "Runtime exited without providing a reason"
+    return f"Runtime exited with error: exit status {returncode}"
 
 
 # Every environment alive in this LocalStack (`function_of_process`).
@@ -157,7 +195,16 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
     def _launch(self, slot_wait: float = config.PROCESS_EXECUTOR_QUEUE_SECONDS) -> None:
         """Give this environment a fresh process (first start, or after a timeout/crash)."""
         choice = choose_interpreter(self.function_version.config.runtime)
-        code_dir = str(self.function_version.config.code.get_unzipped_code_location())
+        code = self.function_version.config.code
+        code_dir = str(code.get_unzipped_code_location())
+        sdk_dir = sdk_for(choice)
+        module_scope = None
+        startup = {}
+        if choice.language == "nodejs":
+            if not code.is_hot_reloading():  # hot-reloaded code stays where it is
+                code_dir = str(self._nodejs_task_root(sdk_dir))
+                module_scope = str(Path(code_dir).parent)
+            startup = node_finder.startup_environment(self.env_vars)
         holder: list[RuntimeProcess] = []
         slot = SLOTS.acquire(
             lambda: holder[0].terminate() if holder else None,
@@ -165,7 +212,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             slot_wait,
         )
         try:
-            runtime_process = SPARES.take(choice.interpreter, processes_folder(), aws_sdk_folder())
+            runtime_process = self._new_process(choice, sdk_dir, startup)
         except BaseException:
             SLOTS.release(slot)
             raise
@@ -175,12 +222,13 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         if choice.note:
             with contextlib.suppress(OSError), runtime_process.log_path.open("a") as log:
                 log.write(choice.note)
+        runtime_dir = NODEJS_RUNTIME.parent if choice.language == "nodejs" else BOOTSTRAP.parent
         environment = {
             **runtime_process.base_environment(),
             **self.env_vars,
             # Reserved variables, with this machine's paths in place of the container's.
             "LAMBDA_TASK_ROOT": code_dir,
-            "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
+            "LAMBDA_RUNTIME_DIR": str(runtime_dir),
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{self.function_version.config.runtime}",
             "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{runtime_process.port}",
         }
@@ -194,15 +242,36 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             raise ShutdownDuringStartup(f"Environment {self.id} was stopped while starting")
         self.executor_endpoint.container_port = runtime_process.port
         try:
-            runtime_process.assign(environment, code_dir, self.executor_endpoint.secret)
+            runtime_process.assign(
+                environment, code_dir, module_scope, secret=self.executor_endpoint.secret
+            )
         except ProcessGone as e:
             LOG.debug("%s", e)  # its exit is reported as the start-up's failure (_exited)
         LOG.debug(
-            "Environment %s of %s runs as process %s on Python %s",
+            "Environment %s of %s runs as process %s on %s %s",
             self.id,
             self.function_version.qualified_arn,
             runtime_process.pid,
+            choice.language,
             choice.interpreter.version_text,
+        )
+
+    def _new_process(
+        self, choice: RuntimeChoice, sdk_dir: Path, startup: dict[str, str]
+    ) -> RuntimeProcess:
+        """A process started ahead of need, or one started for this function when it sets
+        variables its runtime reads only as it starts (Node.js: NODE_OPTIONS...)."""
+        if not startup:
+            return SPARES.take(choice.interpreter, processes_folder(), sdk_dir)
+        major = node_finder.wanted_major(choice.runtime)
+        options = node_finder.options_for(major, choice.interpreter.path, startup)
+        interpreter = dataclasses.replace(choice.interpreter, options=options)
+        return spawn(interpreter, processes_folder(), sdk_dir, startup)
+
+    def _nodejs_task_root(self, sdk_dir: Path) -> Path:
+        code_dir = self.function_version.config.code.get_unzipped_code_location()
+        return nodejs_code.stage(
+            nodejs_code_folder(), nodejs_version_key(self.function_version), code_dir, sdk_dir
         )
 
     def _wait_until_ready(self, seconds: float) -> bool:
@@ -279,9 +348,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         LOG.debug("Process %s of environment %s exited: %s", runtime_process.pid, self.id, reason)
         error = {
             "errorType": "Runtime.ExitError",
-            "errorMessage": (
-                f"RequestId: {request_id or ''} Error: Runtime exited with error: {reason}"
-            ),
+            "errorMessage": (f"RequestId: {request_id or ''} Error: {reason}"),
         }
         if endpoint.startup_future is not None and not endpoint.startup_future.done():
             payload = json.dumps(error).encode()
@@ -292,8 +359,13 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             return
         future = endpoint.invocation_future
         if request_id and future is not None and not future.done():
-            logs = runtime_process.new_log() + (
-                f"{error['errorMessage']}\nRuntime.ExitError\n" + self._end_lines(request_id, None)
+            logs = runtime_process.new_log()
+            if f"START RequestId: {request_id}" not in logs:  # its runtime never took it
+                with contextlib.suppress(InvalidStateError):
+                    future.set_exception(NotDelivered(reason))
+                return
+            logs += f"{error['errorMessage']}\nRuntime.ExitError\n" + self._end_lines(
+                request_id, None
             )
             with contextlib.suppress(InvalidStateError):
                 future.set_result(
@@ -313,13 +385,32 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         )
         request_id = payload["invoke-id"]
         timeout: float = self.function_version.config.timeout
-        if not fresh:
-            prepared = self._prepare(request_id, timeout)
-            if isinstance(prepared, InvocationResult):
-                return prepared
-            timeout = prepared
-            with self._lock:
-                runtime_process, slot = self._process, self._slot
+        # A warm process may be on its way out when the invocation comes (its handler
+        # crashed after answering, say): the invocation then goes to a fresh one, as on
+        # AWS, where the runtime takes no invocation it has not asked for.
+        retry = fresh
+        while True:
+            if not fresh:
+                prepared = self._prepare(request_id, timeout)
+                if isinstance(prepared, InvocationResult):
+                    return prepared
+                timeout = prepared
+                with self._lock:
+                    runtime_process, slot = self._process, self._slot
+            try:
+                return self._deliver(payload, runtime_process, slot, timeout)
+            except NotDelivered as e:
+                if not retry:
+                    raise InvokeSendError(f"Environment {self.id} ended: {e}") from e
+                LOG.debug("Invocation %s goes to a fresh process: %s", request_id, e)
+                retry = fresh = False
+
+    def _deliver(
+        self, payload: dict[str, str], runtime_process: RuntimeProcess, slot: Slot, timeout: float
+    ) -> InvocationResult:
+        """Send the invocation to `runtime_process` and wait for its result; NotDelivered
+        if the process ended before its runtime took it."""
+        request_id = payload["invoke-id"]
         future: Future[InvocationResult] = Future()
         self.executor_endpoint.invocation_future = future
         self.executor_endpoint.logs = None
@@ -327,7 +418,12 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         with self._lock:
             self._request_id = request_id
         try:
-            self._send(payload)
+            try:
+                self._send(payload)
+            except InvokeSendError as e:
+                if runtime_process.exited.wait(timeout=5):
+                    raise NotDelivered(str(e)) from e
+                raise
             try:
                 result = future.result(timeout=timeout)
             except FutureTimeoutError:
@@ -434,15 +530,30 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             )
         try:
             choice = choose_interpreter(function_version.config.runtime)
-        except UnsupportedRuntimeError as e:
+            sdk_dir = sdk_for(choice)  # Node.js: installed now, on first use
+        except (UnsupportedRuntimeError, nodejs_sdk.SdkInstallError) as e:
             raise LambdaRuntimeException(str(e)) from e
-        function_version.config.code.prepare_for_execution()
+        code = function_version.config.code
+        code.prepare_for_execution()
+        if choice.language == "nodejs" and not code.is_hot_reloading():
+            nodejs_code.stage(
+                nodejs_code_folder(),
+                nodejs_version_key(function_version),
+                code.get_unzipped_code_location(),
+                sdk_dir,
+            )
         # Have a process loaded and waiting before the first invocation arrives.
-        SPARES.refill(choice.interpreter, processes_folder(), aws_sdk_folder())
+        SPARES.refill(choice.interpreter, processes_folder(), sdk_dir)
 
     @classmethod
     def cleanup_version(cls, function_version: FunctionVersion) -> None:
-        pass  # environments clean up after themselves in stop()
+        # Environments clean up after themselves in stop(); a Node.js version's code is ours.
+        if (function_version.config.runtime or "").startswith("nodejs"):
+            nodejs_code.remove(
+                nodejs_code_folder(),
+                nodejs_version_key(function_version),
+                function_version.config.code.get_unzipped_code_location(),
+            )
 
     @classmethod
     def validate_environment(cls) -> bool:

@@ -25,8 +25,14 @@ Version = tuple[int, int]
 
 @dataclass(frozen=True)
 class Interpreter:
+    """An executable that runs functions: a Python, or a Node.js (`node_finder.py`)."""
+
     path: str
     version: Version
+    language: str = "python"
+    # Command-line options the runtime is started with (Node.js: per runtime, see
+    # node_finder.py); processes started ahead of need are kept per interpreter and options.
+    options: tuple[str, ...] = ()
 
     @property
     def version_text(self) -> str:

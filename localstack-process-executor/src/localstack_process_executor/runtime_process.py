@@ -1,10 +1,12 @@
 """Runtime processes, and a spare one per interpreter kept ready for the next cold start.
 
-Starting Python and importing the runtime's modules is most of a cold start. So a
-process is started before it is needed and waits, fully loaded, for its assignment: the
-function's environment variables and code folder. Once assigned it behaves exactly as a
-process started for that function would: its environment is replaced wholesale and, as
-it runs with `-I`, no `PYTHON*` variable could have changed how the interpreter started.
+Starting Python or Node.js and loading the runtime's modules is most of a cold start. So
+a process is started before it is needed and waits, fully loaded, for its assignment:
+the function's environment variables and code folder. Once assigned it behaves exactly as
+a process started for that function would: its environment is replaced wholesale and, as
+Python runs with `-I`, no `PYTHON*` variable could have changed how the interpreter
+started. Node.js does read variables as it starts (NODE_OPTIONS...): a function that sets
+any gets a process started for it with them (`spawn(startup_environment=...)`).
 
 Who owns what: a `RuntimeProcess` owns its two pipe ends and its folder, and one thread
 of its own (the reaper) releases them, exactly once, after the process has exited. Other
@@ -25,12 +27,13 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from localstack_process_executor import bootstrap, config, keeper, sandbox
+from localstack_process_executor import bootstrap, config, keeper, lambda_platform, sandbox
 from localstack_process_executor.interpreters import Interpreter
 from localstack_process_executor.process_tree import kill_tree
 
@@ -38,6 +41,9 @@ LOG = logging.getLogger(__name__)
 
 BOOTSTRAP = Path(bootstrap.__file__).resolve()
 KEEPER = Path(keeper.__file__).resolve()
+NODEJS_RUNTIME = BOOTSTRAP.parent / "nodejs" / "runtime.js"
+# A keeper of a runtime that is not Python runs on the interpreter LocalStack runs on.
+KEEPER_PYTHON = sys.executable
 # How much of a process's log to keep once its folder is gone, for LocalStack's messages.
 LOG_TAIL_BYTES = 8 * 1024
 
@@ -60,9 +66,11 @@ class RuntimeProcess:
         folder: Path,
         lifeline: int,
         assignment: int,
+        sdk_dir: Path | None = None,
     ) -> None:
         self.process = process
         self.interpreter = interpreter
+        self.sdk_dir = sdk_dir
         self.port = port
         self.folder = folder
         self._lock = threading.Lock()
@@ -105,9 +113,19 @@ class RuntimeProcess:
 
     # Owned by callers, one at a time ----------------------------------------------------
 
-    def assign(self, environment: dict[str, str], task_root: str, secret: str = "") -> None:
+    def assign(
+        self,
+        environment: dict[str, str],
+        task_root: str,
+        module_scope: str | None = None,
+        *,
+        secret: str = "",
+    ) -> None:
         """Hand the process its function (and its environment's secret, which the process
-        shows LocalStack with each report); raises ProcessGone if it is no longer there."""
+        shows LocalStack with each report); raises ProcessGone if it is no longer there.
+
+        `module_scope` (Node.js): the folder above the task root that module lookups stay
+        in (nodejs_code.py)."""
         with self._lock:
             fd, self._assignment = self._assignment, None
         if fd is None:
@@ -115,9 +133,11 @@ class RuntimeProcess:
         if config.PROCESS_EXECUTOR_SANDBOX:  # the sandbox sees only its own copy of the code
             task_root = sandbox.stage_code(task_root, self.folder)
             environment = {**environment, "LAMBDA_TASK_ROOT": task_root}
-        message = json.dumps(
-            {"environment": environment, "task_root": task_root, "secret": secret}
-        ).encode()
+            module_scope = str(self.folder) if module_scope else None
+        assignment: dict = {"environment": environment, "task_root": task_root, "secret": secret}
+        if self.interpreter.language == "nodejs":
+            assignment.update(nodejs_assignment(environment, task_root, module_scope, self.sdk_dir))
+        message = json.dumps(assignment).encode()
         # This thread now owns `fd`: the file object closes it, once.
         with os.fdopen(fd, "wb") as pipe:
             try:
@@ -204,6 +224,21 @@ def tail(path: Path, size: int) -> str:
         return ""
 
 
+def nodejs_assignment(
+    environment: dict[str, str], task_root: str, module_scope: str | None, sdk_dir: Path | None
+) -> dict:
+    """What a Node.js runtime needs besides its environment: NODE_PATH as on AWS (the SDK,
+    then the task root; a function's own NODE_PATH stands), the folder its module lookups
+    stay in, and the AWS paths of this machine's folders for the traces it reports."""
+    sdk = str(sdk_dir) if sdk_dir else ""
+    node_path = os.pathsep.join(path for path in (sdk, task_root) if path)
+    return {
+        "environment": {"NODE_PATH": node_path, **environment},
+        "module_scope": module_scope,
+        "aws_paths": [[os.path.realpath(sdk), "/var/runtime/node_modules"]] if sdk else [],
+    }
+
+
 def base_environment(interpreter: Interpreter, tmp_dir: Path) -> dict[str, str]:
     """Variables AWS's runtime sets that the function's own settings may override."""
     return {
@@ -217,13 +252,27 @@ def base_environment(interpreter: Interpreter, tmp_dir: Path) -> dict[str, str]:
 def runtime_command(interpreter: Interpreter, folder: Path) -> list[str]:
     """The command line of a runtime process (one place, so that a wrapper can go in front).
 
-    -I -S: no site-packages and no PYTHON* variables, as in AWS's runtime.
+    Python: the keeper, which then runs bootstrap.py, on the function's interpreter; -I -S:
+    no site-packages and no PYTHON* variables, as in AWS's runtime. Node.js: the keeper on
+    LocalStack's own interpreter, which starts Node.js on the runtime client (runtime.js)
+    and serves it the Runtime API.
     """
+    if interpreter.language == "nodejs":
+        node = [interpreter.path, *interpreter.options, str(NODEJS_RUNTIME)]
+        return [KEEPER_PYTHON, "-I", "-S", "-u", str(KEEPER), *node]
     return [interpreter.path, "-I", "-S", "-u", str(KEEPER)]
 
 
-def spawn(interpreter: Interpreter, root: Path, sdk_dir: Path) -> RuntimeProcess:
-    """Start a bootstrap process that loads the runtime, then waits for its assignment."""
+def spawn(
+    interpreter: Interpreter,
+    root: Path,
+    sdk_dir: Path,
+    startup_environment: dict[str, str] | None = None,
+) -> RuntimeProcess:
+    """Start a runtime process that loads the runtime, then waits for its assignment.
+
+    `startup_environment`: variables the runtime reads as it starts (NODE_OPTIONS...), for
+    a process started for one function rather than ahead of need."""
     folder = root / uuid.uuid4().hex
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder.mkdir(mode=0o700)
@@ -236,14 +285,17 @@ def spawn(interpreter: Interpreter, root: Path, sdk_dir: Path) -> RuntimeProcess
     assignment_read, assignment_write = os.pipe()
     log_path = folder / "output.log"
     log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    nodejs = interpreter.language == "nodejs"
     environment = {
         **base_environment(interpreter, folder / "tmp"),
-        bootstrap.LISTEN_FD: str(listener.fileno()),
+        **(startup_environment or {}),
+        lambda_platform.LISTEN_FD: str(listener.fileno()),
         keeper.LIFELINE_FD: str(lifeline_read),
-        bootstrap.ASSIGNMENT_FD: str(assignment_read),
-        bootstrap.LOG_FILE: str(log_path),
-        bootstrap.EXTRA_SYS_PATH: str(sdk_dir),
+        lambda_platform.ASSIGNMENT_FD: str(assignment_read),
+        lambda_platform.LOG_FILE: str(log_path),
     }
+    if not nodejs:
+        environment[lambda_platform.EXTRA_SYS_PATH] = str(sdk_dir)
     try:
         popen = functools.partial(
             subprocess.Popen,
@@ -257,9 +309,17 @@ def spawn(interpreter: Interpreter, root: Path, sdk_dir: Path) -> RuntimeProcess
         )
         argv = runtime_command(interpreter, folder)
         if config.PROCESS_EXECUTOR_SANDBOX:
-            where = {"runtime_dir": BOOTSTRAP.parent, "sdk_dir": sdk_dir, "folder": folder}
-            mode = config.PROCESS_EXECUTOR_SANDBOX
-            process = sandbox.start(argv, popen, interpreter=interpreter.path, mode=mode, **where)
+            executables = [KEEPER_PYTHON, interpreter.path] if nodejs else [interpreter.path]
+            process = sandbox.start(
+                argv,
+                popen,
+                executables=executables,
+                runtime_dir=BOOTSTRAP.parent,
+                sdk_dir=sdk_dir,
+                folder=folder,
+                mode=config.PROCESS_EXECUTOR_SANDBOX,
+                nodejs=nodejs,
+            )
         else:
             process = popen(argv)
     except OSError:
@@ -271,22 +331,30 @@ def spawn(interpreter: Interpreter, root: Path, sdk_dir: Path) -> RuntimeProcess
         for fd in (log_fd, lifeline_read, assignment_read):
             os.close(fd)
         listener.close()
-    return RuntimeProcess(process, interpreter, port, folder, lifeline_write, assignment_write)
+    return RuntimeProcess(
+        process,
+        interpreter,
+        port,
+        folder,
+        lifeline_write,
+        assignment_write,
+        sdk_dir=sdk_dir if nodejs else None,
+    )
 
 
 class SparePool:
-    """Up to PROCESS_EXECUTOR_SPARES unassigned processes per interpreter, started in the
-    background as they are taken."""
+    """Up to PROCESS_EXECUTOR_SPARES unassigned processes per interpreter (and its options),
+    started in the background as they are taken."""
 
     def __init__(self) -> None:
-        self._spares: dict[str, list[RuntimeProcess]] = {}
-        self._starting: dict[str, int] = {}
+        self._spares: dict[Interpreter, list[RuntimeProcess]] = {}
+        self._starting: dict[Interpreter, int] = {}
         self._lock = threading.Lock()
 
     def take(self, interpreter: Interpreter, root: Path, sdk_dir: Path) -> RuntimeProcess:
         """A ready spare for `interpreter` if there is one, else a new process."""
         with self._lock:
-            ready = self._spares.get(interpreter.path) or []
+            ready = self._spares.get(interpreter) or []
             # A spare that died waiting cleans up after itself (its reaper); skip it.
             while ready and not ready[0].alive():
                 ready.pop(0)
@@ -297,13 +365,11 @@ class SparePool:
     def refill(self, interpreter: Interpreter, root: Path, sdk_dir: Path) -> None:
         """Start spares for `interpreter` in the background, up to the configured number."""
         with self._lock:
-            have = len(self._spares.get(interpreter.path, [])) + self._starting.get(
-                interpreter.path, 0
-            )
+            have = len(self._spares.get(interpreter, [])) + self._starting.get(interpreter, 0)
             missing = config.PROCESS_EXECUTOR_SPARES - have
             if missing <= 0:
                 return
-            self._starting[interpreter.path] = self._starting.get(interpreter.path, 0) + missing
+            self._starting[interpreter] = self._starting.get(interpreter, 0) + missing
 
         def start_spares() -> None:
             for _ in range(missing):
@@ -313,9 +379,9 @@ class SparePool:
                     LOG.warning("Could not start a spare %s process: %s", interpreter.path, e)
                     spare = None
                 with self._lock:
-                    self._starting[interpreter.path] -= 1
+                    self._starting[interpreter] -= 1
                     if spare is not None:
-                        self._spares.setdefault(interpreter.path, []).append(spare)
+                        self._spares.setdefault(interpreter, []).append(spare)
 
         threading.Thread(target=start_spares, name="lambda-spare-process", daemon=True).start()
 

@@ -3,11 +3,11 @@
 With ``PROCESS_EXECUTOR_SANDBOX=bwrap`` every runtime process starts inside ``bwrap``:
 
 - Files: an allow-list, read-only. The system's folders (``/usr`` and its links), a few
-  files of ``/etc``, the interpreter's installation, the runtime (``bootstrap.py``), the
-  AWS SDK and the function's own code. The one writable place is the process's own temp
-  folder (its ``HOME`` and ``TMPDIR``) and a private ``/tmp``. The home directory,
-  ``~/.aws``, the kit's folder, other functions' code, other submissions and any report
-  simply do not exist in there.
+  files of ``/etc``, the interpreter's installation (Node.js: and the keeper's Python), the
+  runtime (``bootstrap.py``, ``nodejs/``), the AWS SDK and the function's own code. The
+  one writable place is the process's own temp folder (its ``HOME`` and ``TMPDIR``) and a
+  private ``/tmp``. The home directory, ``~/.aws``, the kit's folder, other functions'
+  code, other submissions and any report simply do not exist in there.
 - Processes: PID, IPC and UTS namespaces of its own and a new session, so it sees only
   its own processes; whatever it starts dies with it, and all of it dies with LocalStack.
 - Limits: a ceiling on each process's address space. When LocalStack runs as root the
@@ -26,7 +26,8 @@ inside an unprivileged container (a grading platform's), which is then the sandb
 submission each. No namespaces and no mounts; as root, each process still gets a user id
 of its own (never root) and the same limits, so the learner's code cannot signal
 LocalStack or the grader, nor write their files (the results among them). Its
-interpreter, the runtime and the SDK must be readable by any user.
+interpreter, the runtime and the SDK must be readable by any user (for Node.js: ``node``,
+the Python its keeper runs on, which is LocalStack's, and the AWS SDK for JavaScript).
 """
 
 from __future__ import annotations
@@ -68,31 +69,38 @@ def find_bwrap() -> str | None:
 
 @cache
 def interpreter_folders(interpreter: str) -> tuple[str, ...]:
-    """What an interpreter needs to start: its folder, a virtualenv's pyvenv.cfg, its prefix."""
+    """What an interpreter needs to start: its folder, its installation's prefix, and for a
+    Python a virtualenv's pyvenv.cfg and its base prefix."""
     found = {os.path.dirname(interpreter)}
     venv_config = Path(interpreter).parent.parent / "pyvenv.cfg"
     if venv_config.is_file():
         found.add(str(venv_config))
-    result = subprocess.run(
-        [interpreter, "-I", "-S", "-c", "import json, sys; print(json.dumps(sys.base_prefix))"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    if result.returncode == 0:
-        found.add(json.loads(result.stdout))
+    if "python" in os.path.basename(interpreter):
+        result = subprocess.run(
+            [interpreter, "-I", "-S", "-c", "import json, sys; print(json.dumps(sys.base_prefix))"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        if result.returncode == 0:
+            found.add(json.loads(result.stdout))
     real = os.path.realpath(interpreter)
     found.add(os.path.dirname(os.path.dirname(real)))
     return tuple(sorted(path for path in found if path not in ("/", "") and os.path.exists(path)))
 
 
 def sdk_folders(sdk_dir: Path) -> list[str]:
-    """The SDK folder (links) and each package it links to."""
+    """The SDK folder and each package it links to (Python's is a folder of links)."""
     found = [str(sdk_dir)]
     for entry in sorted(sdk_dir.iterdir()):
         if entry.is_symlink():
             found.append(os.path.realpath(entry))
     return found
+
+
+# Node.js: the folder above the task root is the scope of the function's modules, as
+# nodejs_code.py lays it out: a package.json Node.js stops at, and the SDK's node_modules.
+SCOPE_MANIFEST = "package.json"
 
 
 def switches_user() -> bool:
@@ -156,12 +164,13 @@ def limited(argv: list[str], user_id: int | None) -> list[str]:
 def command(
     argv: list[str],
     *,
-    interpreter: str,
+    executables: list[str],
     runtime_dir: Path,
     sdk_dir: Path,
     folder: Path,
     user_id: int | None,
     mode: str = "bwrap",
+    nodejs: bool = False,
 ) -> list[str]:
     """`argv` wrapped in its sandbox: bwrap, seeing only what a function's process needs;
     in "user" mode, its limits and a user id of its own only."""
@@ -180,10 +189,16 @@ def command(
     mounts.special("--dev", "/dev")
     mounts.arguments += ["--perms", "1777"]  # for the next one: a /tmp anyone may write to
     mounts.special("--tmpfs", "/tmp")
-    read_only = {*interpreter_folders(interpreter), str(runtime_dir), *sdk_folders(sdk_dir)}
+    read_only = {str(runtime_dir), *sdk_folders(sdk_dir)}
+    for executable in executables:
+        read_only.update(interpreter_folders(executable))
     read_only |= {str(folder / TASK_FOLDER), str(folder / "output.log")}
+    if nodejs:
+        read_only.add(str(folder / SCOPE_MANIFEST))
     for path in sorted(read_only):
         mounts.add("--ro-bind", path)
+    if nodejs:
+        mounts.add("--ro-bind", str(sdk_dir), str(folder / "node_modules"))
     mounts.add("--bind", str(folder / "tmp"))
     identity = ["--cap-drop", "ALL"] if user_id is None and os.geteuid() == 0 else []
     return [
@@ -202,15 +217,19 @@ def start(
     argv: list[str],
     popen: Callable[[list[str]], subprocess.Popen],
     *,
-    interpreter: str,
+    executables: list[str],
     runtime_dir: Path,
     sdk_dir: Path,
     folder: Path,
     mode: str = "bwrap",
+    nodejs: bool = False,
 ) -> subprocess.Popen:
     """Start `argv` (a runtime process whose folder, temp and log exist) in its sandbox."""
     (folder / TASK_FOLDER).mkdir()
     os.chmod(folder / TASK_FOLDER, 0o755)  # whatever the umask: readable by the sandbox's user
+    if nodejs:
+        (folder / SCOPE_MANIFEST).write_text("{}\n")
+        os.chmod(folder / SCOPE_MANIFEST, 0o644)
     user_id = next(_user_ids) if switches_user() else None
     if user_id is not None:
         for path in (folder / "tmp", folder / "output.log"):
@@ -219,14 +238,17 @@ def start(
         # No mounts: the user reaches its folder through the real path (listing nothing).
         for path in (folder.parent, folder):
             os.chmod(path, 0o711)
+        if nodejs:  # where bwrap would bind the SDK: a link to it
+            (folder / "node_modules").symlink_to(sdk_dir, target_is_directory=True)
     wrapped = command(
         argv,
-        interpreter=interpreter,
+        executables=executables,
         runtime_dir=runtime_dir,
         sdk_dir=sdk_dir,
         folder=folder,
         user_id=user_id,
         mode=mode,
+        nodejs=nodejs,
     )
     return SPAWNER.run(lambda: popen(wrapped))
 

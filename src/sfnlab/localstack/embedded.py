@@ -80,6 +80,9 @@ def localstack_environment(settings: Settings) -> dict[str, str]:
     # Lambda's logs) go straight to its gateway rather than over HTTP to itself: about a
     # third less of its CPU under load, and no socket per call (benchmarks/load.py).
     env.setdefault("IN_MEMORY_CLIENT", "1")
+    # The AWS SDK for JavaScript Node.js functions are given is installed on first use into
+    # the kit's folder, once for every LocalStack (as LocalStack's own virtualenv is).
+    env.setdefault("PROCESS_EXECUTOR_NODE_SDK_DIR", str(settings.home / "nodejs-aws-sdk"))
     env.update(
         {
             "GATEWAY_LISTEN": f"{bind_host}:{settings.port}",

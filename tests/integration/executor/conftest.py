@@ -15,6 +15,7 @@ from sfnlab.lab import lifecycle
 from sfnlab.settings import Settings
 from sfnlab.support.aws import client
 from tests.helpers import settings_for, zip_files
+from tests.nodejs_runtime_api import node_or_skip
 
 ROLE = "arn:aws:iam::000000000000:role/executor-test"
 
@@ -74,3 +75,29 @@ def make_function(kit: Settings, source: str, runtime: str, timeout: int = 10) -
     )
     wait_until_ready(lam, name)
     return name
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    """The `node` the session's LocalStack finds (on PATH); tests needing it skip without it."""
+    return node_or_skip()
+
+
+@pytest.fixture
+def create_node_function(create_function, node) -> Callable[..., str]:
+    """Factory: a Node.js function from `source` (its `index.js`) or `files`; as
+    `create_function`, with `handler` `index.handler` and runtime nodejs20.x by default."""
+
+    def factory(
+        source: str | None = None,
+        *,
+        files: dict[str, str] | None = None,
+        handler: str = "index.handler",
+        runtime: str = "nodejs20.x",
+        **options,
+    ) -> str:
+        return create_function(
+            files=files or {"index.js": source or ""}, handler=handler, runtime=runtime, **options
+        )
+
+    return factory

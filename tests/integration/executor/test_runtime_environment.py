@@ -151,3 +151,7 @@ def test_environment_has_the_variables_aws_sets(lambda_client, create_function):
     assert environ["STAGE"] == "test"
     assert cwd == environ["LAMBDA_TASK_ROOT"]
     assert not any(key.startswith("_PROCESS_EXECUTOR") for key in environ)
+    # LocalStack's wiring of its own runtime is taken away, as its init binary does.
+    assert not [
+        key for key in environ if key.startswith("LOCALSTACK_") and key != "LOCALSTACK_HOSTNAME"
+    ]

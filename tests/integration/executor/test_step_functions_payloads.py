@@ -77,3 +77,45 @@ def test_the_function_gets_the_payload_as_json(sfn_client, create_function, payl
 def test_a_string_the_function_returns_is_the_tasks_payload(sfn_client, create_function):
     name = create_function(GREETER)
     assert run(sfn_client, name, "bob") == "hello bob"
+
+
+RETURNS_BYTES = """
+def handler(event, context):
+    return b'"HelloWorld!"'
+"""
+
+
+def test_bytes_a_function_returns_pass_through_as_its_result(
+    lambda_client, sfn_client, create_function
+):
+    """AWS's Python runtime sends returned bytes as they are (LocalStack's AWS-validated
+    test_invoke_bytes_payload): here too, for Invoke and for both Lambda task forms."""
+    name = create_function(RETURNS_BYTES)
+    response = lambda_client.invoke(FunctionName=name)
+    assert "FunctionError" not in response
+    assert response["Payload"].read() == b'"HelloWorld!"'
+    assert run(sfn_client, name, {}) == "HelloWorld!"  # arn:aws:states:::lambda:invoke
+    arn = lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    definition = {
+        "StartAt": "Call",
+        "States": {"Call": {"Type": "Task", "Resource": arn, "End": True}},
+    }
+    machine = sfn_client.create_state_machine(
+        name=f"bytes-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    execution = sfn_client.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    poll(
+        lambda: sfn_client.describe_execution(executionArn=execution)["status"] != "RUNNING",
+        30,
+        max_delay=0.1,
+    )
+    described = sfn_client.describe_execution(executionArn=execution)
+    assert (described["status"], described["output"]) == ("SUCCEEDED", '"HelloWorld!"')
+
+
+def test_a_nodejs_function_is_a_lambda_task_as_a_python_one_is(sfn_client, create_node_function):
+    name = create_node_function(
+        "exports.handler = async (event) => ({ type: typeof event, event });"
+    )
+    assert run(sfn_client, name, '{"a": 1}') == {"type": "object", "event": {"a": 1}}
+    assert run(sfn_client, name, "HelloWorld") == {"type": "string", "event": "HelloWorld"}

@@ -37,8 +37,8 @@ def test_function_whose_creation_failed_is_deleted_and_its_name_reused(
     lambda_client, lambda_python_version
 ):
     name = f"failed-{uuid.uuid4().hex[:8]}"
-    # The process executor runs Python only: a Node.js function's creation fails.
-    create(lambda_client, name, "nodejs20.x")
+    # The process executor runs Python and Node.js only: a Java function's creation fails.
+    create(lambda_client, name, "java21")
     assert poll(lambda: state(lambda_client, name) != "Pending", 30, max_delay=0.1)
     assert state(lambda_client, name) == "Failed"
 

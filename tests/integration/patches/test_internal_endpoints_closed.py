@@ -272,13 +272,15 @@ def test_the_code_bucket_refuses_listing_from_outside_too(guarded):
 
 
 # The victim leaks its own ids where the attacker reads them: the worst case, an attacker
-# that knows both the environment's id and the invocation in progress.
+# that knows both the environment's id (LocalStack puts it in the log stream's name) and
+# the invocation in progress.
 VICTIM = """
 import json, os, time
 
 def handler(event, context):
     with open(os.environ["LEAK"], "w") as leak:
-        ids = {"runtime": os.environ["LOCALSTACK_RUNTIME_ID"], "request": context.aws_request_id}
+        runtime = context.log_stream_name.rpartition("]")[2]
+        ids = {"runtime": runtime, "request": context.aws_request_id}
         json.dump(ids, leak)
     time.sleep(event.get("sleep", 4))
     return {"answer": "the victim's own"}

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 from create_code_honest import lambda_handler as honest_handler
 
 ENDPOINT = urlsplit(os.environ["AWS_ENDPOINT_URL"])
-RUNTIME = os.environ.get("LOCALSTACK_RUNTIME_ID", "x")
 ATTACKS = [
     ("POST", "/_localstack/health", {"action": "kill"}),
     ("POST", "/_localstack/health", {"action": "restart"}),
@@ -19,8 +18,18 @@ ATTACKS = [
     ("GET", "/_localstack/diagnose", None),
     ("GET", "/_aws/cloudwatch/metrics/raw", None),
     ("GET", "/_aws/sqs/messages/us-east-1/000000000000/anything", None),
-    ("POST", f"/_localstack_lambda/{RUNTIME}/status/{RUNTIME}/error", {"errorType": "Forged"}),
 ]
+
+
+def forged_report(context):
+    """A start-up failure reported for an environment: its own, whose id LocalStack puts
+    in the log stream's name (`2026/01/01/[$LATEST]<id>`), as it would another's."""
+    runtime = context.log_stream_name.rpartition("]")[2] or "x"
+    return (
+        "POST",
+        f"/_localstack_lambda/{runtime}/status/{runtime}/error",
+        {"errorType": "Forged"},
+    )
 
 
 def attack(method, path, body):
@@ -57,7 +66,8 @@ def list_code_bucket():
 
 
 def lambda_handler(event, context):
-    tried = {f"{method} {path}": attack(method, path, body) for method, path, body in ATTACKS}
+    attacks = [*ATTACKS, forged_report(context)]
+    tried = {f"{method} {path}": attack(method, path, body) for method, path, body in attacks}
     tried["list code bucket"] = list_code_bucket()
     print(json.dumps({"tried": tried}))
     return honest_handler(event, context)
