@@ -47,9 +47,8 @@ def language_option(what: str):
         type=click.Choice(list(LANGUAGES)),
         default=PYTHON.name,
         show_default=True,
-        help=f"{what}: " + ", ".join(
-            f"{language.name} ({language.kit_folder}/)" for language in LANGUAGES.values()
-        )
+        help=f"{what}: "
+        + ", ".join(f"{language.name} ({language.kit_folder}/)" for language in LANGUAGES.values())
         + ".",
     )
 
@@ -513,10 +512,11 @@ def check_command(
     """Check your own solution as the grader will: each requirement, its points, and what
     was expected and seen.
 
-    FOLDER is laid out like starter/ (default: my-solution in the kit's folder). It runs
-    on your LocalStack (started if it is not running), in accounts of its own that are
-    emptied again, so your own deployment is left alone; with no sandbox, so it works on
-    any machine the kit runs on. Exits 0 at full marks, 1 when points are missing.
+    FOLDER is laid out like starter/ or starter-js/ (default: my-solution in the kit's
+    folder), each step in Python or JavaScript. It runs on your LocalStack (started if it
+    is not running), in accounts of its own that are emptied again, so your own deployment
+    is left alone; with no sandbox, so it works on any machine the kit runs on. Exits 0 at
+    full marks, 1 when points are missing.
     """
     from rich.console import Console
 
@@ -530,8 +530,9 @@ def check_command(
     if not folder.is_dir():
         raise LearnerError(
             f"There is no solution folder {folder}.",
-            hint="Copy the starter first: `cp -r starter my-solution` in the kit's folder "
-            "(notebook 05's first cells do the same).",
+            hint="Copy the starter first: `cp -r starter my-solution` in the kit's folder, "
+            "or `cp -r starter-js my-solution` to write it in JavaScript (notebook 05's "
+            "first cells do the same).",
         )
     note(NO_SANDBOX)
     with step("Making sure LocalStack and the inbox run"):
@@ -718,11 +719,12 @@ def grade_command(
 def submit(settings: Settings, folder: Path, output: Path | None) -> None:
     """Hand in a solution: check FOLDER as the grader will, then write it to one zip.
 
-    FOLDER is laid out like starter/ (default: my-solution). When the grader could not run
-    it as it is (a file missing, a definition Step Functions would refuse, a link out of
-    the folder, a file too large), nothing is written and the message lists what to fix.
-    The zip holds the definition, lambdas/*.py and a manifest: the kit's version, each
-    file's SHA-256, the time. Upload that one file where your instructor collects it.
+    FOLDER is laid out like starter/ or starter-js/ (default: my-solution). When the
+    grader could not run it as it is (a file missing, a definition Step Functions would
+    refuse, a link out of the folder, a file too large), nothing is written and the
+    message lists what to fix. The zip holds the definition, the .py and .js files of
+    lambdas/ and a manifest: the kit's version, each file's SHA-256, the time. Upload that
+    one file where your instructor collects it.
     """
     from sfnlab.grading.submission import submit as hand_in
     from sfnlab.grading.submission import summary

@@ -27,7 +27,6 @@ from sfnlab.deploy.definition import (
     validate,
 )
 from sfnlab.deploy.functions import build_zip, ensure_function, wait_until_ready
-from sfnlab.deploy.step_code import StepFiles, read_step_files
 from sfnlab.deploy.iam import (
     LAMBDA_TRUST,
     SEND_REVIEW_DECISION,
@@ -36,6 +35,7 @@ from sfnlab.deploy.iam import (
     ensure_role,
     invoke_functions_policy,
 )
+from sfnlab.deploy.step_code import StepFiles, read_step_files
 from sfnlab.errors import LearnerError
 from sfnlab.exercise import (
     APPROVE,

@@ -87,8 +87,8 @@ def run_exercise(
     with step("Bringing LocalStack and the inbox up") as watch:
         lifecycle.up(settings)
     timings["up"] = watch.seconds
-    lambdas = "its Lambdas" if language == PYTHON.name else f"its {LANGUAGES[language].title} Lambdas"
-    with step(f"Deploying the SolveIssue state machine and {lambdas}") as watch:
+    title = "" if language == PYTHON.name else f"{LANGUAGES[language].title} "
+    with step(f"Deploying the SolveIssue state machine and its {title}Lambdas") as watch:
         remembered.ensure_deployed(settings, language)
     timings["deploy"] = watch.seconds
     with step("Starting an execution with test-events/initialEventTest.json") as watch:
