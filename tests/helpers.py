@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import socket
 import textwrap
 import threading
@@ -16,6 +17,24 @@ from pathlib import Path
 
 from sfnlab.settings import Settings, load_settings
 from sfnlab.support.polling import poll
+
+
+def javascript_node_or_skip() -> str:
+    """The `node` on PATH if it can run the exercise's JavaScript Lambdas (Node.js 20 or
+    newer); else the test is skipped, saying what it found."""
+    import pytest
+
+    from localstack_process_executor import node_finder
+
+    node = shutil.which("node")
+    version = node_finder.probe(node) if node else None
+    if version is None or version[0] < node_finder.MINIMUM_NODE:
+        found = f"{node}, Node.js {version[0]}.{version[1]}" if version else node or "no `node`"
+        pytest.skip(
+            f"the JavaScript Lambdas need Node.js {node_finder.MINIMUM_NODE} or newer on PATH "
+            f"(found {found}); install it from https://nodejs.org or your package manager"
+        )
+    return node
 
 
 def free_port() -> int:

@@ -82,7 +82,7 @@ def test_the_javascript_starter_has_a_todo_handler_for_every_step():
 
 
 def test_the_javascript_starters_handlers_fail_saying_todo():
-    from tests.unit.lambdas.test_javascript_lambdas import node_or_skip
+    from tests.helpers import javascript_node_or_skip as node_or_skip
 
     script = (
         "const file = process.argv[1];"

@@ -7,37 +7,21 @@ import copy
 import json
 import os
 import shlex
-import shutil
 import subprocess
 from urllib.parse import parse_qs
 
 import pytest
 
 from sfnlab.settings import PROJECT_ROOT
+from tests.helpers import javascript_node_or_skip as node_or_skip
 
 NODE_TESTS = PROJECT_ROOT / "tests" / "unit" / "lambdas_js"
 INVOKE = NODE_TESTS / "invoke.js"
-MINIMUM_NODE = 20
 TOKEN = "1234abcd-5678-4f00-9abc-def012345678"
 START = {
     "issue": {"id": "ISSUE-7", "title": "Cart total is wrong", "author": "ana"},
     "repository": "acme/webshop",
 }
-
-
-def node_or_skip() -> str:
-    node = shutil.which("node")
-    try:
-        found = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30)
-        major = int(found.stdout.strip().lstrip("v").split(".")[0])
-    except (TypeError, OSError, ValueError, subprocess.SubprocessError):
-        major = None
-    if major is None or major < MINIMUM_NODE:
-        pytest.skip(
-            f"tests the JavaScript Lambdas: needs Node.js {MINIMUM_NODE} or newer on PATH "
-            f"(found {node or 'no `node`'}{f', Node.js {major}' if major else ''})"
-        )
-    return node
 
 
 def test_the_javascript_lambdas_pass_their_own_tests():
