@@ -32,15 +32,12 @@ import time
 import zipfile
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))  # for the tests' submissions
+import psutil
 
-import psutil  # noqa: E402
-
-from sfnlab.grading.platforms.packages import gradescope_zip  # noqa: E402
-from sfnlab.localstack.install import find_runtime_python  # noqa: E402
-from sfnlab.settings import load_settings  # noqa: E402
-from tests.integration.grading.submissions import assemble  # noqa: E402
+from sfnlab.grading.platforms.packages import gradescope_zip
+from sfnlab.localstack.install import find_runtime_python
+from sfnlab.settings import load_settings
+from sfnlab.testing.submissions import assemble
 
 TARGET_SECONDS = 10.0
 TARGET_BYTES = 1.5 * 1024**3

@@ -21,7 +21,6 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,24 +28,22 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))  # for tests.helpers
-
-from localstack_process_executor import node_finder  # noqa: E402
-from sfnlab.deploy.functions import wait_until_ready  # noqa: E402
-from sfnlab.deploy.resources import deploy  # noqa: E402
-from sfnlab.inbox import InboxClient  # noqa: E402
-from sfnlab.lab import lifecycle  # noqa: E402
-from sfnlab.localstack.install import (  # noqa: E402
+from localstack_process_executor import node_finder
+from sfnlab.deploy.functions import wait_until_ready
+from sfnlab.deploy.resources import deploy
+from sfnlab.inbox import InboxClient
+from sfnlab.lab import lifecycle
+from sfnlab.localstack.install import (
     find_runtime_python,
     install_runtime_env,
     recorded_install,
 )
-from sfnlab.settings import load_settings  # noqa: E402
-from sfnlab.support.aws import client  # noqa: E402
-from sfnlab.support.polling import poll  # noqa: E402
-from sfnlab.workflow import approval, executions  # noqa: E402
-from tests.helpers import settings_for, zip_files  # noqa: E402
+from sfnlab.settings import PROJECT_ROOT, load_settings
+from sfnlab.support.aws import client
+from sfnlab.support.polling import poll
+from sfnlab.testing.functions import zip_files
+from sfnlab.testing.settings import settings_for
+from sfnlab.workflow import approval, executions
 
 # A handler like the exercise's: standard library only, an HTTP client imported.
 HANDLER = """\

@@ -31,18 +31,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))  # for the tests' submissions
+import psutil
+from cpu_meter import CpuMeter
 
-import psutil  # noqa: E402
-from cpu_meter import CpuMeter  # noqa: E402
-
-from sfnlab.grading import grade  # noqa: E402
-from sfnlab.grading.grading_stack import grading_stack  # noqa: E402
-from sfnlab.grading.network import network_of  # noqa: E402
-from sfnlab.localstack import embedded  # noqa: E402
-from sfnlab.settings import load_settings  # noqa: E402
-from tests.integration.grading.submissions import assemble, load_all  # noqa: E402
+from sfnlab.grading import grade
+from sfnlab.grading.grading_stack import grading_stack
+from sfnlab.grading.network import network_of
+from sfnlab.localstack import embedded
+from sfnlab.settings import load_settings
+from sfnlab.testing.submissions import assemble, load_all
 
 TARGET_SECONDS = 45.0
 CORES = 2

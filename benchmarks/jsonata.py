@@ -19,23 +19,19 @@ import argparse
 import json
 import statistics
 import subprocess
-import sys
 import tempfile
 import uuid
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))  # for tests.helpers
-
-from sfnlab.deploy.resources import deploy  # noqa: E402
-from sfnlab.exercise import INITIAL_EVENT, STATE_MACHINE_NAME  # noqa: E402
-from sfnlab.lab import lifecycle  # noqa: E402
-from sfnlab.localstack.install import ensure_runtime_env  # noqa: E402
-from sfnlab.settings import load_settings  # noqa: E402
-from sfnlab.support.aws import client  # noqa: E402
-from sfnlab.support.polling import poll  # noqa: E402
-from sfnlab.workflow import approval, executions  # noqa: E402
-from tests.helpers import settings_for  # noqa: E402
+from sfnlab.deploy.resources import deploy
+from sfnlab.exercise import INITIAL_EVENT, STATE_MACHINE_NAME
+from sfnlab.lab import lifecycle
+from sfnlab.localstack.install import ensure_runtime_env
+from sfnlab.settings import PROJECT_ROOT, load_settings
+from sfnlab.support.aws import client
+from sfnlab.support.polling import poll
+from sfnlab.testing.settings import settings_for
+from sfnlab.workflow import approval, executions
 
 JSONATA_FILE = PROJECT_ROOT / "definitions" / "SolveIssueStepFunctionJSONata.json"
 JSONATA_MACHINE = "SolveIssueJSONataBenchmark"

@@ -33,18 +33,15 @@ from pathlib import Path
 import psutil
 from cpu_meter import CpuMeter
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))  # for tests.helpers
-
-from sfnlab.deploy.resources import deploy  # noqa: E402
-from sfnlab.exercise import APPROVE, REVIEWERS_CHANNEL  # noqa: E402
-from sfnlab.inbox import InboxClient  # noqa: E402
-from sfnlab.lab import lifecycle  # noqa: E402
-from sfnlab.support.aws import client  # noqa: E402
-from sfnlab.support.polling import poll  # noqa: E402
-from sfnlab.workflow import executions  # noqa: E402
-from sfnlab.workflow.approval import decision_event  # noqa: E402
-from tests.helpers import settings_for  # noqa: E402
+from sfnlab.deploy.resources import deploy
+from sfnlab.exercise import APPROVE, REVIEWERS_CHANNEL
+from sfnlab.inbox import InboxClient
+from sfnlab.lab import lifecycle
+from sfnlab.support.aws import client
+from sfnlab.support.polling import poll
+from sfnlab.testing.settings import settings_for
+from sfnlab.workflow import executions
+from sfnlab.workflow.approval import decision_event
 
 END_TO_END_TARGET = 30.0
 MEMORY_TARGET_MB = 2048

@@ -33,18 +33,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))  # for tests.helpers
-
-from sfnlab.lab import lifecycle  # noqa: E402
-from sfnlab.localstack.install import (  # noqa: E402
+from sfnlab.lab import lifecycle
+from sfnlab.localstack.install import (
     ensure_runtime_env,
     recorded_install,
     uv_command,
     uv_environment,
 )
-from sfnlab.settings import load_settings  # noqa: E402
-from tests.helpers import settings_for  # noqa: E402
+from sfnlab.settings import PROJECT_ROOT, load_settings
+from sfnlab.testing.settings import settings_for
 
 REQUIREMENTS = PROJECT_ROOT / "requirements"
 SELECTION_PLUGIN = "localstack_aws_tests_selection"

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))  # tests/ holds the definition with every state type
 
 TARGET = 0.25  # seconds, median
 
@@ -59,15 +57,15 @@ def ran_through(definition: dict):
 
 def drawing(runs: int) -> None:
     from sfnlab.deploy.definition import load_template
+    from sfnlab.testing.definitions import EVERY_STATE_TYPE
     from sfnlab.workflow.graph import draw
     from sfnlab.workflow.picture_page import page_body
-    from tests.unit.test_execution_graph import EVERY_TYPE
 
     folder = PROJECT_ROOT / "definitions"
     definitions = {
         "SolveIssue": load_template(folder / "SolveIssueStepFunction.json"),
         "TwoReviewers": load_template(folder / "TwoReviewersStepFunction.json"),
-        "every state type": EVERY_TYPE,
+        "every state type": EVERY_STATE_TYPE,
     }
     for name, definition in definitions.items():
         execution = ran_through(definition)

@@ -17,8 +17,9 @@ import requests
 
 from sfnlab.inbox import InboxClient
 from sfnlab.inbox.service import ensure_inbox, stop_inbox
+from sfnlab.testing.settings import settings_for
+from sfnlab.testing.waiting import wait_for
 from tests.browser.conftest import CHROMIUM_FLAGS, chromium_path
-from tests.helpers import settings_for, wait_for
 
 TOKEN = "token-only-the-reviewers-should-see"
 

@@ -22,10 +22,11 @@ from sfnlab.deploy.resources import deploy_state_machine
 from sfnlab.inbox import InboxClient
 from sfnlab.settings import PROJECT_ROOT, Settings
 from sfnlab.support.aws import client
+from sfnlab.support.network import free_port
+from sfnlab.testing.waiting import wait_for
 from sfnlab.workflow import approval
 from sfnlab.workflow import executions as execution
 from sfnlab.workflow.graph import graph
-from tests.helpers import free_port, wait_for
 
 TWO_REVIEWERS = "SolveIssueTwoReviewers"
 QUICK_REVIEW = "SolveIssueQuickReview"  # a review that times out after 2 s

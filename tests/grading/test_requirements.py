@@ -1,4 +1,9 @@
-"""Each requirement of the exercise, judged on a solution by running it."""
+"""Each requirement of the exercise, judged on a solution by running it.
+
+`pytest tests/grading --solution DIR [--solution DIR ...]` judges learners' solutions;
+without `--solution`, the kit's own. `solution`, `requirement` and `graded` come from the
+kit's pytest plugin, `sfnlab.grading.pytest_plugin`.
+"""
 
 from __future__ import annotations
 

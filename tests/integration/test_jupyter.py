@@ -9,7 +9,8 @@ import sys
 import psutil
 import requests
 
-from tests.helpers import free_port, wait_for
+from sfnlab.support.network import free_port
+from sfnlab.testing.waiting import wait_for
 
 
 def test_sfnlab_notebook_serves_the_notebooks_on_loopback(tmp_path):

@@ -17,7 +17,7 @@ from sfnlab.deploy import remembered
 from sfnlab.deploy.resources import deploy
 from sfnlab.settings import PROJECT_ROOT
 from sfnlab.support.aws import client, state_machine_arns
-from tests.helpers import javascript_node_or_skip as node_or_skip
+from sfnlab.testing.nodejs_runtime_api import node_or_skip
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 SOLUTIONS = PROJECT_ROOT / "notebooks" / "solutions"
@@ -84,6 +84,7 @@ def with_solutions(notebook):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.timeout(600)  # a notebook's cells: up to 180 s each (the client's own limit)
 def test_notebook_runs_top_to_bottom_with_its_solutions(
     path, localstack, tmp_path, monkeypatch, output_dir
 ):

@@ -18,7 +18,8 @@ from click.testing import CliRunner
 from sfnlab import cli
 from sfnlab.cli import main
 from sfnlab.errors import ExecutionGone, LearnerError, LocalStackNotReachable, TokenRefused
-from tests.helpers import free_port, web_page_server
+from sfnlab.support.network import free_port
+from sfnlab.testing.servers import web_page_server
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,8 @@ from ruamel.yaml import YAML
 from sfnlab.deploy.resources import LAMBDA_INBOX_PARAMETER
 from sfnlab.inbox.service import inbox_address
 from sfnlab.settings import DEFAULT_ENDPOINT, DEFAULT_INBOX_URL, PROJECT_ROOT, load_settings
-from tests.helpers import free_port, wait_for
+from sfnlab.support.network import free_port
+from sfnlab.testing.waiting import wait_for
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 READY_SCRIPT = PROJECT_ROOT / "docker" / "localstack" / "ready.d" / "sfnlab-inbox.sh"

@@ -8,8 +8,8 @@ import pytest
 
 from sfnlab.errors import NotLocalStack
 from sfnlab.localstack.probe import probe
-from sfnlab.support.network import accepts_connections, port_is_free
-from tests.helpers import free_port, web_page_server
+from sfnlab.support.network import accepts_connections, free_port, port_is_free
+from sfnlab.testing.servers import web_page_server
 
 
 def test_nothing_listening_is_none():

@@ -9,51 +9,10 @@ import pytest
 
 from sfnlab.deploy.definition import load_template
 from sfnlab.settings import PROJECT_ROOT
+from sfnlab.testing.definitions import EVERY_STATE_TYPE
 from sfnlab.workflow.executions import Execution
 from sfnlab.workflow.graph import NOT_REACHED, Flow, draw
 from sfnlab.workflow.history import Visit
-
-EVERY_TYPE = {
-    "StartAt": "Prepare",
-    "States": {
-        "Prepare": {"Type": "Pass", "Result": {"ok": True}, "Next": "Pause"},
-        "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Work"},
-        "Work": {
-            "Type": "Task",
-            "Resource": "arn:aws:states:::lambda:invoke",
-            "Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:1:function:work"},
-            "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2}],
-            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Broken"}],
-            "Next": "Decide",
-        },
-        "Decide": {
-            "Type": "Choice",
-            "Choices": [
-                {"Variable": "$.count", "NumericGreaterThanEquals": 2, "Next": "Fan"},
-                {"And": [{"Variable": "$.a", "IsPresent": True}], "Next": "EachItem"},
-            ],
-            "Default": "Broken",
-        },
-        "Fan": {
-            "Type": "Parallel",
-            "Branches": [
-                {"StartAt": "Left", "States": {"Left": {"Type": "Pass", "End": True}}},
-                {"StartAt": "Right", "States": {"Right": {"Type": "Pass", "End": True}}},
-            ],
-            "Next": "Done",
-        },
-        "EachItem": {
-            "Type": "Map",
-            "ItemProcessor": {
-                "StartAt": "Handle <item>",
-                "States": {"Handle <item>": {"Type": "Pass", "End": True}},
-            },
-            "Next": "Done",
-        },
-        "Done": {"Type": "Succeed"},
-        "Broken": {"Type": "Fail", "Error": "Oops"},
-    },
-}
 
 
 def execution(*visits: Visit, status: str = "RUNNING") -> Execution:
@@ -68,9 +27,9 @@ def all_nodes(flow: Flow):
 
 
 def test_every_state_type_is_drawn_with_its_transitions():
-    picture = draw("Every", EVERY_TYPE)
+    picture = draw("Every", EVERY_STATE_TYPE)
     names = {node.name for _, node in all_nodes(picture.flow) if not node.pseudo}
-    assert names == {*EVERY_TYPE["States"], "Left", "Right", "Handle <item>"}
+    assert names == {*EVERY_STATE_TYPE["States"], "Left", "Right", "Handle <item>"}
     arrows = {(a.source, a.target, a.kind) for a in picture.flow.arrows}
     assert ("Work", "Broken", "catch") in arrows
     assert ("Decide", "Broken", "default") in arrows
@@ -91,7 +50,7 @@ def test_states_are_marked_by_what_happened():
         Visit("Broken", "Fail", "failed"),
         status="FAILED",
     )
-    picture = draw("Every", EVERY_TYPE, ran)
+    picture = draw("Every", EVERY_STATE_TYPE, ran)
     status = {node.name: node.status for _, node in all_nodes(picture.flow)}
     assert status["Work"] == "caught" and status["Broken"] == "failed"
     assert status["Done"] == NOT_REACHED and status["Left"] == NOT_REACHED
@@ -103,13 +62,13 @@ def test_states_are_marked_by_what_happened():
 
 def test_a_waiting_state_inside_a_parallel_branch_is_marked():
     waiting = execution(Visit("Fan", "Parallel", "waiting"), Visit("Left", "Pass", "waiting"))
-    picture = draw("Every", EVERY_TYPE, waiting)
+    picture = draw("Every", EVERY_STATE_TYPE, waiting)
     left = picture.flow.nodes["Fan"].branches[0].nodes["Left"]
     assert left.status == "waiting"
 
 
 def test_boxes_do_not_overlap_and_branches_sit_inside_their_state():
-    picture = draw("Every", EVERY_TYPE)
+    picture = draw("Every", EVERY_STATE_TYPE)
     for flow in {id(f): f for f, _ in all_nodes(picture.flow)}.values():
         boxes = [n for n in flow.nodes.values()]
         for a, b in itertools.combinations(boxes, 2):
@@ -126,7 +85,7 @@ def test_boxes_do_not_overlap_and_branches_sit_inside_their_state():
 
 
 def test_svg_is_well_formed_and_escapes_names():
-    svg = draw("Every <machine>", EVERY_TYPE).svg()
+    svg = draw("Every <machine>", EVERY_STATE_TYPE).svg()
     root = ElementTree.fromstring(svg)  # parses: well-formed XML
     assert root.tag.endswith("svg")
     assert "Handle &lt;item&gt;" in svg and "Handle <item>" not in svg
@@ -137,7 +96,7 @@ def test_svg_is_well_formed_and_escapes_names():
 
 @pytest.mark.parametrize("suffix", [".svg", ".html"])
 def test_picture_saves_as_a_file_to_open(tmp_path, suffix):
-    path = draw("Every", EVERY_TYPE).save(tmp_path / f"picture{suffix}")
+    path = draw("Every", EVERY_STATE_TYPE).save(tmp_path / f"picture{suffix}")
     text = path.read_text()
     assert text.startswith("<svg" if suffix == ".svg" else "<!doctype html>")
     assert "<script" not in text
@@ -381,7 +340,7 @@ def every_flow(flow: Flow):
             yield from every_flow(branch)
 
 
-@pytest.mark.parametrize("definition", [EVERY_TYPE, LONG, SOLVE_ISSUE, TWO_REVIEWERS, LOOP])
+@pytest.mark.parametrize("definition", [EVERY_STATE_TYPE, LONG, SOLVE_ISSUE, TWO_REVIEWERS, LOOP])
 def test_every_line_fits_its_box_and_nothing_is_cut(definition):
     from sfnlab.workflow.graph_layout import FONTS, LABEL, PAD_X
 
@@ -403,7 +362,7 @@ def test_every_line_fits_its_box_and_nothing_is_cut(definition):
                     assert width <= arrow.label_box[2]
 
 
-@pytest.mark.parametrize("definition", [EVERY_TYPE, LONG, SOLVE_ISSUE, TWO_REVIEWERS, LOOP])
+@pytest.mark.parametrize("definition", [EVERY_STATE_TYPE, LONG, SOLVE_ISSUE, TWO_REVIEWERS, LOOP])
 def test_no_box_or_label_overlaps_another(definition):
     picture = draw("Any", definition, execution())
     for flow in every_flow(picture.flow):
@@ -428,7 +387,7 @@ def test_a_long_and_rule_wraps_one_clause_a_line():
 def test_start_and_end_are_pills_as_wide_as_their_word():
     from sfnlab.workflow.graph_layout import PSEUDO
 
-    picture = draw("Every", EVERY_TYPE)
+    picture = draw("Every", EVERY_STATE_TYPE)
     start = picture.flow.nodes["(start)"]
     assert start.width >= PSEUDO.width("Start") + 20
     assert '<text x="' in picture.svg() and ">Start</text>" in picture.svg()

@@ -18,7 +18,7 @@ from sfnlab.grading import network as grading_network
 from sfnlab.grading.grading_stack import SandboxUnavailable, own_network
 from sfnlab.grading.network import GradingNetwork, Unavailable
 from sfnlab.settings import load_settings
-from tests.helpers import wait_for
+from sfnlab.testing.waiting import wait_for
 
 ECHO = textwrap.dedent(
     """

@@ -8,7 +8,7 @@ from localstack_process_executor.config import MAX_ENVIRONMENTS, QUEUE_SECONDS, 
 from sfnlab.errors import LearnerError
 from sfnlab.grading.grading_stack import environments_for
 from sfnlab.localstack.embedded import KEEPALIVE, localstack_environment
-from tests.helpers import settings_for
+from sfnlab.testing.settings import settings_for
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,9 @@ import pytest
 import requests
 
 from sfnlab.errors import PortInUse
+from sfnlab.support.network import free_port
+from sfnlab.testing.settings import settings_for
 from sfnlab.workflow import live
-from tests.helpers import free_port, settings_for
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from localstack_process_executor import node_finder, runtimes
 from localstack_process_executor.interpreters import Interpreter
 from localstack_process_executor.node_finder import NodeNotFound, find_node
-from tests.nodejs_runtime_api import node_or_skip
+from sfnlab.testing.nodejs_runtime_api import node_or_skip
 
 
 def fake_node(folder: Path, version: str | None, name: str = "node") -> Path:

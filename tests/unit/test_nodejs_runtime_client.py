@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.nodejs_runtime_api import FUNCTION_ARN, node_or_skip, run_client
+from sfnlab.testing.nodejs_runtime_api import FUNCTION_ARN, node_or_skip, run_client
 
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t(\S+)\t([A-Z]+)\t(.*)$")
 
@@ -529,6 +529,45 @@ def test_a_process_started_ahead_of_need_becomes_the_functions_process(task, tmp
     assert responses(run) == [
         {"spare": None, "mine": "yes", "cwd": str(task), "offset": -540, "helper": "from NODE_PATH"}
     ]
+
+
+def test_every_request_shows_the_secret_its_assignment_gave_it(task, tmp_path):
+    """The keeper's Runtime API answers only the environment's own runtime: the secret
+    comes with the assignment, on every request, and is nowhere the function can look."""
+    write(
+        task,
+        {
+            "index.js": """
+            exports.handler = async (event) => {
+              if (event.fail) throw new Error('failed');
+              return JSON.stringify(process.env).includes('s3cr3t');
+            };
+            """
+        },
+    )
+    assignment = {
+        "environment": {"_HANDLER": "index.handler"},
+        "task_root": str(task),
+        "secret": "s3cr3t",
+    }
+    run = run_client(tmp_path, "not.this", [{}, {"fail": True}], assignment=assignment)
+    assert [post.kind for post in run.posts] == ["response", "error"]
+    assert run.posts[0].json is False  # not in the function's environment
+    shown = [headers.get("X-Process-Executor-Secret") for headers in run.asked]
+    shown += [post.headers.get("X-Process-Executor-Secret") for post in run.posts]
+    assert len(shown) >= 4 and set(shown) == {"s3cr3t"}
+
+
+def test_an_init_error_shows_the_secret_too(task, tmp_path):
+    write(task, {"index.js": "throw new Error('at load');"})
+    assignment = {
+        "environment": {"_HANDLER": "index.handler"},
+        "task_root": str(task),
+        "secret": "s3cr3t",
+    }
+    run = run_client(tmp_path, "not.this", [{}], assignment=assignment)
+    assert [post.kind for post in run.posts] == ["init-error"]
+    assert run.posts[0].headers.get("X-Process-Executor-Secret") == "s3cr3t"
 
 
 def test_a_spare_that_is_never_assigned_exits_quietly(task):

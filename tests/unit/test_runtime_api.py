@@ -13,21 +13,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from localstack_process_executor import runtime_api
-from localstack_process_executor.lambda_platform import LOGS_HEADER
+from localstack_process_executor.lambda_platform import LOGS_HEADER, SECRET_HEADER
 
 API = "/2018-06-01/runtime"
+SECRET = "the-environments-own-secret"
 
 
 class LocalStackEndpoint:
-    """Records what the keeper reports to LocalStack (`status/...`, `invocations/...`)."""
+    """Records what the keeper reports to LocalStack (`status/...`, `invocations/...`),
+    and the secret each report showed."""
 
     def __init__(self) -> None:
         self.reports: list[tuple[str, bytes, str | None]] = []
+        self.secrets: list[str | None] = []
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                recorder.secrets.append(self.headers.get(SECRET_HEADER))
                 logs = self.headers.get(LOGS_HEADER)
                 recorder.reports.append(
                     (self.path, body, base64.b64decode(logs).decode() if logs else None)
@@ -66,7 +70,7 @@ def keeper(tmp_path, monkeypatch):
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
         "LOCALSTACK_MAX_PAYLOAD_SIZE": "1000",
     }
-    api = runtime_api.RuntimeApi(environment, str(log_file), None, time.time())
+    api = runtime_api.RuntimeApi(environment, str(log_file), None, time.time(), SECRET)
     server = ThreadingHTTPServer(("127.0.0.1", 0), runtime_api.handler_for(api))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -76,9 +80,12 @@ def keeper(tmp_path, monkeypatch):
     log_fd.close()
 
 
-def request(port: int, method: str, path: str, body: bytes | None = None):
+def request(
+    port: int, method: str, path: str, body: bytes | None = None, secret: str | None = SECRET
+):
+    """`secret`: what the request shows as the environment's secret (None: nothing)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request(method, path, body)
+    connection.request(method, path, body, {SECRET_HEADER: secret} if secret is not None else {})
     response = connection.getresponse()
     return response.status, dict(response.getheaders()), response.read()
 
@@ -191,6 +198,46 @@ def test_an_init_error_is_reported_as_the_environments_start_up_error(keeper):
     assert localstack.reports == [("/_localstack_lambda/env-1/status/env-1/error", error, None)]
 
 
+@pytest.mark.parametrize("secret", [None, "", "someone-elses-secret", SECRET[:-1]])
+def test_only_the_environments_own_runtime_and_executor_are_answered(keeper, secret):
+    """The port is on the loopback, where any function can reach it: without the
+    environment's secret, no request takes an invocation, answers one, reports an init
+    error or delivers an invocation; the runtime's own go on as before."""
+    port, localstack = keeper
+    answer = next_invocation(port)
+    invoke(port, "req-1")
+    answer()
+    invocation = json.dumps({"invoke-id": "forged", "invoked-function-arn": "x", "payload": "1"})
+    refused = [
+        request(port, "GET", f"{API}/invocation/next", secret=secret),
+        request(port, "POST", f"{API}/invocation/req-1/response", b'"forged"', secret=secret),
+        request(port, "POST", f"{API}/invocation/req-1/error", b"{}", secret=secret),
+        request(port, "POST", f"{API}/init/error", b"{}", secret=secret),
+        request(port, "POST", "/invoke", invocation.encode(), secret=secret),
+    ]
+    assert [status for status, _, _ in refused] == [403] * len(refused)
+    assert all(json.loads(body)["errorType"] == "AccessDenied" for _, _, body in refused)
+    assert localstack.paths() == ["/_localstack_lambda/env-1/status/env-1/ready"]
+    # The runtime's own answer is taken, and the next invocation is its own, not "forged".
+    assert request(port, "POST", f"{API}/invocation/req-1/response", b'"mine"')[0] == 202
+    assert localstack.reports[-1][:2] == (
+        "/_localstack_lambda/env-1/invocations/req-1/response",
+        b'"mine"',
+    )
+    answer = next_invocation(port)
+    invoke(port, "req-2")
+    assert answer()[1]["Lambda-Runtime-Aws-Request-Id"] == "req-2"
+
+
+def test_every_report_to_localstack_shows_the_environments_secret(keeper):
+    port, localstack = keeper
+    answer = next_invocation(port)
+    invoke(port, "req-1")
+    answer()
+    assert request(port, "POST", f"{API}/invocation/req-1/response", b"1")[0] == 202
+    assert len(localstack.secrets) == 2 and set(localstack.secrets) == {SECRET}
+
+
 def test_unknown_paths_are_not_found(keeper):
     port, _ = keeper
     assert request(port, "GET", "/2018-06-01/runtime/invocation/elsewhere")[0] == 404
@@ -200,6 +247,7 @@ def test_unknown_paths_are_not_found(keeper):
 def test_the_runtime_gets_the_functions_environment_without_the_platforms_wiring():
     assignment = {
         "task_root": "/code/task",
+        "secret": SECRET,
         "environment": {
             "LOCALSTACK_RUNTIME_ENDPOINT": "http://127.0.0.1:1/_localstack_lambda/x",
             "LOCALSTACK_RUNTIME_ID": "x",
@@ -210,6 +258,7 @@ def test_the_runtime_gets_the_functions_environment_without_the_platforms_wiring
     given = runtime_api.for_the_runtime(assignment)
     assert given == {
         "task_root": "/code/task",
+        "secret": SECRET,  # the runtime shows it the Runtime API; not in its environment
         "environment": {
             "LOCALSTACK_HOSTNAME": "127.0.0.1",  # LocalStack's public endpoint stays
             "STAGE": "test",

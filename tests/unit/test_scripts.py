@@ -55,7 +55,8 @@ def test_a_failure_while_sourcing_returns_and_keeps_the_shell(tmp_path):
 def test_a_failed_exercise_that_started_nothing_says_nothing_keeps_running(tmp_path):
     """Another program on LocalStack's port: `run_exercise.sh` fails before it starts
     anything, and must not tell the learner that LocalStack and the inbox keep running."""
-    from tests.helpers import free_port, web_page_server
+    from sfnlab.support.network import free_port
+    from sfnlab.testing.servers import web_page_server
 
     with web_page_server() as port:
         done = interactive_bash(

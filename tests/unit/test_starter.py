@@ -8,6 +8,7 @@ import subprocess
 
 from sfnlab.exercise import APPROVE, JAVASCRIPT, STEPS
 from sfnlab.settings import PROJECT_ROOT
+from sfnlab.testing.nodejs_runtime_api import node_or_skip
 
 STARTER = PROJECT_ROOT / "starter"
 
@@ -82,8 +83,6 @@ def test_the_javascript_starter_has_a_todo_handler_for_every_step():
 
 
 def test_the_javascript_starters_handlers_fail_saying_todo():
-    from tests.helpers import javascript_node_or_skip as node_or_skip
-
     script = (
         "const file = process.argv[1];"
         "require(file).handler({}, {}).then(() => process.exit(3),"

@@ -208,9 +208,10 @@ class InvokeReceiver(lambda_platform.InvokeReceiver):
         self.receive_invocation()
 
 
-def make_invoke_handler(invocations) -> type:
-    """The request handler class that puts each invocation into `invocations`."""
-    return type("Receiver", (InvokeReceiver,), {"invocations": invocations})
+def make_invoke_handler(invocations, secret: str) -> type:
+    """The request handler class that puts each invocation carrying the environment's
+    `secret` into `invocations`."""
+    return type("Receiver", (InvokeReceiver,), {"invocations": invocations, "secret": secret})
 
 
 def marshal(result: object) -> bytes:
@@ -281,7 +282,8 @@ def main() -> None:
     PATHS[:] = aws_paths(task_root, extra_sys_path)
     configure_logging()
 
-    endpoint = lambda_platform.endpoint_from(os.environ, assignment.get("secret", ""))
+    secret = assignment.get("secret", "")
+    endpoint = lambda_platform.endpoint_from(os.environ, secret)
     invocations = lambda_platform.Invocations(endpoint, log_file, dict(os.environ))
     for name in lambda_platform.PLATFORM_VARIABLES:
         os.environ.pop(name, None)
@@ -294,7 +296,7 @@ def main() -> None:
         sys.exit(1)
 
     queued: queue.Queue = queue.Queue()
-    server = HTTPServer(("127.0.0.1", 0), make_invoke_handler(queued), False)
+    server = HTTPServer(("127.0.0.1", 0), make_invoke_handler(queued, secret), False)
     server.socket.close()
     server.socket = socket(fileno=listen_fd)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -46,6 +46,7 @@ from localstack_process_executor import config, node_finder, nodejs_code, nodejs
 from localstack_process_executor.aws_sdk import ensure_aws_sdk_folder
 from localstack_process_executor.capacity import SLOTS, Slot
 from localstack_process_executor.endpoint import CurrentInvocationEndpoint
+from localstack_process_executor.lambda_platform import SECRET_HEADER
 from localstack_process_executor.runtime_process import (
     BOOTSTRAP,
     NODEJS_RUNTIME,
@@ -443,9 +444,11 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
             "127.0.0.1", self.executor_endpoint.container_port, timeout=30
         )
         try:
-            connection.request(
-                "POST", "/invoke", json.dumps(payload), {"Content-Type": "application/json"}
-            )
+            headers = {
+                "Content-Type": "application/json",
+                SECRET_HEADER: self.executor_endpoint.secret,
+            }
+            connection.request("POST", "/invoke", json.dumps(payload), headers)
             status = connection.getresponse().status
         except OSError as e:
             raise InvokeSendError(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import errno
+import hmac
 import json
 import os
 import queue
@@ -174,16 +175,46 @@ def endpoint_from(environment: dict, secret: str) -> RuntimeEndpoint:
     )
 
 
+def shows_secret(headers, secret: str) -> bool:
+    """Whether a request carries the environment's secret (compared in constant time)."""
+    given = headers.get(SECRET_HEADER) or ""
+    return hmac.compare_digest(given.encode(), secret.encode())
+
+
 class InvokeReceiver(BaseHTTPRequestHandler):
     """``POST /invoke`` from the executor: the invocation is queued, acknowledged first.
 
     Acknowledged before it is queued: once queued, the handler may end this process
     (`os._exit`) before this thread could answer, and the executor would take that for a
-    failure to deliver the invocation. Subclasses say where invocations go."""
+    failure to deliver the invocation. Subclasses say where invocations go.
+
+    Only the executor delivers: the environment's port is on the machine's loopback, where
+    any function can reach it, so an invocation must carry the environment's secret (as
+    every report to LocalStack does); one without it is refused (403), and nothing runs."""
 
     invocations: queue.Queue
+    secret = ""  # the environment's, from its assignment
+
+    def from_own_environment(self) -> bool:
+        """Whether the request carries the environment's secret (the executor's, or its own
+        runtime's); if not, it is refused."""
+        if shows_secret(self.headers, self.secret):
+            return True
+        body = json.dumps(
+            {"errorType": "AccessDenied", "errorMessage": "Not from this environment"}
+        ).encode()
+        self.close_connection = True  # its body, if any, is left unread
+        self.send_response(403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+        return False
 
     def receive_invocation(self) -> None:
+        if not self.from_own_environment():
+            return
         length = int(self.headers.get("Content-Length") or 0)
         invocation = json.loads(self.rfile.read(length))
         self.send_response(200)

@@ -12,6 +12,12 @@ Python runtime does: START, END and REPORT lines, the size limit, the report to 
 The runtime is ready when it first asks for an invocation: that is when the executor is
 told so, and the time until then is the Init duration.
 
+The port is on the machine's loopback, where every function can reach it: another
+function could ask for this one's next invocation (and read its event, and answer it),
+or answer the one in progress. So every request carries the environment's secret, as
+the executor's invocations and the reports to LocalStack do: the keeper hands it to the
+runtime with its assignment, and refuses (403) a request without it, whoever sent it.
+
 Standard library only, Python 3.9 syntax: it runs in the keeper, on whichever Python the
 executor starts keepers with.
 """
@@ -49,6 +55,7 @@ class RuntimeApi:
         secret: str = "",
     ) -> None:
         self.endpoint = lambda_platform.endpoint_from(environment, secret)
+        self.secret = secret
         self.invocations = lambda_platform.Invocations(
             self.endpoint, log_file, environment, memory_of=runtime_pid
         )
@@ -100,6 +107,8 @@ class RuntimeApiHandler(lambda_platform.InvokeReceiver):
     api: RuntimeApi
 
     def do_GET(self) -> None:  # noqa: N802 (http.server names it)
+        if not self.from_own_environment():
+            return
         if self.path != f"{API}/invocation/next":
             self.reply(404, {"errorType": "NotFound", "errorMessage": self.path})
             return
@@ -130,6 +139,8 @@ class RuntimeApiHandler(lambda_platform.InvokeReceiver):
         if self.path == "/invoke":  # from the executor
             self.receive_invocation()
             return
+        if not self.from_own_environment():
+            return
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.path == f"{API}/init/error":
             self.api.init_error(body)
@@ -154,7 +165,8 @@ class RuntimeApiHandler(lambda_platform.InvokeReceiver):
 
 def for_the_runtime(assignment: dict) -> dict:
     """The assignment as the runtime gets it: the function's environment without the
-    platform's variables, and what the shell that starts AWS's runtimes leaves."""
+    platform's variables, and what the shell that starts AWS's runtimes leaves; with the
+    environment's secret, which it shows the Runtime API."""
     environment = lambda_platform.function_environment(assignment["environment"])
     environment.update({"PWD": assignment["task_root"], "SHLVL": "0"})
     return {**assignment, "environment": environment}
@@ -162,7 +174,8 @@ def for_the_runtime(assignment: dict) -> dict:
 
 def handler_for(api: RuntimeApi) -> type:
     """The request handler class serving `api` (and taking the executor's invocations)."""
-    return type("Handler", (RuntimeApiHandler,), {"api": api, "invocations": api.queued})
+    attributes = {"api": api, "invocations": api.queued, "secret": api.secret}
+    return type("Handler", (RuntimeApiHandler,), attributes)
 
 
 class RuntimeApiServer(HTTPServer):

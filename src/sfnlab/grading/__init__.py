@@ -6,7 +6,7 @@ The modules, by concern: `requirements` (what is judged, each defined once), `co
 `sfnlab.workflow.history.History`), `checks` (one per requirement), `grader` (accounts,
 retries, clean-up), `grading_stack` (the sandboxed LocalStack a class is graded on),
 `network` (its network of its own, and `network_keeper`, the process that keeps it) and
-`reports`.
+`reports`; `pytest_plugin` is the instructors' `pytest tests/grading --solution DIR`.
 
 Handing in: `solution_files` (the checks before anything runs, shared with `submit`),
 `submission` (`sfnlab submit`'s zip and manifest), `archives` (zips unpacked safely),

@@ -65,6 +65,32 @@ BUSY_RESPONSE = (
 )
 
 
+def nonce_or_none(nonce: str | None) -> str:
+    """A Content-Security-Policy source list: the page's own nonce, or nothing at all."""
+    return f"'nonce-{nonce}'" if nonce else "'none'"
+
+
+def send_hardened_head(
+    handler: BaseHTTPRequestHandler,
+    status: HTTPStatus,
+    data: bytes,
+    content_type: str,
+    content_security_policy: str,
+) -> None:
+    """The status line and headers of a page or an answer no other site may frame, load or
+    sniff, never cached (the kit's pages: the inbox's, the live picture's)."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.send_header("Cache-Control", "no-store")
+    handler.send_header("X-Content-Type-Options", "nosniff")
+    handler.send_header("X-Frame-Options", "DENY")
+    handler.send_header("Cross-Origin-Resource-Policy", "same-origin")
+    handler.send_header("Referrer-Policy", "same-origin")
+    handler.send_header("Content-Security-Policy", content_security_policy)
+    handler.end_headers()
+
+
 class InboxServer(HTTPServer):
     # The listen backlog: a class's worth of Lambdas may post at the same moment (the
     # default, 5, makes a burst wait for the client's SYN retry, a second or more).
@@ -338,23 +364,16 @@ class InboxHandler(BaseHTTPRequestHandler):
     def send_body(
         self, data: bytes, content_type: str, status: HTTPStatus, nonce: str | None = None
     ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        # Other sites may neither frame the page nor load the inbox's answers.
-        self.send_header("X-Frame-Options", "DENY")
-        self.send_header("Cross-Origin-Resource-Policy", "same-origin")
-        self.send_header("Referrer-Policy", "same-origin")
-        # Only the page's own script and style run, and nothing is loaded from elsewhere.
-        sources = f"'nonce-{nonce}'" if nonce else "'none'"
-        self.send_header(
-            "Content-Security-Policy",
-            f"default-src 'self'; script-src {sources}; style-src {sources}; img-src 'self'; "
+        send_hardened_head(
+            self,
+            status,
+            data,
+            content_type,
+            # Only the page's own script and style run, and nothing is loaded from elsewhere.
+            f"default-src 'self'; script-src {nonce_or_none(nonce)}; "
+            f"style-src {nonce_or_none(nonce)}; img-src 'self'; "
             "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
         )
-        self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
 

@@ -218,11 +218,13 @@ def wait_until_ready(settings: Settings, process: subprocess.Popen) -> None:
 
 def runtime_processes(settings: Settings) -> list[psutil.Process]:
     """Lambda runtime processes started by an embedded LocalStack of this state folder."""
-    marker = str(settings.state_dir)
+    state_dir = settings.state_dir.resolve()
     found = []
     for process in psutil.process_iter():
         with contextlib.suppress(psutil.Error):
-            if process.environ().get(RUNTIME_LOG_VARIABLE, "").startswith(marker):
+            log_file = process.environ().get(RUNTIME_LOG_VARIABLE)
+            # A path-component match: state1's processes are not state10's.
+            if log_file and Path(log_file).resolve().is_relative_to(state_dir):
                 found.append(process)
     return found
 

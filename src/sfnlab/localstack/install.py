@@ -8,16 +8,19 @@ executor's metadata or the interpreter changes.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 from localstack_process_executor.interpreters import Interpreter, find_first, probe
 from sfnlab.errors import InstallFailed, PythonNotFound
 from sfnlab.settings import PROJECT_ROOT, Settings
-from sfnlab.support.progress import step
+from sfnlab.support.progress import note, shown_path, step
 
 REQUIREMENTS = PROJECT_ROOT / "requirements" / "localstack-runtime.txt"
 EXECUTOR_PROJECT = PROJECT_ROOT / "localstack-process-executor"
@@ -97,22 +100,54 @@ def uv_environment(settings: Settings) -> dict[str, str]:
 
 
 def ensure_runtime_env(settings: Settings) -> Path:
-    """The embedded runtime's Python, creating or refreshing its virtualenv if needed."""
-    venv = settings.runtime_venv
+    """The embedded runtime's Python, creating or refreshing its virtualenv if needed.
+
+    One process installs at a time, and the others wait and then find it made: two
+    installs at once (two `sfnlab up` of different state folders on a fresh clone, or a
+    parallel test run's workers) would each clear the other's half-made virtualenv.
+    """
+    if is_current(settings.runtime_venv):
+        return venv_python(settings.runtime_venv)
+    with one_install_at_a_time(settings):
+        if is_current(settings.runtime_venv):  # made while this one waited
+            return venv_python(settings.runtime_venv)
+        interpreter = find_runtime_python(settings)
+        install_runtime_env(settings, interpreter)
+        record = {
+            "python": interpreter.path,
+            "version": list(interpreter.version),
+            "fingerprint": fingerprint(interpreter),
+        }
+        (settings.runtime_venv / STAMP_NAME).write_text(json.dumps(record) + "\n")
+    return venv_python(settings.runtime_venv)
+
+
+def is_current(venv: Path) -> bool:
+    """Whether the virtualenv was built, and from what the kit asks for now."""
     record = recorded_install(venv)
-    if record and venv_python(venv).exists():
-        interpreter, recorded = record
-        if probe(interpreter.path) == interpreter.version and fingerprint(interpreter) == recorded:
-            return venv_python(venv)
-    interpreter = find_runtime_python(settings)
-    install_runtime_env(settings, interpreter)
-    record = {
-        "python": interpreter.path,
-        "version": list(interpreter.version),
-        "fingerprint": fingerprint(interpreter),
-    }
-    (venv / STAMP_NAME).write_text(json.dumps(record) + "\n")
-    return venv_python(venv)
+    if record is None or not venv_python(venv).exists():
+        return False
+    interpreter, recorded = record
+    return probe(interpreter.path) == interpreter.version and fingerprint(interpreter) == recorded
+
+
+@contextlib.contextmanager
+def one_install_at_a_time(settings: Settings) -> Iterator[None]:
+    """Hold the kit folder's install lock (released with the process, however it ends)."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(settings.home / "localstack-venv.lock", os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            note(
+                "Waiting for another installation of the embedded LocalStack runtime in "
+                f"{shown_path(settings.home)} ..."
+            )
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
 
 
 def install_runtime_env(settings: Settings, interpreter: Interpreter) -> None:

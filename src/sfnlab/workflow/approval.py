@@ -186,18 +186,7 @@ def find_review(
     execution's notifications, one whose token can still decide comes first (of two
     reviewers, the one who has not decided yet).
     """
-    return checked_review(settings, execution, wait, timeout)[0]
-
-
-def checked_review(
-    settings: Settings,
-    execution: str | None = None,
-    wait: bool = False,
-    timeout: float = 30.0,
-) -> tuple[ReviewRequest, LearnerError | None]:
-    """`find_review`, with what `review_state` found of it (None: its token may decide)."""
-    chosen = choose_review(settings, execution, wait, timeout)
-    return chosen.review, chosen.problem
+    return choose_review(settings, execution, wait, timeout).review
 
 
 def choose_review(
@@ -206,7 +195,8 @@ def choose_review(
     wait: bool = False,
     timeout: float = 30.0,
 ) -> Chosen:
-    """`checked_review`, with the execution as it is now and the notifications read."""
+    """`find_review`, with its execution as it is now, why its token can decide nothing (if
+    it cannot: see `review_state`), and the notifications it was chosen from."""
     gone: set[str] = set()  # ARNs LocalStack does not know: they never come back
     unchecked: set[int] = set()  # notifications naming no execution ARN
     described: dict[str, tuple[executions.Execution | None, LearnerError | None]] = {}
@@ -359,7 +349,8 @@ def decide(
     notes: list[str] = []
     problem: LearnerError | None = None
     if token is None:
-        review, problem = checked_review(settings, execution)
+        chosen = choose_review(settings, execution)
+        review, problem = chosen.review, chosen.problem
         token, execution = review.token, review.execution
         owner: ReviewRequest | None = review
     else:

@@ -37,6 +37,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from sfnlab.errors import PortInUse
 from sfnlab.exercise import STATE_MACHINE_NAME
 from sfnlab.inbox.guard import Refused, checked_host
+from sfnlab.inbox.server import nonce_or_none, send_hardened_head
 from sfnlab.settings import Settings
 from sfnlab.workflow.picture_page import live_page, page_body, problem_body
 
@@ -211,21 +212,15 @@ class PictureHandler(BaseHTTPRequestHandler):
         self.send(status, json.dumps(body).encode(), "application/json")
 
     def send(self, status: HTTPStatus, data: bytes, kind: str, nonce: str | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("X-Frame-Options", "DENY")
-        self.send_header("Cross-Origin-Resource-Policy", "same-origin")
-        self.send_header("Referrer-Policy", "same-origin")
-        sources = f"'nonce-{nonce}'" if nonce else "'none'"
-        self.send_header(
-            "Content-Security-Policy",
+        sources = nonce_or_none(nonce)
+        send_hardened_head(
+            self,
+            status,
+            data,
+            kind,
             f"default-src 'none'; script-src {sources}; style-src {sources}; "
             "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
         )
-        self.end_headers()
         self.wfile.write(data)
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from sfnlab.exercise import (
 )
 from sfnlab.settings import PROJECT_ROOT, Settings
 from sfnlab.support.aws import client
+from sfnlab.workflow.history import parse_json
 
 # The data flow's steps in the order a state goes through them, as TestState names them,
 # each with the state's field that makes the step (JSONPath, then JSONata).
@@ -94,16 +96,35 @@ class StateTest:
     def step(self, name: str) -> DataFlowStep | None:
         return next((step for step in self.steps if step.name == name), None)
 
-    def text(self) -> str:
-        """The data flow step by step, then the outcome, as a learner reads it."""
+    def step_names(self) -> list[str]:
+        """The steps TestState showed, in order, with `output` last when there is one."""
+        return [step.name for step in self.steps] + (["output"] if self.has_output else [])
+
+    def block(self, name: str) -> str:
+        """One step as `text()` shows it: its title, the field that made it, its value."""
+        if name == "output" and self.has_output:
+            return f"Output  [{self.output_setting}]\n{indented(self.output)}"
+        step = self.step(name)
+        if step is None:
+            raise LearnerError(
+                f"The test of {self.state} shows no step {name!r}.",
+                hint=f"Its steps: {', '.join(self.step_names()) or 'none'}.",
+            )
+        title = step.title + (" (mocked)" if step.name == "result" and self.mocked else "")
+        if step.setting is not None:
+            title += f"  [{step.setting}]"
+        return f"{title}\n{indented(step.value)}"
+
+    def text(self, *steps: str) -> str:
+        """The data flow step by step, then the outcome, as a learner reads it.
+
+        Given the names of some steps (`"afterParameters"`, `"result"`, ... and `"output"`
+        for the output), those steps alone, in the same form: to read a long data flow a
+        few steps at a time."""
+        if steps:
+            return "\n\n".join(self.block(name) for name in steps)
         lines = [f"{self.state} ({self.state_type} state)"]
-        for step in self.steps:
-            title = step.title + (" (mocked)" if step.name == "result" and self.mocked else "")
-            if step.setting is not None:
-                title += f"  [{step.setting}]"
-            lines += ["", title, indented(step.value)]
-        if self.has_output:
-            lines += ["", f"Output  [{self.output_setting}]", indented(self.output)]
+        lines += ["\n" + self.block(name) for name in self.step_names()]
         lines += ["", f"Status: {self.status}"]
         if self.error is not None:
             lines.append(f"Error: {self.error}" + (f" ({self.cause})" if self.cause else ""))
@@ -119,22 +140,29 @@ def indented(value: Any) -> str:
     return "\n".join("  " + line for line in json.dumps(value, indent=2).splitlines())
 
 
-def load_definition(settings: Settings, definition: Path, prefix: str = DEFAULT_PREFIX) -> dict:
-    """The definition file with its placeholders filled in, as deploy would."""
+def load_definition(
+    settings: Settings, definition: Path | str | dict, prefix: str = DEFAULT_PREFIX
+) -> tuple[dict, str]:
+    """The definition (a file, or one held in Python: a changed copy of a template) with
+    its placeholders filled in, as deploy would; and how to name it in a message."""
+    if isinstance(definition, dict):
+        template, source = definition, "The definition"
+    elif isinstance(definition, str | os.PathLike):
+        template, source = load_template(Path(definition)), str(shown(Path(definition)))
+    else:
+        raise DefinitionError(
+            f"A definition is a file's path or a state machine's dict, not {definition!r:.60}."
+        )
     arns = function_arns(prefix, settings.account_id, settings.region)
     rendered = render_definition(
-        load_template(definition),
-        arns,
-        DEFAULT_REVIEW_TIMEOUT,
-        DEFAULT_REVIEW_HEARTBEAT,
-        definition.name,
+        template, arns, DEFAULT_REVIEW_TIMEOUT, DEFAULT_REVIEW_HEARTBEAT, source
     )
     if not isinstance(rendered, dict) or not isinstance(rendered.get("States"), dict):
         raise DefinitionError(
-            f'{shown(definition)} has no "States" object: it is not a state machine definition.',
-            hint="Point --definition at a state machine's ASL file.",
+            f'{source} has no "States" object: it is not a state machine definition.',
+            hint="Give a state machine's ASL: a file with --definition, or its dict.",
         )
-    return rendered
+    return rendered, source
 
 
 def shown(path: Path) -> Path:
@@ -145,7 +173,7 @@ def shown(path: Path) -> Path:
     return path
 
 
-def find_state(definition: dict, state: str, source: Path) -> dict:
+def find_state(definition: dict, state: str, source: str) -> dict:
     states = definition["States"]
     if isinstance(states.get(state), dict):
         return states[state]
@@ -162,20 +190,22 @@ def test_state(
     settings: Settings,
     state: str,
     *,
-    definition: Path | None = None,
+    definition: Path | str | dict | None = None,
     input: Any = None,  # TestState's own word for it
     mock_result: Any = None,
     mock_error: tuple[str, str] | None = None,
     prefix: str = DEFAULT_PREFIX,
 ) -> StateTest:
-    """Run TestState on one state of `definition` (the exercise's, by default) at the
-    DEBUG inspection level; `input` is the state's input (default `{}`), `mock_result`
-    what its task returns instead of calling anything, `mock_error` an (error, cause) it
-    raises instead. Raises LearnerError for a state that is not there, a definition that
-    cannot be read, or a request Step Functions refuses."""
-    source = definition or PROJECT_ROOT / DEFINITION_FILE
-    rendered = load_definition(settings, source, prefix)
-    state_definition = find_state(rendered, state, shown(source))
+    """Run TestState on one state of `definition` at the DEBUG inspection level: the
+    exercise's file by default, another file, or a definition held in Python (a changed
+    copy of a template, `${...}` placeholders and all). `input` is the state's input
+    (default `{}`), `mock_result` what its task returns instead of calling anything,
+    `mock_error` an (error, cause) it raises instead. Raises LearnerError for a state that
+    is not there, a definition that cannot be read, or a request Step Functions refuses."""
+    rendered, source = load_definition(
+        settings, PROJECT_ROOT / DEFINITION_FILE if definition is None else definition, prefix
+    )
+    state_definition = find_state(rendered, state, source)
     mocked = mock_result is not None or mock_error is not None
     if mock_result is not None and mock_error is not None:
         raise LearnerError("Mock a result or an error, not both.")
@@ -186,8 +216,8 @@ def test_state(
         raise LearnerError(
             f"{state} waits for a task token ({resource.rsplit(':', 1)[-1]}), which TestState "
             "cannot hand back.",
-            hint="Give the decision SendTaskSuccess would bring with --mock-result (or an "
-            "error with --mock-error).",
+            hint="Mock the decision SendTaskSuccess would bring: --mock-result "
+            "(mock_result= in Python), or an error with --mock-error (mock_error=).",
         )
     if mocked and state_definition.get("Type") != "Task":
         raise LearnerError(
@@ -237,7 +267,7 @@ def refusal_hint(state_definition: dict, mocked: bool) -> str:
 def read_answer(state: str, state_definition: dict, answer: dict, mocked: bool) -> StateTest:
     data = answer.get("inspectionData") or {}
     steps = [
-        DataFlowStep(name, title, parse(data[name]), setting_of(state_definition, key))
+        DataFlowStep(name, title, parse_json(data[name]), setting_of(state_definition, key))
         for name, title, key in STEPS_OF_THE_DATA_FLOW
         if name in data
     ]
@@ -262,7 +292,7 @@ def read_answer(state: str, state_definition: dict, answer: dict, mocked: bool) 
         state_type=str(state_definition.get("Type")),
         status=answer.get("status", ""),
         next_state=answer.get("nextState"),
-        output=parse(answer["output"]) if "output" in answer else None,
+        output=parse_json(answer["output"]) if "output" in answer else None,
         has_output="output" in answer,
         output_setting=setting_of(state_definition, output_key) or "",
         error=answer.get("error"),
@@ -285,14 +315,3 @@ def setting_of(state_definition: dict, key: str | None) -> str | None:
     if key in DEFAULTS:
         return f"{key}: not set, so {DEFAULTS[key]}"
     return f"{key}: not set"
-
-
-def parse(text: Any) -> Any:
-    """An inspection value: JSON text, as TestState sends each (a value that is not text
-    is taken as it is)."""
-    if not isinstance(text, str):
-        return text
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text

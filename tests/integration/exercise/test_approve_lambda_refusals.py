@@ -14,9 +14,9 @@ import pytest
 from sfnlab.deploy.resources import deploy_state_machine
 from sfnlab.settings import PROJECT_ROOT
 from sfnlab.support.aws import client
+from sfnlab.testing.waiting import wait_for
 from sfnlab.workflow import approval
 from sfnlab.workflow import executions as execution
-from tests.helpers import wait_for
 
 
 def approve(localstack, deployment, token: str, **event) -> dict:

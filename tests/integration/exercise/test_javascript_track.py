@@ -21,9 +21,9 @@ from sfnlab.exercise import APPROVE, JAVASCRIPT, PYTHON, STEPS
 from sfnlab.inbox import InboxClient
 from sfnlab.settings import PROJECT_ROOT
 from sfnlab.support.aws import client
+from sfnlab.testing.nodejs_runtime_api import node_or_skip
 from sfnlab.workflow import approval
 from sfnlab.workflow import executions as execution
-from tests.helpers import javascript_node_or_skip
 
 # The approve Lambda's refusals, run here again on the JavaScript approve Lambda (pytest
 # runs what a module holds; `deployment` below is this module's).
@@ -43,7 +43,7 @@ from tests.integration.exercise.test_approve_lambda_refusals import (  # noqa: F
 def deployment(localstack):
     """The session's SolveIssue with the kit's JavaScript Lambdas; its Python ones again
     afterwards, as the session's other tests expect."""
-    javascript_node_or_skip()
+    node_or_skip()
     deployed = deploy(localstack, language="javascript")
     remembered.remember(localstack, deployed.request)
     yield deployed
@@ -132,7 +132,7 @@ def mixed_solution(folder):
 
 
 def test_a_solution_mixing_languages_deploys_each_step_in_its_own(localstack, tmp_path):
-    javascript_node_or_skip()
+    node_or_skip()
     settings = replace(localstack, account_id="210987654321")  # beside the session's
     mine = deploy(
         settings,

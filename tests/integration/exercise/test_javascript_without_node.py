@@ -16,7 +16,7 @@ from sfnlab.errors import LearnerError
 from sfnlab.lab import lifecycle
 from sfnlab.lab.run_exercise import run_exercise
 from sfnlab.settings import Settings
-from tests.helpers import settings_for
+from sfnlab.testing.settings import settings_for
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_the_javascript_exercise_says_what_to_install(without_node, monkeypatch)
 
 
 def test_the_python_path_runs_as_ever_beside_it(without_node):
-    with pytest.raises(LearnerError, match="Install Node.js 20 or newer"):
+    with pytest.raises(LearnerError, match=r"Install Node\.js 20 or newer"):
         deploy(without_node, language="javascript")
     ran = run_exercise(without_node)  # deploys the Python Lambdas over the failed ones
     assert ran.as_expected and ran.execution.status == "SUCCEEDED"

@@ -23,8 +23,8 @@ import pytest
 
 from sfnlab.lab import lifecycle
 from sfnlab.settings import PROJECT_ROOT
+from sfnlab.testing.settings import settings_for
 from tests import docs
-from tests.helpers import settings_for
 
 OWN_LOCALSTACK = "own LocalStack"
 NEEDS_BUBBLEWRAP = "needs bubblewrap"

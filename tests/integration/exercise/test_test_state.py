@@ -66,6 +66,82 @@ def test_without_result_path_the_decision_replaces_the_input(localstack, tmp_pat
     assert tested.step("afterResultPath").setting == "ResultPath: not set, so $"
 
 
+def test_a_few_steps_read_alone_are_those_of_the_whole_text(localstack):
+    tested = test_state(localstack, "NotifyReviewers", input=BRANCHED, mock_result=APPROVED)
+    whole = tested.text()
+    assert tested.step_names()[-1] == "output"
+    for name in tested.step_names():
+        block = tested.text(name)
+        assert f"\n\n{block}\n\n" in whole, name
+    few = tested.text("afterResultPath", "result", "output")
+    assert few.split("\n\n") == [
+        tested.text("afterResultPath"),
+        tested.text("result"),
+        tested.text("output"),
+    ]
+    assert few.startswith("After ResultPath  [ResultPath: $.review]\n  {")
+    assert tested.text("result").startswith("Result (mocked)\n")
+
+
+@pytest.mark.parametrize("name", ["afterParamters", "afterParameters", "output", ""])
+def test_a_step_the_test_did_not_show_is_named_with_those_it_did(localstack, name):
+    """A Fail state has no Parameters step and no output; a misspelt name is no step."""
+    tested = test_state(localstack, "ReviewRejected", input={**BRANCHED, "review": REJECTED})
+    with pytest.raises(LearnerError) as refused:
+        tested.text("input", name)
+    assert f"The test of ReviewRejected shows no step {name!r}." in str(refused.value)
+    assert refused.value.hint == "Its steps: input, afterInputPath."
+
+
+def test_a_definition_held_in_python_is_tested_without_a_file(localstack):
+    """A changed copy of the template, placeholders and all: the Choice of a learner who
+    compares the decision with the text "true", where the decision is JSON's true."""
+    definition = load_template(PROJECT_ROOT / DEFINITION_FILE)
+    rule = definition["States"]["ReviewDecision"]["Choices"][0]
+    del rule["BooleanEquals"]
+    rule["StringEquals"] = "true"
+    before = json.dumps(definition)
+    handed_on = test_state(
+        localstack, "NotifyReviewers", definition=definition, input=BRANCHED, mock_result=APPROVED
+    )
+    called = handed_on.step("afterParameters").value["FunctionName"]
+    assert called.endswith(":function:sfnlab-notify-reviewers")
+    assert handed_on.output["review"]["approved"] is True
+    chosen = test_state(localstack, "ReviewDecision", definition=definition, input=handed_on.output)
+    # A comparison of values of different types is false (no error): the Default wins.
+    assert (chosen.status, chosen.next_state) == ("SUCCEEDED", "ReviewRejected")
+    assert json.dumps(definition) == before  # the learner's copy is left as it was
+    del rule["StringEquals"]
+    rule["BooleanEquals"] = True
+    fixed = test_state(localstack, "ReviewDecision", definition=definition, input=handed_on.output)
+    assert fixed.next_state == "MergeToMaster"
+
+
+def test_a_definition_held_in_python_is_named_as_such_in_a_mistake(localstack):
+    definition = load_template(PROJECT_ROOT / DEFINITION_FILE)
+    with pytest.raises(LearnerError, match=r"^The definition has no state named 'Merge'"):
+        test_state(localstack, "Merge", definition=definition)
+    definition["States"]["CreateCode"]["Parameters"]["FunctionName"] = "${MyOwnArn}"
+    with pytest.raises(DefinitionError, match=r"^The definition uses \$\{MyOwnArn\}"):
+        test_state(localstack, "CreateCode", definition=definition)
+    with pytest.raises(DefinitionError, match=r'^The definition has no "States" object'):
+        test_state(localstack, "CreateCode", definition={"StartAt": "CreateCode"})
+
+
+@pytest.mark.parametrize("definition", [["StartAt"], 42, b"{}"], ids=["list", "int", "bytes"])
+def test_a_definition_neither_a_path_nor_a_dict_is_refused(localstack, definition):
+    with pytest.raises(DefinitionError, match="is a file's path or a state machine's dict"):
+        test_state(localstack, "ReviewDecision", definition=definition)
+
+
+def test_a_definition_file_may_be_named_by_its_path_as_text(localstack):
+    tested = test_state(
+        localstack, "ReviewDecision", definition=str(PROJECT_ROOT / DEFINITION_FILE),
+        input={"review": APPROVED},
+    )  # fmt: skip
+    assert tested.next_state == "MergeToMaster"
+
+
 @pytest.mark.parametrize(
     ("decision", "next_state"),
     [(APPROVED, "MergeToMaster"), (REJECTED, "ReviewRejected")],

@@ -28,12 +28,12 @@ from sfnlab.grading import SolutionReport, grade
 from sfnlab.grading import grader as grader_module
 from sfnlab.grading.grading_stack import INSTALL_HINT, grading_stack
 from sfnlab.grading.network import network_of
+from sfnlab.grading.pytest_plugin import remember
 from sfnlab.inbox import InboxClient
 from sfnlab.localstack import embedded
 from sfnlab.localstack.probe import probe
 from sfnlab.settings import PROJECT_ROOT, Settings, load_settings
-from tests import graded_this_session
-from tests.integration.grading.submissions import (
+from sfnlab.testing.submissions import (
     CLASSMATE,
     REFERENCE_JS,
     STARTER_JS,
@@ -238,6 +238,7 @@ def knock_targets(canary: Canary, instructor: Settings) -> list[str]:
 
 @pytest.fixture(scope="session")
 def graded_class(
+    request: pytest.FixtureRequest,
     grading_localstack: Settings,
     tmp_path_factory: pytest.TempPathFactory,
     fake_home: Path,
@@ -246,7 +247,9 @@ def graded_class(
 ) -> GradedClass:
     """Every submission, the starter, the reference and the three cases of the grader's
     own failures, graded in one batch (4 at a time), with the instructor's own kit
-    (`localstack`: `sfnlab up`) running beside the grading stack."""
+    (`localstack`: `sfnlab up`) running beside the grading stack. The reference's report
+    goes to `tests/grading` too (the same test group runs it next), which need not grade
+    it again."""
     root = tmp_path_factory.mktemp("class")
     # Only a grading stack with a network of its own is given targets to attack: where
     # the machine cannot make one, nothing would stop the attack.
@@ -282,7 +285,7 @@ def graded_class(
     kit_after = KitState.of(localstack)
     canary_saw = canary.connections + canary.requests
     print(f"graded {len(folders)} solutions in {seconds:.1f} s")
-    graded_this_session.remember([PROJECT_ROOT], [reports[list(folders).index(PROJECT_ROOT.name)]])
+    remember(request.config, PROJECT_ROOT, reports[list(folders).index(PROJECT_ROOT.name)])
     return GradedClass(
         {report.solution: report for report in reports},
         folders,

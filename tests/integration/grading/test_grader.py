@@ -30,6 +30,7 @@ from sfnlab.localstack import embedded
 from sfnlab.localstack.probe import probe
 from sfnlab.settings import PROJECT_ROOT, load_settings
 from sfnlab.support.aws import client
+from sfnlab.testing.submissions import CLASSMATE, REFERENCE_JS, STARTER_JS, assemble, load_all
 from tests.integration.grading.conftest import (
     CRASHED,
     RETRIED,
@@ -40,16 +41,12 @@ from tests.integration.grading.conftest import (
     left_behind,
     server_error,
 )
-from tests.integration.grading.submissions import (
-    CLASSMATE,
-    REFERENCE_JS,
-    STARTER_JS,
-    assemble,
-    load_all,
-)
 
 SUBMISSIONS = load_all()
 IDS = {requirement.id for requirement in REQUIREMENTS}
+# The first test to ask for `graded_class` waits for the whole class (45 solutions, 4 at a
+# time, each allowed 90 s): far past the suite's default timeout on a busy machine.
+pytestmark = pytest.mark.timeout(900)
 
 
 def failed(report) -> dict[str, str]:

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from sfnlab.cli import main
 from sfnlab.grading.submission import submit
 from sfnlab.settings import PROJECT_ROOT
-from tests.integration.grading.submissions import assemble
+from sfnlab.testing.submissions import assemble
 from tests.unit.grading.test_archives import make_zip
 from tests.unit.grading.test_result_formats import element_as_dict, schema
 

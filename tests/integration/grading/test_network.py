@@ -24,9 +24,9 @@ from sfnlab.grading.network import network_of
 from sfnlab.localstack import embedded
 from sfnlab.settings import PROJECT_ROOT, Settings, load_settings
 from sfnlab.support.aws import client
-from tests.helpers import invoke, zip_files
+from sfnlab.testing.functions import invoke, zip_files
+from sfnlab.testing.submissions import CLASSMATE
 from tests.integration.grading.conftest import Canary, KitState, machine_addresses
-from tests.integration.grading.submissions import CLASSMATE
 
 HOSTILE = "scans-the-machine"
 # Connects to each target, says what happened, and sends the canary (or whatever answers)

@@ -24,8 +24,8 @@ import pytest
 
 from sfnlab.localstack.install import recorded_install
 from sfnlab.settings import PROJECT_ROOT, Settings, load_settings
+from sfnlab.testing.submissions import CLASSMATE, assemble, load_all
 from tests.integration.grading.conftest import Canary, KitState, knock_targets
-from tests.integration.grading.submissions import CLASSMATE, assemble, load_all
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="becoming another user needs root"),

@@ -17,7 +17,7 @@ from pathlib import Path
 from sfnlab.inbox import InboxClient
 from sfnlab.inbox.service import ensure_inbox, stop_inbox
 from sfnlab.settings import Settings
-from tests.helpers import settings_for
+from sfnlab.testing.settings import settings_for
 
 CONCURRENT = 200
 BOUND = 0.250  # seconds, per request: the bound the issue asks for

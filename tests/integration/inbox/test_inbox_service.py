@@ -12,7 +12,10 @@ import requests
 from sfnlab.errors import PortInUse
 from sfnlab.inbox import InboxClient
 from sfnlab.inbox.service import ensure_inbox, running_inbox, stop_inbox
-from tests.helpers import free_port, settings_for, wait_for, web_page_server
+from sfnlab.support.network import free_port
+from sfnlab.testing.servers import web_page_server
+from sfnlab.testing.settings import settings_for
+from sfnlab.testing.waiting import wait_for
 
 
 @pytest.fixture

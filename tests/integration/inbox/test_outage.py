@@ -18,9 +18,12 @@ from sfnlab.inbox import InboxClient
 from sfnlab.inbox.service import ensure_inbox, stop_inbox
 from sfnlab.settings import PROJECT_ROOT
 from sfnlab.support.aws import client
+from sfnlab.support.network import free_port
+from sfnlab.testing.functions import invoke
+from sfnlab.testing.settings import settings_for
+from sfnlab.testing.waiting import wait_for
 from sfnlab.workflow import executions as execution
 from sfnlab.workflow import history
-from tests.helpers import free_port, invoke, settings_for, wait_for
 
 pytestmark = pytest.mark.localstack
 

@@ -1,5 +1,6 @@
 """Two `sfnlab up` (or `down`) of one state folder at once: one LocalStack, one inbox, and
-`sfnlab down` stops both; nothing runs on unrecorded."""
+`sfnlab down` stops both; nothing runs on unrecorded. Two first uses of the kit's folder
+at once install the embedded LocalStack's runtime once."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import psutil
 import pytest
 
 from sfnlab.lab import lifecycle
-from tests.helpers import settings_for
+from sfnlab.localstack.install import STAMP_NAME
+from sfnlab.settings import load_settings
+from sfnlab.testing.settings import settings_for
 
 
 def kit_env(settings) -> dict[str, str]:
@@ -76,3 +79,45 @@ def test_three_ups_at_once_start_one_localstack_and_one_inbox(own_localstack):
         assert "Traceback" not in down.communicate()[1]
     assert services_of(own_localstack.state_dir) == []
     assert not lifecycle.status(own_localstack).running
+
+
+INSTALL = (
+    "from sfnlab.localstack.install import ensure_runtime_env; "
+    "from sfnlab.settings import load_settings; "
+    "print(ensure_runtime_env(load_settings()))"
+)
+
+
+def test_two_first_uses_at_once_install_the_runtime_once_and_both_get_it(tmp_path):
+    home = tmp_path / "kit-folder"  # a fresh clone's: no runtime yet
+    environment = {
+        **os.environ,
+        "SFNLAB_HOME": str(home),
+        # The kit's download cache, as a second clone on this machine would share it.
+        "UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR") or str(load_settings().uv_cache),
+    }
+    installs = [
+        subprocess.Popen(
+            [sys.executable, "-c", INSTALL],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = [(run.wait(timeout=150), *run.communicate()) for run in installs]
+    for code, _, err in results:
+        assert code == 0, err
+    installed = [err for _, _, err in results if "Installed the embedded LocalStack runtime" in err]
+    assert len(installed) == 1, [err for _, _, err in results]
+    pythons = {out.strip() for _, out, _ in results}
+    assert pythons == {str(home / "localstack-venv" / "bin" / "python")}
+    assert (home / "localstack-venv" / STAMP_NAME).is_file()
+    check = subprocess.run(
+        [pythons.pop(), "-c", "import localstack, localstack_process_executor"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert check.returncode == 0, check.stderr

@@ -17,9 +17,10 @@ from sfnlab.deploy.remembered import remember
 from sfnlab.deploy.resources import deploy
 from sfnlab.inbox.service import ensure_inbox, stop_inbox
 from sfnlab.lab import lifecycle
+from sfnlab.testing.settings import settings_for
+from sfnlab.testing.waiting import wait_for
 from sfnlab.workflow import approval
 from sfnlab.workflow import executions as execution
-from tests.helpers import settings_for, wait_for
 
 
 def cli(settings, *args: str):
@@ -39,28 +40,30 @@ def crashed(tmp_path_factory, lambda_interpreter):
     """A LocalStack with SolveIssue deployed and an execution waiting, killed (-9), then
     brought back with `sfnlab up`; what `status` said in between is kept."""
     settings = settings_for(tmp_path_factory.mktemp("crash") / "state")
-    first = lifecycle.up(settings)
-    remember(settings, deploy(settings).request)  # as `sfnlab deploy` does
-    old = execution.start(settings)
-    old_review = approval.find_review(settings, old.name, wait=True)
-    # What the starter tells learners to send: a token, no executionArn.
-    requests.post(
-        f"{settings.inbox_url}/reviewers",
-        json={"taskToken": "5f0e9c1e-0000-4000-8000-000000000000", "execution": "mine-1"},
-        timeout=5,
-    )
-    os.killpg(first.pid, signal.SIGKILL)
-    assert wait_for(lambda: lifecycle.status(settings).crashed is not None)
-    status_after_crash = cli(settings, "status")
-    up_after_crash = cli(settings, "up")
-    yield {
-        "settings": settings,
-        "old": old,
-        "old_review": old_review,
-        "status": status_after_crash,
-        "up": up_after_crash,
-    }
-    lifecycle.down(settings)
+    try:
+        first = lifecycle.up(settings)
+        remember(settings, deploy(settings).request)  # as `sfnlab deploy` does
+        old = execution.start(settings)
+        old_review = approval.find_review(settings, old.name, wait=True)
+        # What the starter tells learners to send: a token, no executionArn.
+        requests.post(
+            f"{settings.inbox_url}/reviewers",
+            json={"taskToken": "5f0e9c1e-0000-4000-8000-000000000000", "execution": "mine-1"},
+            timeout=5,
+        )
+        os.killpg(first.pid, signal.SIGKILL)
+        assert wait_for(lambda: lifecycle.status(settings).crashed is not None)
+        status_after_crash = cli(settings, "status")
+        up_after_crash = cli(settings, "up")
+        yield {
+            "settings": settings,
+            "old": old,
+            "old_review": old_review,
+            "status": status_after_crash,
+            "up": up_after_crash,
+        }
+    finally:  # also when the setup was cut short (a timeout, say): nothing left running
+        lifecycle.down(settings)
 
 
 def test_status_tells_a_crash_from_a_clean_stop_and_points_at_the_log(crashed):

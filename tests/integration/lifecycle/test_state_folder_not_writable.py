@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import settings_for
+from sfnlab.testing.settings import settings_for
 
 # root writes anywhere: without its override of file permissions, as a learner is.
 AS_A_LEARNER = (

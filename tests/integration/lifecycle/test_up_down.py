@@ -18,7 +18,10 @@ from sfnlab.lab import lifecycle
 from sfnlab.localstack import embedded
 from sfnlab.localstack.probe import probe
 from sfnlab.support.aws import client
-from tests.helpers import settings_for, wait_for, web_page_server, zip_files
+from sfnlab.testing.functions import zip_files
+from sfnlab.testing.servers import web_page_server
+from sfnlab.testing.settings import settings_for
+from sfnlab.testing.waiting import wait_for
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sfnlab.localstack.install import find_runtime_python
 from sfnlab.settings import load_settings
-from tests.integration.grading.submissions import assemble, load_all
+from sfnlab.testing.submissions import assemble, load_all
 
 HOSTILE = Path(__file__).parent / "submissions" / "stops-its-localstack"
 INSTALL_TIMEOUT = 900

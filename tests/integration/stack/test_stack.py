@@ -23,9 +23,9 @@ from sfnlab.exercise import APPROVE, DEFINITION_FILE, INITIAL_EVENT, STEPS, TEMP
 from sfnlab.inbox import InboxClient
 from sfnlab.settings import PROJECT_ROOT
 from sfnlab.support.aws import client
+from sfnlab.testing.waiting import wait_for
 from sfnlab.workflow import approval
 from sfnlab.workflow import executions as execution
-from tests.helpers import wait_for
 from tests.integration.stack import what_runs
 
 

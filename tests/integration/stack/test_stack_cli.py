@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from sfnlab.cli import main
 from sfnlab.lab import lifecycle
-from tests.helpers import settings_for, wait_for
+from sfnlab.testing.settings import settings_for
+from sfnlab.testing.waiting import wait_for
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from sfnlab.deploy.step_code import read_step_files
 from sfnlab.exercise import APPROVE, JAVASCRIPT, PYTHON, STEPS
 from sfnlab.grading.solution_files import check, handler_files
 from sfnlab.settings import PROJECT_ROOT
-from tests.helpers import javascript_node_or_skip as node_or_skip
+from sfnlab.testing.nodejs_runtime_api import node_or_skip
 
 
 def test_the_kits_javascript_solution_passes_every_check(solution_js):

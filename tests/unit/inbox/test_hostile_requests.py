@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 
 from sfnlab.inbox.store import MAX_LIMIT
-from tests.helpers import wait_for
+from sfnlab.testing.waiting import wait_for
 from tests.unit.inbox.raw_http import exchange, parse, request, running_inbox
 
 MAX_BODY = 1024

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from sfnlab.inbox import InboxClient
-from tests.helpers import inbox_server
+from sfnlab.testing.servers import inbox_server
 
 
 @pytest.fixture

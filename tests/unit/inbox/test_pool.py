@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from sfnlab.inbox.pool import ConnectionPool
-from tests.helpers import wait_for
+from sfnlab.testing.waiting import wait_for
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import requests
 from sfnlab.inbox import InboxClient
 from sfnlab.inbox.server import InboxServer
 from sfnlab.inbox.store import RequestStore
-from tests.helpers import inbox_server
+from sfnlab.testing.servers import inbox_server
 
 
 @pytest.fixture

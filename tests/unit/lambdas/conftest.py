@@ -11,7 +11,7 @@ import pytest
 
 from sfnlab.inbox import InboxClient
 from sfnlab.settings import PROJECT_ROOT
-from tests.helpers import inbox_server
+from sfnlab.testing.servers import inbox_server
 
 LAMBDAS = PROJECT_ROOT / "lambdas"
 MODULES = [

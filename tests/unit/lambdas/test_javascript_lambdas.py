@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from sfnlab.settings import PROJECT_ROOT
-from tests.helpers import javascript_node_or_skip as node_or_skip
+from sfnlab.testing.nodejs_runtime_api import node_or_skip
 
 NODE_TESTS = PROJECT_ROOT / "tests" / "unit" / "lambdas_js"
 INVOKE = NODE_TESTS / "invoke.js"

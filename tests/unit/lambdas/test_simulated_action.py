@@ -13,7 +13,8 @@ import pytest
 
 from sfnlab.deploy.definition import load_template
 from sfnlab.settings import PROJECT_ROOT
-from tests.helpers import free_port, wait_for
+from sfnlab.support.network import free_port
+from sfnlab.testing.waiting import wait_for
 from tests.unit.inbox.raw_http import running_inbox
 
 DEFINITIONS = ["SolveIssueStepFunction.json", "TwoReviewersStepFunction.json"]

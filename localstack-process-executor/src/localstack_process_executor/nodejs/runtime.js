@@ -12,7 +12,8 @@
  * for its assignment (the function's environment and code folder) on the pipe
  * _PROCESS_EXECUTOR_ASSIGNMENT_FD names; once assigned it is indistinguishable from a
  * process started for that function. The executor's keeper serves it the Runtime API
- * (runtime_api.py).
+ * (runtime_api.py), which answers only requests showing the environment's secret: it comes
+ * with the assignment (never in the environment, which the function's code reads).
  */
 
 const fs = require('node:fs');
@@ -48,7 +49,8 @@ const CALLBACK_REMOVED =
 function adoptAssignment() {
   const fd = process.env[ASSIGNMENT_FD];
   if (fd === undefined) {
-    return { taskRoot: process.env.LAMBDA_TASK_ROOT || process.cwd(), scope: null, awsPaths: [] };
+    const taskRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();
+    return { taskRoot, scope: null, awsPaths: [], secret: null };
   }
   PRELOADED.forEach((name) => require(name));
   const text = fs.readFileSync(Number(fd), 'utf8'); // blocks until the assignment comes
@@ -66,6 +68,7 @@ function adoptAssignment() {
     taskRoot: assignment.task_root,
     scope: assignment.module_scope ?? null,
     awsPaths: assignment.aws_paths ?? [],
+    secret: assignment.secret || null,
   };
 }
 
@@ -95,7 +98,7 @@ async function main() {
     ...adopted.awsPaths,
   ]);
   consoleLog.patchConsole(process.env);
-  const client = new RuntimeApiClient(process.env.AWS_LAMBDA_RUNTIME_API);
+  const client = new RuntimeApiClient(process.env.AWS_LAMBDA_RUNTIME_API, adopted.secret);
   const major = runtimeMajor(process.env.AWS_EXECUTION_ENV);
   const callbacks = major === null || major < 24;
 

@@ -3,16 +3,18 @@
  * A client of the Lambda Runtime API (AWS_LAMBDA_RUNTIME_API, `host:port`): the next
  * invocation, its response or error, an init error. One kept-alive connection, which does
  * not keep the event loop alive while it is idle (callbackWaitsForEmptyEventLoop depends
- * on that).
+ * on that). Every request shows the environment's secret, when it has one: the keeper's
+ * Runtime API answers no other (runtime_api.py).
  */
 
 const http = require('node:http');
 
 const API = '/2018-06-01/runtime';
 const ERROR_TYPE_HEADER = 'Lambda-Runtime-Function-Error-Type';
+const SECRET_HEADER = 'X-Process-Executor-Secret'; // lambda_platform.py's SECRET_HEADER
 
 class RuntimeApiClient {
-  constructor(address) {
+  constructor(address, secret = null) {
     if (!address) {
       throw new Error('AWS_LAMBDA_RUNTIME_API is not set: no Runtime API to ask for invocations');
     }
@@ -20,9 +22,11 @@ class RuntimeApiClient {
     this.hostname = hostname;
     this.port = Number.parseInt(port, 10);
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    this.secretHeaders = secret ? { [SECRET_HEADER]: secret } : {};
   }
 
-  request(method, path, body, headers = {}) {
+  request(method, path, body, extraHeaders = {}) {
+    const headers = { ...this.secretHeaders, ...extraHeaders };
     return new Promise((resolve, reject) => {
       const request = http.request(
         {
