@@ -115,6 +115,11 @@ def ensure_function(
     if not new:
         with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
             current = lam.get_function_configuration(FunctionName=name)
+    if current is not None and current.get("State") == "Failed":
+        # Its creation failed (its runtime missing here, say): it never ran, and updating
+        # it would leave it Failed; made anew, it fails again saying why, or runs.
+        lam.delete_function(FunctionName=name)
+        current = None
     if current is None:
         # Not waited for here: the caller waits until it is ready (see `deploy`).
         created = retry_until_role_usable(

@@ -51,8 +51,9 @@ def test_the_javascript_exercise_says_what_to_install(without_node, monkeypatch)
 
 
 def test_the_python_path_runs_as_ever_beside_it(without_node):
-    with pytest.raises(LearnerError, match=r"Install Node\.js 20 or newer"):
-        deploy(without_node, language="javascript")
+    for _ in range(2):  # again over the functions whose creation failed: still said
+        with pytest.raises(LearnerError, match=r"Install Node\.js 20 or newer"):
+            deploy(without_node, language="javascript")
     ran = run_exercise(without_node)  # deploys the Python Lambdas over the failed ones
     assert ran.as_expected and ran.execution.status == "SUCCEEDED"
     rejected = run_exercise(without_node, approve=False)
