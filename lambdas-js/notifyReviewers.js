@@ -32,7 +32,8 @@ function shellQuote(text) {
 
 /** What to paste into a terminal in the kit's folder: nothing needs sourcing first. */
 function commands(token, approve) {
-  const payload = JSON.stringify({ token, approve });
+  // Spaced as the Python Lambda writes it (json.dumps): the same message in either track.
+  const payload = `{"token": ${JSON.stringify(token)}, "approve": ${approve}}`;
   const verb = approve ? 'approve' : 'reject';
   return {
     sfnlab: `.sfnlab/venv/bin/sfnlab ${verb} --token ${shellQuote(token)}`,
