@@ -20,7 +20,9 @@ from sfnlab.exercise import (
     DEFAULT_REVIEW_HEARTBEAT,
     DEFAULT_REVIEW_TIMEOUT,
     INITIAL_EVENT,
+    LANGUAGES,
     MAX_REVIEW_SECONDS,
+    PYTHON,
     STACK_NAME,
     STATE_MACHINE_NAME,
     TWO_REVIEWERS_FILE,
@@ -36,6 +38,19 @@ VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 EXIT_CODES = (
     "Exit status: " + "; ".join(f"{status} {meaning}" for status, meaning in exit_statuses()) + "."
 )
+
+
+def language_option(what: str):
+    """`--language`: which of the kit's own Lambdas, Python's or JavaScript's."""
+    return click.option(
+        "--language",
+        type=click.Choice(list(LANGUAGES)),
+        default=PYTHON.name,
+        show_default=True,
+        help=f"{what}: "
+        + ", ".join(f"{language.name} ({language.kit_folder}/)" for language in LANGUAGES.values())
+        + ".",
+    )
 
 
 class KitFailure(click.ClickException):
@@ -239,8 +254,11 @@ def logs(settings: Settings, lines: int, raw: bool) -> None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=PROJECT_ROOT,
     show_default="the kit itself",
-    help="A folder laid out like the kit (definitions/, lambdas/): a solution to deploy.",
+    help="A folder laid out like the kit (definitions/, lambdas/): a solution to deploy. "
+    "Each step runs in the language of its file in lambdas/: create_code.py (Python) or "
+    "createCode.js (JavaScript), and so on.",
 )
+@language_option("The kit's own Lambdas to deploy (not with --source)")
 @click.option(
     "--definition",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -293,18 +311,30 @@ def deploy_command(
     stack: bool,
     stack_name: str,
     build_only: bool,
+    language: str,
 ) -> None:
     """Create or update the roles, the Lambdas and the SolveIssue state machine.
 
     Safe to run again: what already matches is left alone, and it prints what it
     created, updated or left unchanged. With --machine, the state machine of that name
     instead (over the same Lambdas), SolveIssue left as it is; `sfnlab up` deploys each
-    again after a restart. With --stack, CloudFormation does it from template.yaml, the
-    same exercise as an AWS SAM template.
+    again after a restart. With --language javascript, the same state machine over the
+    kit's JavaScript Lambdas (Node.js 20). With --stack, CloudFormation does it from
+    template.yaml, the same exercise as an AWS SAM template.
     """
     if (stack or build_only) and (machine != STATE_MACHINE_NAME or definition):
         raise click.UsageError(
             "--stack deploys template.yaml as it is: no --machine or --definition."
+        )
+    if (stack or build_only) and language != PYTHON.name:
+        raise click.UsageError(
+            "--stack deploys template.yaml, whose functions are the kit's Python ones: "
+            "deploy the JavaScript Lambdas without --stack."
+        )
+    if language != PYTHON.name and source.resolve() != PROJECT_ROOT.resolve():
+        raise click.UsageError(
+            "--language picks the kit's own Lambdas; a solution given with --source says "
+            "each step's language by its file in lambdas/ (createCode.js or create_code.py)."
         )
     if stack or build_only:
         deploy_stack_command(
@@ -322,6 +352,7 @@ def deploy_command(
         review_timeout=review_timeout,
         review_heartbeat=review_heartbeat or None,
         confirm_account=aws_account,
+        language=language,
     )
     remembered.remember(settings, result.request)  # `sfnlab up` deploys it again after a restart
     click.echo(
@@ -449,16 +480,17 @@ reject = decision_command(False)
 
 @main.command()
 @click.option("--reject", "reject_review", is_flag=True, help="Reject the review instead.")
+@language_option("The Lambdas to run it with")
 @pass_settings
 @click.pass_context
-def exercise(ctx: click.Context, settings: Settings, reject_review: bool) -> None:
+def exercise(ctx: click.Context, settings: Settings, reject_review: bool, language: str) -> None:
     """Run the whole exercise: up, deploy, start, token, approve (or reject), end.
 
     Exits 0 when the execution ends as the chosen path expects.
     """
     from sfnlab.lab.run_exercise import run_exercise
 
-    result = run_exercise(settings, approve=not reject_review)
+    result = run_exercise(settings, approve=not reject_review, language=language)
     click.echo(result.report(graph_text(result.picture)))
     ctx.exit(0 if result.as_expected else 1)
 
@@ -480,10 +512,11 @@ def check_command(
     """Check your own solution as the grader will: each requirement, its points, and what
     was expected and seen.
 
-    FOLDER is laid out like starter/ (default: my-solution in the kit's folder). It runs
-    on your LocalStack (started if it is not running), in accounts of its own that are
-    emptied again, so your own deployment is left alone; with no sandbox, so it works on
-    any machine the kit runs on. Exits 0 at full marks, 1 when points are missing.
+    FOLDER is laid out like starter/ or starter-js/ (default: my-solution in the kit's
+    folder), each step in Python or JavaScript. It runs on your LocalStack (started if it
+    is not running), in accounts of its own that are emptied again, so your own deployment
+    is left alone; with no sandbox, so it works on any machine the kit runs on. Exits 0 at
+    full marks, 1 when points are missing.
     """
     from rich.console import Console
 
@@ -497,8 +530,9 @@ def check_command(
     if not folder.is_dir():
         raise LearnerError(
             f"There is no solution folder {folder}.",
-            hint="Copy the starter first: `cp -r starter my-solution` in the kit's folder "
-            "(notebook 05's first cells do the same).",
+            hint="Copy the starter first: `cp -r starter my-solution` in the kit's folder, "
+            "or `cp -r starter-js my-solution` to write it in JavaScript (notebook 05's "
+            "first cells do the same).",
         )
     note(NO_SANDBOX)
     with step("Making sure LocalStack and the inbox run"):
@@ -685,11 +719,12 @@ def grade_command(
 def submit(settings: Settings, folder: Path, output: Path | None) -> None:
     """Hand in a solution: check FOLDER as the grader will, then write it to one zip.
 
-    FOLDER is laid out like starter/ (default: my-solution). When the grader could not run
-    it as it is (a file missing, a definition Step Functions would refuse, a link out of
-    the folder, a file too large), nothing is written and the message lists what to fix.
-    The zip holds the definition, lambdas/*.py and a manifest: the kit's version, each
-    file's SHA-256, the time. Upload that one file where your instructor collects it.
+    FOLDER is laid out like starter/ or starter-js/ (default: my-solution). When the
+    grader could not run it as it is (a file missing, a definition Step Functions would
+    refuse, a link out of the folder, a file too large), nothing is written and the
+    message lists what to fix. The zip holds the definition, the .py and .js files of
+    lambdas/ and a manifest: the kit's version, each file's SHA-256, the time. Upload that
+    one file where your instructor collects it.
     """
     from sfnlab.grading.submission import submit as hand_in
     from sfnlab.grading.submission import summary

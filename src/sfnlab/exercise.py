@@ -28,7 +28,6 @@ REJECT_EVENT = TEST_EVENTS / "rejectTaskTest.json"
 
 STATE_MACHINE_NAME = "SolveIssue"
 STACK_NAME = "sfnlab-solve-issue"  # `sfnlab deploy --stack`
-RUNTIME = "python3.12"
 DEFAULT_PREFIX = "sfnlab-"
 DEFAULT_REVIEW_TIMEOUT = 24 * 3600  # seconds the reviewers have to decide
 DEFAULT_REVIEW_HEARTBEAT = 3600  # seconds between heartbeats of a review in progress
@@ -74,6 +73,62 @@ APPROVE_BY_LINK = Step(
     "approve_by_link",
     "Approve or reject from a link: a page that asks, then a button",
 )
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language the exercise's Lambdas are written in: how a step's handler file is
+    named, what it defines, which runtime runs it, and where the kit keeps its own."""
+
+    name: str  # as `--language` takes it
+    title: str
+    runtime: str
+    suffixes: tuple[str, ...]  # a handler file's, the usual one first
+    handler: str  # what each handler file defines (Python) or exports (JavaScript)
+    kit_folder: Path  # the kit's own Lambdas in this language
+    starter: Path  # the starter in this language
+    camel_case: bool  # file names like createCode.js rather than create_code.py
+
+    def stem(self, step: Step) -> str:
+        """The name of `step`'s handler file, less its suffix: create_code, createCode."""
+        if not self.camel_case:
+            return step.module
+        first, *rest = step.module.split("_")
+        return first + "".join(word.capitalize() for word in rest)
+
+    def file_name(self, step: Step) -> str:
+        """`step`'s handler file, with the usual suffix: create_code.py, createCode.js."""
+        return self.stem(step) + self.suffixes[0]
+
+    def handler_setting(self, step: Step) -> str:
+        """The function's Handler: create_code.lambda_handler, createCode.handler."""
+        return f"{self.stem(step)}.{self.handler}"
+
+
+PYTHON = Language(
+    "python",
+    "Python",
+    "python3.12",
+    (".py",),
+    "lambda_handler",
+    LAMBDAS_FOLDER,
+    Path("starter"),
+    camel_case=False,
+)
+# As the exercise's seed names them (approveStepWithToken.js); ES modules as .mjs, the
+# file names AWS's Node.js runtime looks for.
+JAVASCRIPT = Language(
+    "javascript",
+    "JavaScript",
+    "nodejs20.x",
+    (".js", ".mjs", ".cjs"),
+    "handler",
+    Path("lambdas-js"),
+    Path("starter-js"),
+    camel_case=True,
+)
+LANGUAGES = {language.name: language for language in (PYTHON, JAVASCRIPT)}
+RUNTIME = PYTHON.runtime  # the kit's own Lambdas', unless told otherwise
 
 
 def role_name(prefix: str, purpose: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sfnlab.errors import LearnerError
+from sfnlab.exercise import LANGUAGES, PYTHON
 from sfnlab.explain import explained
 from sfnlab.lab import lifecycle
 from sfnlab.settings import PROJECT_ROOT, Settings, load_settings
@@ -31,9 +32,10 @@ def _show_briefly(shell: Any, kind: type, error: BaseException, traceback: Any, 
     return None
 
 
-def setup(start: bool = True, deploy: bool = True) -> Settings:
+def setup(start: bool = True, deploy: bool = True, language: str = PYTHON.name) -> Settings:
     """Show the kit's errors briefly, bring LocalStack and the inbox up, say where they are,
-    and make sure SolveIssue is deployed (quick when it already is)."""
+    and make sure SolveIssue is deployed (quick when it already is), with the kit's Lambdas
+    in `language`: the `LANGUAGE` a notebook sets in its first code cell."""
     try:
         from IPython import get_ipython
 
@@ -42,6 +44,13 @@ def setup(start: bool = True, deploy: bool = True) -> Settings:
         shell = None
     if shell is not None:
         shell.set_custom_exc((LearnerError, BotoCoreError, ClientError), _show_briefly)
+    if language not in LANGUAGES:
+        raise LearnerError(
+            f"LANGUAGE = {language!r}: the kit's Lambdas are in "
+            + " or ".join(f'"{name}"' for name in LANGUAGES)
+            + ".",
+            hint="Set LANGUAGE in the notebook's first code cell, and run it again.",
+        )
     settings = load_settings()
     status = lifecycle.up(settings) if start else lifecycle.status(settings)
     print(status.describe())
@@ -49,10 +58,14 @@ def setup(start: bool = True, deploy: bool = True) -> Settings:
         from sfnlab.deploy import remembered
         from sfnlab.deploy.resources import deploy as deploy_kit
 
-        deployment = deploy_kit(settings)
+        deployment = deploy_kit(settings, language=language)
         remembered.remember(settings, deployment.request)  # `sfnlab up` brings it back
         changed = deployment.changed
-        print(f"SolveIssue is deployed ({len(changed)} resources changed just now).")
+        title = LANGUAGES[language].title
+        print(
+            f"SolveIssue is deployed with its {title} Lambdas "
+            f"({len(changed)} resources changed just now)."
+        )
     return settings
 
 
@@ -89,6 +102,11 @@ def my_solution_folder() -> Path:
     the folder `cp -r starter my-solution` makes (SFNLAB_MY_SOLUTION moves it: the tests
     never touch a learner's work)."""
     return load_settings().my_solution
+
+
+def starter_folder(language: str = PYTHON.name) -> Path:
+    """The starter notebook 5 copies: `starter/`, or `starter-js/` for JavaScript."""
+    return PROJECT_ROOT / LANGUAGES[language].starter
 
 
 def submission_file(settings: Settings) -> Path:

@@ -13,8 +13,11 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell
 
+from sfnlab.deploy import remembered
+from sfnlab.deploy.resources import deploy
 from sfnlab.settings import PROJECT_ROOT
 from sfnlab.support.aws import client, state_machine_arns
+from sfnlab.testing.nodejs_runtime_api import node_or_skip
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 SOLUTIONS = PROJECT_ROOT / "notebooks" / "solutions"
@@ -85,12 +88,71 @@ def with_solutions(notebook):
 def test_notebook_runs_top_to_bottom_with_its_solutions(
     path, localstack, tmp_path, monkeypatch, output_dir
 ):
+    run_notebook(
+        path, nbformat.read(path, as_version=4), localstack, tmp_path, monkeypatch, output_dir
+    )
+
+
+def test_notebook_5_runs_in_javascript_with_its_solution(
+    localstack, tmp_path, monkeypatch, output_dir
+):
+    """LANGUAGE = "javascript": the kit's JavaScript Lambdas deployed, the JavaScript starter
+    copied, and the exercise's solution written in JavaScript, graded 100."""
+    node_or_skip()
+    path = PROJECT_ROOT / "notebooks" / "05-build-it-yourself.ipynb"
+    notebook = in_language(nbformat.read(path, as_version=4), "javascript")
+    try:
+        notebook = run_notebook(
+            path, notebook, localstack, tmp_path, monkeypatch, output_dir, "05-javascript"
+        )
+    finally:  # the session's other tests expect the kit's Python Lambdas
+        remembered.remember(localstack, deploy(localstack).request)
+    printed = "".join(
+        output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
+    )
+    assert "SolveIssue is deployed with its JavaScript Lambdas" in printed
+    copied = {path.name for path in (tmp_path / "my-solution" / "lambdas").iterdir()}
+    assert copied == {path.name for path in (PROJECT_ROOT / "starter-js" / "lambdas").iterdir()}
+
+
+def deploys_lambdas(code: str) -> bool:
+    """Whether a notebook's code deploys the exercise's Lambdas: `notebook.setup()` does,
+    unless told `deploy=False`, and so does `deploy(...)`."""
+    return bool(re.search(r"notebook\.setup\((?!deploy=False\))|(?<![\w.])deploy\(", code))
+
+
+def test_every_notebook_that_deploys_lambdas_sets_its_language_first():
+    without = []
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+        code = "".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+        if not deploys_lambdas(code):  # TestState alone, say: no Lambda runs
+            assert "LANGUAGE" not in code, path.name
+            without.append(path.name)
+            continue
+        assert re.search(r'^LANGUAGE = "python"$', first.source, re.MULTILINE), path.name
+        assert "notebook.setup(language=LANGUAGE)" in code or "language=LANGUAGE" in code
+    assert without == ["11-one-state-tested-alone.ipynb"]  # the others run the exercise
+
+
+def in_language(notebook, language: str):
+    """The notebook with its LANGUAGE setting changed."""
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    first.source = first.source.replace('LANGUAGE = "python"', f'LANGUAGE = "{language}"')
+    assert f'LANGUAGE = "{language}"' in first.source
+    return notebook
+
+
+def run_notebook(path, notebook, localstack, tmp_path, monkeypatch, output_dir, name=None):
+    """Run `notebook` (read from `path`) with its exercises' solutions on the session's
+    LocalStack; fail on any error it shows. Returns it, run."""
     monkeypatch.setenv("SFNLAB_ENDPOINT", localstack.endpoint)
     monkeypatch.setenv("SFNLAB_INBOX_URL", localstack.inbox_url)
     monkeypatch.setenv("SFNLAB_STATE_DIR", str(localstack.state_dir))
     monkeypatch.setenv("SFNLAB_MY_SOLUTION", str(tmp_path / "my-solution"))
     before = executions_in(localstack)
-    notebook = with_solutions(nbformat.read(path, as_version=4))
+    notebook = with_solutions(notebook)
     client = NotebookClient(
         notebook,
         timeout=180,
@@ -100,7 +162,7 @@ def test_notebook_runs_top_to_bottom_with_its_solutions(
     try:
         client.execute()  # raises CellExecutionError, with the cell and its error, on failure
     finally:
-        nbformat.write(notebook, output_dir / "notebooks" / path.name)
+        nbformat.write(notebook, output_dir / "notebooks" / f"{name or path.stem}.ipynb")
     errors = [
         output
         for cell in notebook.cells
@@ -113,6 +175,7 @@ def test_notebook_runs_top_to_bottom_with_its_solutions(
     started = {arn: run for arn, run in executions_in(localstack).items() if arn not in before}
     assert [run["name"] for run in started.values() if run["status"] == "RUNNING"] == []
     assert [run["name"] for run in started.values() if not run["name"].startswith("solve-")] == []
+    return notebook
 
 
 def executions_in(settings) -> dict[str, dict]:

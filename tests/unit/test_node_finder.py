@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from localstack_process_executor import node_finder, runtimes
 from localstack_process_executor.interpreters import Interpreter
 from localstack_process_executor.node_finder import NodeNotFound, find_node
+from sfnlab.testing.nodejs_runtime_api import node_or_skip
 
 
 def fake_node(folder: Path, version: str | None, name: str = "node") -> Path:
@@ -131,3 +134,31 @@ def test_a_failed_search_is_not_remembered(tmp_path, monkeypatch):
         runtimes.choose_interpreter("nodejs20.x")
     fake_node(folder, "v20.20.2")
     assert runtimes.choose_interpreter("nodejs20.x").interpreter.version == (20, 20)
+
+
+def test_a_sandbox_adds_what_its_limits_need_when_this_node_knows_it(monkeypatch):
+    monkeypatch.setattr(node_finder, "accepts", lambda path, option: True)
+    assert node_finder.options_for(24, "node", sandboxed=True) == ("--disable-wasm-trap-handler",)
+    assert node_finder.options_for(24, "node") == ()
+    monkeypatch.setattr(node_finder, "accepts", lambda path, option: "wasm" not in option)
+    assert node_finder.options_for(24, "node", sandboxed=True) == ()
+
+
+def test_webassembly_and_fetch_run_under_the_sandboxs_address_space_ceiling():
+    """The sandbox caps each process's address space; V8 reserves more than that for each
+    WebAssembly instance unless told not to, and `fetch` parses HTTP with WebAssembly."""
+    from localstack_process_executor.sandbox import MAX_ADDRESS_SPACE
+
+    node = node_or_skip()
+    if shutil.which("prlimit") is None:
+        pytest.skip("needs prlimit (util-linux), as the sandbox does")
+    # A module with one memory of one page: what undici's HTTP parser has, in small.
+    module = "[0, 97, 115, 109, 1, 0, 0, 0, 5, 3, 1, 0, 1]"
+    script = f"new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array({module})), {{}})"
+    capped = ["prlimit", f"--as={MAX_ADDRESS_SPACE}", "--", node]
+    bare = subprocess.run([*capped, "-e", script], capture_output=True, text=True, timeout=60)
+    assert bare.returncode != 0 and "Out of memory" in bare.stderr
+    options = node_finder.options_for(20, node, sandboxed=True)
+    assert options[-1:] == ("--disable-wasm-trap-handler",)
+    done = subprocess.run([*capped, *options, "-e", script], capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr

@@ -259,7 +259,9 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
         if not startup:
             return SPARES.take(choice.interpreter, processes_folder(), sdk_dir)
         major = node_finder.wanted_major(choice.runtime)
-        options = node_finder.options_for(major, choice.interpreter.path, startup)
+        options = node_finder.options_for(
+            major, choice.interpreter.path, startup, sandboxed=bool(config.PROCESS_EXECUTOR_SANDBOX)
+        )
         interpreter = dataclasses.replace(choice.interpreter, options=options)
         return spawn(interpreter, processes_folder(), sdk_dir, startup)
 

@@ -38,6 +38,12 @@ AWS_OPTIONS: dict[int, tuple[str, ...]] = {
     22: ("--no-experimental-require-module", "--no-experimental-detect-module"),
 }
 
+# In a sandbox, whose processes have a ceiling on their address space (sandbox.py): V8's
+# WebAssembly trap handler reserves a 10 GiB cage per instance, so without this option no
+# WebAssembly runs there, and neither does `fetch` (undici's HTTP parser is WebAssembly).
+# Node.js 20.15 and newer know it; it only makes WebAssembly check bounds in code instead.
+SANDBOX_OPTIONS = ("--disable-wasm-trap-handler",)
+
 Version = tuple[int, int]
 _probe_cache: dict[str, Version | None] = {}
 _option_cache: dict[tuple[str, str], bool] = {}
@@ -117,16 +123,23 @@ def choose(major: int, working: list[Interpreter]) -> Interpreter | None:
 
 
 def options_for(
-    runtime_major: int, path: str, environment: Mapping[str, str] | None = None
+    runtime_major: int,
+    path: str,
+    environment: Mapping[str, str] | None = None,
+    *,
+    sandboxed: bool = False,
 ) -> tuple[str, ...]:
     """AWS's options for the runtime that this Node.js knows, less those NODE_OPTIONS
-    re-enables (`--experimental-require-module` drops `--no-experimental-require-module`)."""
+    re-enables (`--experimental-require-module` drops `--no-experimental-require-module`);
+    `sandboxed`: with what a sandbox's limits need (SANDBOX_OPTIONS) too."""
     node_options = (environment or {}).get("NODE_OPTIONS", "").split()
-    return tuple(
+    aws = [
         option
         for option in AWS_OPTIONS.get(runtime_major, ())
         if option.replace("--no-", "--", 1) not in node_options and accepts(path, option)
-    )
+    ]
+    sandbox = [option for option in SANDBOX_OPTIONS if sandboxed and accepts(path, option)]
+    return (*aws, *sandbox)
 
 
 def startup_environment(environment: Mapping[str, str]) -> dict[str, str]:

@@ -70,7 +70,8 @@ def _choose_nodejs(runtime: str) -> RuntimeChoice:
     except node_finder.NodeNotFound as e:
         raise UnsupportedRuntimeError(str(e)) from None
     major = node_finder.wanted_major(runtime)
-    node = replace(node, options=node_finder.options_for(major, node.path))
+    sandboxed = bool(config.PROCESS_EXECUTOR_SANDBOX)
+    node = replace(node, options=node_finder.options_for(major, node.path, sandboxed=sandboxed))
     return RuntimeChoice(runtime, node, node.version[0] == major)
 
 

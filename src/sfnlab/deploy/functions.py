@@ -1,9 +1,10 @@
 """Lambda functions: their code zipped the same way every time, each created or updated
 to match, and waiting until ready.
 
-Each function's zip holds every `.py` file of the lambdas folder (its own handler and
-the helpers it shares, like `simulated_action.py`); the handler setting picks the file.
-The same files always give the same bytes, so unchanged code is skipped.
+Each function's zip holds every `.py` and `.js` file of the lambdas folder (its own handler
+and the helpers it shares, like `simulated_action.py`); the handler setting picks the file,
+and the runtime the language (`step_code.py`). The same files always give the same bytes,
+so unchanged code is skipped.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sfnlab.deploy.changes import Change
+from sfnlab.deploy.step_code import code_files
 from sfnlab.errors import LearnerError
-from sfnlab.exercise import RUNTIME, STEPS, Step
+from sfnlab.exercise import PYTHON, STEPS, Step
 from sfnlab.support.polling import poll
 
 # Fixed metadata: the same files always give the same bytes, hence the same CodeSha256.
@@ -30,9 +32,11 @@ FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def build_zip(folder: Path) -> bytes:
-    files = sorted(path for path in folder.glob("*.py") if path.is_file())
+    files = code_files(folder) if folder.is_dir() else []
     if not files:
-        raise LearnerError(f"No Python files in {folder}: there is no Lambda code to deploy.")
+        raise LearnerError(
+            f"No Python or JavaScript files in {folder}: there is no Lambda code to deploy."
+        )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in files:
@@ -92,12 +96,15 @@ def ensure_function(
     timeout: int = 30,
     *,
     new: bool = False,
+    runtime: str = PYTHON.runtime,
+    handler: str | None = None,
 ) -> tuple[str, Change]:
-    """Create or update `step`'s function; `new`: it is known not to exist yet."""
+    """Create or update `step`'s function; `new`: it is known not to exist yet. Its
+    handler is `handler` (default: `lambda_handler` in the step's Python module)."""
     name = step.function_name(prefix)
     wanted = {
-        "Runtime": RUNTIME,
-        "Handler": f"{step.module}.lambda_handler",
+        "Runtime": runtime,
+        "Handler": handler or PYTHON.handler_setting(step),
         "Role": role,
         "Timeout": timeout,
         "MemorySize": 128,
@@ -108,6 +115,11 @@ def ensure_function(
     if not new:
         with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
             current = lam.get_function_configuration(FunctionName=name)
+    if current is not None and current.get("State") == "Failed":
+        # Its creation failed (its runtime missing here, say): it never ran, and updating
+        # it would leave it Failed; made anew, it fails again saying why, or runs.
+        lam.delete_function(FunctionName=name)
+        current = None
     if current is None:
         # Not waited for here: the caller waits until it is ready (see `deploy`).
         created = retry_until_role_usable(

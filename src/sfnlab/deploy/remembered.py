@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sfnlab.deploy.resources import DeployRequest, deploy
-from sfnlab.exercise import APPROVE, DEFAULT_PREFIX, LAMBDAS_FOLDER, STATE_MACHINE_NAME, STEPS
+from sfnlab.exercise import APPROVE, DEFAULT_PREFIX, PYTHON, STATE_MACHINE_NAME, STEPS
 from sfnlab.settings import Settings
 from sfnlab.support.aws import client, state_machine_arns
 from sfnlab.support.progress import note, step
@@ -37,7 +37,7 @@ def fingerprint(settings: Settings, request: DeployRequest) -> str:
     """What a deploy depends on: the definition, every file of the Lambdas, the arguments."""
     digest = hashlib.sha256()
     source = request.source
-    files = [request.definition_file, *sorted((source / LAMBDAS_FOLDER).rglob("*"))]
+    files = [request.definition_file, *sorted(request.lambdas.rglob("*"))]
     for path in files:
         if path.is_file() and "__pycache__" not in path.parts:
             name = path.relative_to(source) if path.is_relative_to(source) else path
@@ -137,17 +137,18 @@ def deploy_again(settings: Settings, request: DeployRequest) -> None:
         review_heartbeat=request.review_heartbeat,
         function_timeout=request.function_timeout,
         definition=request.definition,
+        language=request.language,
     )
 
 
-def ensure_deployed(settings: Settings) -> bool:
-    """Deploy the kit (and remember it) unless the same deploy is recorded and LocalStack
-    still has it all.
+def ensure_deployed(settings: Settings, language: str = PYTHON.name) -> bool:
+    """Deploy the kit (its Lambdas in `language`, and remember it) unless the same deploy
+    is recorded and LocalStack still has it all.
 
     A redeploy that would change nothing still costs the IAM and SSM clients and twenty
     calls; this costs two calls. True when it deployed.
     """
-    wanted = DeployRequest()
+    wanted = DeployRequest(language=language)
     last = next((r for r in recorded(settings) if r.request == wanted), None)
     if last is not None and last.fingerprint == fingerprint(settings, wanted) and present(settings):
         return False

@@ -35,6 +35,7 @@ from sfnlab.deploy.iam import (
     ensure_role,
     invoke_functions_policy,
 )
+from sfnlab.deploy.step_code import StepFiles, read_step_files
 from sfnlab.errors import LearnerError
 from sfnlab.exercise import (
     APPROVE,
@@ -42,7 +43,8 @@ from sfnlab.exercise import (
     DEFAULT_REVIEW_HEARTBEAT,
     DEFAULT_REVIEW_TIMEOUT,
     DEFINITION_FILE,
-    LAMBDAS_FOLDER,
+    LANGUAGES,
+    PYTHON,
     STACK_NAME,
     STATE_MACHINE_NAME,
     STEPS,
@@ -69,10 +71,16 @@ class DeployRequest:
     review_heartbeat: int | None = DEFAULT_REVIEW_HEARTBEAT
     function_timeout: int = 30
     definition: Path | None = None  # another definition for the same Lambdas (JSONata)
+    language: str = PYTHON.name  # of the kit's own Lambdas: lambdas/ or lambdas-js/
 
     @property
     def definition_file(self) -> Path:
         return self.definition or self.source / DEFINITION_FILE
+
+    @property
+    def lambdas(self) -> Path:
+        """The folder of Lambdas deployed: `lambdas/`, or the kit's `lambdas-js/`."""
+        return self.source / LANGUAGES[self.language].kit_folder
 
     @property
     def shown_definition(self) -> str:
@@ -138,13 +146,16 @@ def deploy(
     function_timeout: int = 30,
     definition: Path | None = None,
     confirm_account: str | None = None,
+    language: str = PYTHON.name,
 ) -> Deployment:
     """Create or update the roles, the Lambdas and the state machine from `source`.
 
     `source` is a folder laid out like the kit (`definitions/`, `lambdas/`): the kit itself
     by default, or a learner's solution. `definition` is another definition file for the
     same state machine and Lambdas (the JSONata one, say) instead of `source`'s
-    `definitions/SolveIssueStepFunction.json`.
+    `definitions/SolveIssueStepFunction.json`. `language` picks the kit's own Lambdas:
+    `javascript` deploys `lambdas-js/` instead of `lambdas/`. Whichever folder, each step
+    runs in the language of its handler file (`step_code.py`).
     """
     request = DeployRequest(
         Path(source),
@@ -154,11 +165,13 @@ def deploy(
         review_heartbeat,
         function_timeout,
         Path(definition) if definition else None,
+        language,
     )
     guard_real_aws(settings, confirm_account)
     check_review_seconds(review_timeout, review_heartbeat)
     template = load_template(request.definition_file)
-    code = build_zip(request.source / LAMBDAS_FOLDER)
+    steps = lambdas_to_deploy(request)
+    code = build_zip(request.lambdas)
     refuse_stack_made(client("lambda", settings), STEPS[0].function_name(prefix))
     inbox_url = lambda_inbox_url(settings)
     link = deploy_approval_link(
@@ -168,7 +181,13 @@ def deploy(
         environment={"INBOX_URL": inbox_url},  # as every function of the exercise has
     )
     functions = deploy_functions(
-        settings, code, prefix, function_timeout, lambda _: inbox_url, approval_url=link.url
+        settings,
+        code,
+        steps,
+        prefix,
+        function_timeout,
+        lambda _: inbox_url,
+        approval_url=link.url,
     )
     functions.changes += link.changes  # reported after the functions, before the machine
     rendered = render_definition(
@@ -178,6 +197,35 @@ def deploy(
         settings, functions, state_machine_name, rendered, request.shown_definition
     )
     return replace(deployment, request=request, approval_url=link.url)
+
+
+def lambdas_to_deploy(request: DeployRequest) -> StepFiles:
+    """Each step's handler in the request's Lambdas folder; a LearnerError if a step has
+    none, or two."""
+    folder = request.lambdas
+    if request.language not in LANGUAGES:
+        raise LearnerError(
+            f"There is no {request.language} version of the exercise's Lambdas.",
+            hint=f"The kit has them in {', '.join(LANGUAGES)}.",
+        )
+    if not folder.is_dir():
+        kit = LANGUAGES[request.language].kit_folder
+        raise LearnerError(
+            f"{request.source} has no {kit}/ folder: there are no Lambdas to deploy.",
+            hint=f"A language other than Python picks the kit's own Lambdas ({kit}/); a "
+            "solution's lambdas/ folder says each step's language by its files, so deploy "
+            "it without --language."
+            if request.language != PYTHON.name
+            else None,
+        )
+    steps = read_step_files(folder, folder.relative_to(request.source))
+    if steps.problems:
+        raise LearnerError(
+            f"The Lambdas in {folder} cannot be deployed as they are: "
+            + "; ".join(steps.problems)
+            + "."
+        )
+    return steps
 
 
 def deploy_into_empty_account(
@@ -197,7 +245,13 @@ def deploy_into_empty_account(
     the grader tells the steps' requests apart.
     """
     functions = deploy_functions(
-        settings, build_zip(lambdas), prefix, function_timeout, inbox_url_for, new=True
+        settings,
+        build_zip(lambdas),
+        read_step_files(lambdas),  # a step with no file fails as it runs, and only then
+        prefix,
+        function_timeout,
+        inbox_url_for,
+        new=True,
     )
     return deploy_machine(
         settings, functions, STATE_MACHINE_NAME, definition, validated=True, new=True
@@ -216,6 +270,7 @@ class Functions:
 def deploy_functions(
     settings: Settings,
     code: bytes,
+    steps: StepFiles,
     prefix: str,
     function_timeout: int,
     inbox_url_for: Callable[[Step], str],
@@ -224,8 +279,9 @@ def deploy_functions(
     approval_url: str | None = None,
 ) -> Functions:
     """The two Lambda roles and every step's function (the approve Lambda's included),
-    created or updated; `new`: none of it exists yet. With `approval_url`, the reviewers'
-    message carries a link to approve and one to reject."""
+    created or updated from `code` (the zip), each in the language of its handler file in
+    `steps`; `new`: none of it exists yet. With `approval_url`, the reviewers' message
+    carries a link to approve and one to reject."""
     iam = client("iam", settings)
     lam = client("lambda", settings)
     changes: list[Change] = []
@@ -249,8 +305,18 @@ def deploy_functions(
             if approval_url:
                 environment["APPROVAL_URL"] = approval_url
         role = approve_role if step is APPROVE else lambda_role
+        handler = steps.of(step)
         arn, change = ensure_function(
-            lam, step, prefix, role, code, environment, function_timeout, new=new
+            lam,
+            step,
+            prefix,
+            role,
+            code,
+            environment,
+            function_timeout,
+            new=new,
+            runtime=handler.runtime,
+            handler=handler.handler,
         )
         arns[step.key] = arn
         changes.append(change)

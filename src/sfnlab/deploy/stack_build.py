@@ -22,8 +22,9 @@ from botocore.exceptions import ClientError
 
 from sfnlab.deploy.definition import load_template, placeholders
 from sfnlab.deploy.functions import build_zip
+from sfnlab.deploy.step_code import read_step_files
 from sfnlab.errors import DefinitionError, LearnerError
-from sfnlab.exercise import TEMPLATE_FILE
+from sfnlab.exercise import JAVASCRIPT, LAMBDAS_FOLDER, PYTHON, TEMPLATE_FILE
 from sfnlab.settings import PROJECT_ROOT, Settings
 from sfnlab.support.aws import client
 
@@ -99,6 +100,7 @@ def build(
     built template's path.
     """
     template = load_cloudformation_template(template_file)
+    refuse_javascript(source)
     machine = _state_machine(template)
     definition_path = source / machine["DefinitionUri"]
     definition = load_template(definition_path)  # clear errors for a file that is not JSON
@@ -136,6 +138,20 @@ def build(
     built_definition.write_text(prepare_definition(definition_path.read_text()))
     shutil.copyfile(template_file, built_template)
     return built_template
+
+
+def refuse_javascript(source: Path) -> None:
+    """template.yaml runs every step's function on Python: a step in JavaScript would be
+    deployed with a handler its runtime cannot find."""
+    steps = read_step_files(source / LAMBDAS_FOLDER).code.values()
+    written = [code.file for code in steps if code.present and code.language is JAVASCRIPT]
+    if written:
+        raise LearnerError(
+            f"template.yaml runs every step on {PYTHON.runtime}, and {source / LAMBDAS_FOLDER} "
+            f"has steps in JavaScript ({', '.join(written)}).",
+            hint=f"Deploy it without --stack: `sfnlab deploy --source {source}` gives each "
+            f"step the runtime of its own file ({JAVASCRIPT.runtime} for JavaScript).",
+        )
 
 
 def artifact_bucket(settings: Settings) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sfnlab.deploy.definition import definition_text, validate
 from sfnlab.deploy.resources import deploy_into_empty_account, lambda_inbox_url
+from sfnlab.deploy.step_code import code_files
 from sfnlab.errors import DefinitionError, KitFault, LearnerError, SolutionFault
 from sfnlab.exercise import DEFAULT_PREFIX, DEFINITION_FILE, LAMBDAS_FOLDER, role_name
 from sfnlab.grading import closed_endpoints, faults, solution_files
@@ -385,8 +386,10 @@ def check_definition(attempt: Attempt) -> Workflow | None:
 
 def deploy_solution(attempt: Attempt, workflow: Workflow) -> Context:
     lambdas = attempt.folder / LAMBDAS_FOLDER
-    if not lambdas.is_dir() or not any(lambdas.glob("*.py")):
-        raise SolutionFault(f"the solution has no Lambda code: no .py files in {LAMBDAS_FOLDER}/")
+    if not lambdas.is_dir() or not code_files(lambdas):
+        raise SolutionFault(
+            f"the solution has no Lambda code: no .py or .js files in {LAMBDAS_FOLDER}/"
+        )
     files = [attempt.folder / path for path in solution_files.solution_files(attempt.folder)]
     refuse_links_out(attempt.folder, files, SolutionFault)
     refuse_oversized(attempt.folder, files, SolutionFault)

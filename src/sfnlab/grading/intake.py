@@ -5,7 +5,8 @@ or a folder of either (what a learning platform's "download all submissions" giv
 A platform's container holds one learner's files wherever its upload put them. Either
 way `gather()` finds each solution: a folder with `definitions/` or `lambdas/`; inside a
 zip (unpacked safely, see `archives.py`), at its top or one folder down; or, for an upload
-that flattens folders, the definition and the `.py` files side by side, put back in place.
+that flattens folders, the definition and the `.py` and `.js` files side by side, put back
+in place.
 
 What cannot be taken in (a zip refused as unsafe, say) becomes a `HandedIn` with the
 reason: that learner's report says so, and the rest of the class is graded.
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sfnlab.deploy.step_code import CODE_SUFFIXES
 from sfnlab.exercise import DEFINITION_FILE, LAMBDAS_FOLDER
 from sfnlab.grading import archives
 from sfnlab.grading.archives import ArchiveRefused, Limits
@@ -76,12 +78,12 @@ def visible_entries(folder: Path) -> list[Path]:
 def flat_upload(folder: Path) -> bool:
     """Files side by side: what an upload that keeps no folders gives."""
     names = {entry.name for entry in visible_entries(folder) if entry.is_file()}
-    return DEFINITION_FILE.name in names or any(name.endswith(".py") for name in names)
+    return DEFINITION_FILE.name in names or any(name.endswith(CODE_SUFFIXES) for name in names)
 
 
 def rebuild_flat(folder: Path, target: Path) -> Path:
     """The solution's layout from files side by side: the definition in definitions/, the
-    Python files in lambdas/ (copies: what was handed in stays as it was)."""
+    Python and JavaScript files in lambdas/ (copies: what was handed in stays as it was)."""
     (target / DEFINITION_FILE.parent).mkdir(parents=True)
     (target / LAMBDAS_FOLDER).mkdir()
     for entry in visible_entries(folder):
@@ -89,7 +91,7 @@ def rebuild_flat(folder: Path, target: Path) -> Path:
             continue
         if entry.name == DEFINITION_FILE.name:
             shutil.copyfile(entry, target / DEFINITION_FILE)
-        elif entry.suffix == ".py":
+        elif entry.suffix in CODE_SUFFIXES:
             shutil.copyfile(entry, target / LAMBDAS_FOLDER / entry.name)
     return target
 

@@ -42,8 +42,8 @@ APPROVE_SUCCEEDS = Requirement(
     "approve_succeeds",
     "Approving with the approve Lambda ends the execution SUCCEEDED",
     15,
-    "approve_step_with_token sends the decision with SendTaskSuccess; on approval the "
-    "workflow goes on to merge, release and notify Ops, and the execution succeeds.",
+    "The approve Lambda sends the decision with SendTaskSuccess; on approval the workflow "
+    "goes on to merge, release and notify Ops, and the execution succeeds.",
 )
 MERGE_USES_BRANCH = Requirement(
     "merge_uses_branch",
@@ -74,7 +74,8 @@ RETURNS_PAYLOAD = Requirement(
     "returns_payload",
     "Every Lambda returns at least the payload it received",
     10,
-    "Each handler returns {**event, ...what it adds}, unchanged, so later steps can use it.",
+    "Each handler returns the event it received, unchanged, plus what it adds ({**event, ...} "
+    "in Python, {...event, ...} in JavaScript), so later steps can use it.",
 )
 
 REQUIREMENTS = [

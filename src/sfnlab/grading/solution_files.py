@@ -1,8 +1,10 @@
 """A solution's files, checked before anything runs: the grader's checks, and `sfnlab submit`'s.
 
-A solution is a folder laid out like `starter/`: the definition
-`definitions/SolveIssueStepFunction.json` and one handler file per Lambda in `lambdas/`
-(helpers of the learner's own beside them). These are the only files the grader reads.
+A solution is a folder laid out like `starter/` (or `starter-js/`): the definition
+`definitions/SolveIssueStepFunction.json` and one handler file per Lambda in `lambdas/`,
+each in Python or JavaScript (`create_code.py` or `createCode.js`: the file says the
+step's language, see `sfnlab.deploy.step_code`), helpers of the learner's own beside
+them. These are the only files the grader reads.
 
 `check()` sorts what it finds in two:
 - problems: the grader cannot run the solution as it is (a file the contract names is
@@ -21,7 +23,9 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import stat
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,15 +33,25 @@ from typing import Any
 
 from sfnlab.deploy.definition import load_template, render_definition, structural_problems
 from sfnlab.deploy.functions import function_arns
+from sfnlab.deploy.step_code import CODE_SUFFIXES, read_step_files
 from sfnlab.errors import DefinitionError
-from sfnlab.exercise import APPROVE, DEFAULT_PREFIX, DEFINITION_FILE, LAMBDAS_FOLDER, STEPS
+from sfnlab.exercise import (
+    APPROVE,
+    DEFAULT_PREFIX,
+    DEFINITION_FILE,
+    JAVASCRIPT,
+    LAMBDAS_FOLDER,
+    PYTHON,
+    STEPS,
+    Language,
+)
 
 # What a solution may weigh. Step Functions takes a definition of up to 1 MB; the
 # exercise's own files are a few KB each.
 MAX_FILE_BYTES = 1024 * 1024
 MAX_TOTAL_BYTES = 4 * 1024 * 1024
 MAX_FILES = 100
-HANDLER = "lambda_handler"
+HANDLER = PYTHON.handler
 REVIEW_TIMEOUT = 300  # seconds the grader gives a review (its Lambdas decide at once)
 ACCOUNT_FOR_CHECKS = "000000000000"  # an account for the ARNs of a definition checked offline
 REGION_FOR_CHECKS = "us-east-1"
@@ -62,18 +76,22 @@ class Findings:
         return sum((self.folder / path).stat().st_size for path in self.files)
 
 
-def handler_files() -> list[Path]:
-    """The handler file of every Lambda: `lambdas/create_code.py`, ..., the approve Lambda's."""
-    return [LAMBDAS_FOLDER / f"{step.module}.py" for step in [*STEPS, APPROVE]]
+def handler_files(language: Language = PYTHON) -> list[Path]:
+    """The handler file of every Lambda in `language`: `lambdas/create_code.py`, ..., the
+    approve Lambda's (`lambdas/createCode.js`, ... in JavaScript)."""
+    return [LAMBDAS_FOLDER / language.file_name(step) for step in [*STEPS, APPROVE]]
 
 
 def solution_files(folder: Path) -> list[Path]:
-    """The files of `folder` the grader reads (relative): the definition and lambdas/*.py."""
+    """The files of `folder` the grader reads (relative): the definition and the Python and
+    JavaScript files of lambdas/."""
     found = [DEFINITION_FILE] if os.path.lexists(folder / DEFINITION_FILE) else []
     lambdas = folder / LAMBDAS_FOLDER
     if lambdas.is_dir():  # a link to a folder elsewhere is refused by refuse_links_out
         found += sorted(
-            path.relative_to(folder) for path in lambdas.glob("*.py") if os.path.lexists(path)
+            path.relative_to(folder)
+            for path in lambdas.iterdir()
+            if path.suffix in CODE_SUFFIXES and os.path.lexists(path)
         )
     return found
 
@@ -174,9 +192,11 @@ def check(folder: Path) -> Findings:
         return findings
     findings.files = solution_files(folder)
     findings.left_out = other_files(folder, findings.files)
-    missing = [path for path in [DEFINITION_FILE, *handler_files()] if path not in findings.files]
-    for path in missing:
-        findings.problems.append(f"{path} is missing")
+    if DEFINITION_FILE not in findings.files:
+        findings.problems.append(f"{DEFINITION_FILE} is missing")
+    steps = read_step_files(folder / LAMBDAS_FOLDER)
+    findings.problems += steps.problems
+    handlers = {LAMBDAS_FOLDER / code.file for code in steps.code.values() if code.present}
     for check_files in (refuse_links_out, refuse_oversized):
         try:
             check_files(folder, [folder / path for path in findings.files], ValueError)
@@ -187,7 +207,7 @@ def check(folder: Path) -> Findings:
         check_definition(folder, findings)
     for path in findings.files:
         if path != DEFINITION_FILE:
-            problem = handler_problem(folder / path, path in handler_files())
+            problem = handler_problem(folder / path, path in handlers)
             if problem:
                 findings.warnings.append(f"{path}: {problem}")
     return findings
@@ -214,6 +234,8 @@ def check_definition(folder: Path, findings: Findings) -> None:
 
 def handler_problem(path: Path, is_handler: bool) -> str | None:
     """Why a Lambda file cannot work as it is (it does not compile, or has no handler)."""
+    if path.suffix in JAVASCRIPT.suffixes:
+        return javascript_problem(path, is_handler)
     try:
         tree = ast.parse(path.read_bytes(), filename=path.name)
     except SyntaxError as e:
@@ -223,6 +245,59 @@ def handler_problem(path: Path, is_handler: bool) -> str | None:
     if is_handler and HANDLER not in top_level_names(tree):
         return f"it defines no {HANDLER}, the function each Lambda's handler setting names"
     return None
+
+
+# A JavaScript file that names `handler` (exports.handler = ..., export const handler,
+# export { x as handler }), or hands on another module's exports whole.
+NAMES_HANDLER = re.compile(r"\bhandler\b")
+EXPORTS_ANOTHER = re.compile(r"module\.exports\s*=\s*require\s*\(|export\s*\*\s*from")
+
+
+def javascript_problem(path: Path, is_handler: bool) -> str | None:
+    """Why a JavaScript file cannot work as it is: Node.js cannot parse it (when Node.js is
+    here: it only parses, it runs nothing), or a handler file never names `handler`."""
+    try:
+        source = path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        return f"it cannot be read as JavaScript: {e}"
+    syntax = javascript_syntax_error(path)
+    if syntax:
+        return f"it does not parse: {syntax}"
+    if is_handler and not (NAMES_HANDLER.search(source) or EXPORTS_ANOTHER.search(source)):
+        return (
+            f"it exports no {JAVASCRIPT.handler}, the function each Lambda's handler setting "
+            f"names (`exports.{JAVASCRIPT.handler} = async (event, context) => ...`)"
+        )
+    return None
+
+
+def javascript_syntax_error(path: Path) -> str | None:
+    """Node.js's own words for a syntax error in `path`, parsed as the runtime loads it
+    (`.js` as CommonJS, `.mjs` as an ES module); None without Node.js here."""
+    from localstack_process_executor import node_finder
+
+    try:
+        node = node_finder.find_node(JAVASCRIPT.runtime)
+    except node_finder.NodeNotFound:
+        return None
+    # With the options the process executor runs the runtime with (AWS's own).
+    runtime_major = node_finder.wanted_major(JAVASCRIPT.runtime) or node.version[0]
+    options = node_finder.options_for(runtime_major, node.path)
+    try:
+        done = subprocess.run(
+            [node.path, *options, "--check", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode == 0:
+        return None
+    found = re.search(r"^(SyntaxError: .*)$", done.stderr, re.MULTILINE)
+    line = re.search(rf"{re.escape(path.name)}:(\d+)", done.stderr)
+    said = found.group(1) if found else (done.stderr.strip().splitlines() or ["?"])[-1]
+    return said + (f" (line {line.group(1)})" if line else "")
 
 
 def top_level_names(tree: ast.Module) -> set[str]:

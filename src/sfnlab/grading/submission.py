@@ -1,9 +1,10 @@
 """`sfnlab submit`: a learner's solution, checked as the grader will take it, in one zip.
 
-The zip holds what the grader reads (the definition and `lambdas/*.py`, in their folders)
-and a manifest, `sfnlab-submission.json`: the kit's version, when it was made, and each
-file's SHA-256 and size (docs/reference/submission.md). Nothing is written when the checks
-find a problem the grader could not get past; the learner reads what is missing instead.
+The zip holds what the grader reads (the definition and the Python and JavaScript files of
+`lambdas/`, in their folders) and a manifest, `sfnlab-submission.json`: the kit's version,
+when it was made, and each file's SHA-256 and size (docs/reference/submission.md).
+Nothing is written when the checks find a problem the grader could not get past; the
+learner reads what is missing instead.
 The grader takes the zip as it is (`sfnlab grade submission.zip`), and checks the files
 against the manifest.
 """

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sfnlab.deploy import remembered
+from sfnlab.exercise import LANGUAGES, PYTHON
 from sfnlab.inbox import InboxClient
 from sfnlab.lab import lifecycle
 from sfnlab.settings import Settings
@@ -77,14 +78,18 @@ def message_for(settings: Settings, channel: str, field_name: str, value: Any) -
     return None
 
 
-def run_exercise(settings: Settings, approve: bool = True) -> ExerciseResult:
-    """Run the exercise end to end, approving (or rejecting) the review."""
+def run_exercise(
+    settings: Settings, approve: bool = True, language: str = PYTHON.name
+) -> ExerciseResult:
+    """Run the exercise end to end with the kit's Lambdas in `language`, approving (or
+    rejecting) the review."""
     timings: dict[str, float] = {}
     with step("Bringing LocalStack and the inbox up") as watch:
         lifecycle.up(settings)
     timings["up"] = watch.seconds
-    with step("Deploying the SolveIssue state machine and its Lambdas") as watch:
-        remembered.ensure_deployed(settings)
+    title = "" if language == PYTHON.name else f"{LANGUAGES[language].title} "
+    with step(f"Deploying the SolveIssue state machine and its {title}Lambdas") as watch:
+        remembered.ensure_deployed(settings, language)
     timings["deploy"] = watch.seconds
     with step("Starting an execution with test-events/initialEventTest.json") as watch:
         started = executions.start(settings)

@@ -29,17 +29,27 @@ from localstack_process_executor.runtime_process import NODEJS_RUNTIME
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:000000000000:function:client-test"
 
 
-def node_or_skip() -> str:
-    """The `node` on PATH if it is Node.js 20 or newer; else the test is skipped."""
+def node_missing() -> str | None:
+    """None if the `node` on PATH is Node.js 20 or newer; else what was found instead."""
     node = shutil.which("node")
     version = node_finder.probe(node) if node else None
     if version is None or version[0] < node_finder.MINIMUM_NODE:
-        found = f"{node}, Node.js {version[0]}.{version[1]}" if version else node or "no `node`"
+        return f"{node}, Node.js {version[0]}.{version[1]}" if version else node or "no `node`"
+    return None
+
+
+NODE_HINT = "install it from https://nodejs.org or your package manager"
+
+
+def node_or_skip() -> str:
+    """The `node` on PATH if it is Node.js 20 or newer; else the test is skipped."""
+    found = node_missing()
+    if found is not None:
         pytest.skip(
             f"runs Node.js functions: needs Node.js {node_finder.MINIMUM_NODE} or newer on PATH "
-            f"(found {found})"
+            f"(found {found}); {NODE_HINT}"
         )
-    return node
+    return shutil.which("node")
 
 
 @dataclass

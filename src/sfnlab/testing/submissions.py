@@ -19,6 +19,8 @@ from sfnlab.settings import PROJECT_ROOT
 
 SUBMISSIONS = PROJECT_ROOT / "tests" / "integration" / "grading" / "submissions"
 CLASSMATE = "correct-classmate"
+REFERENCE_JS = "reference-js"  # the kit's own solution with its JavaScript Lambdas
+STARTER_JS = "starter-js"
 
 
 @dataclass(frozen=True)
@@ -80,4 +82,12 @@ def assemble(
             target = target.replace(mark, value)
         (folder / relative).unlink(missing_ok=True)
         (folder / relative).symlink_to(target)
+    return folder
+
+
+def assemble_javascript_reference(root: Path) -> Path:
+    """The kit's own definition with its JavaScript Lambdas (lambdas-js/) as lambdas/."""
+    folder = root / REFERENCE_JS
+    shutil.copytree(PROJECT_ROOT / "definitions", folder / "definitions")
+    shutil.copytree(PROJECT_ROOT / "lambdas-js", folder / "lambdas")
     return folder

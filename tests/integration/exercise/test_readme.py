@@ -8,7 +8,8 @@ is normalised on both sides (tokens, execution names, times, pids, ports, the st
 folder), and a `...` line stands for any number of lines. A page's execution names stand
 for the executions its own samples started, in order. `<!-- sample: own LocalStack -->`
 blocks run against a LocalStack of their own (they start and stop it);
-`<!-- sample: needs bubblewrap -->` blocks (grading) are skipped where `bwrap` is missing.
+`<!-- sample: needs bubblewrap -->` blocks (grading) are skipped where `bwrap` is missing,
+`<!-- sample: needs Node.js -->` blocks (the JavaScript track) where Node.js 20+ is.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ import pytest
 
 from sfnlab.lab import lifecycle
 from sfnlab.settings import PROJECT_ROOT
+from sfnlab.testing.nodejs_runtime_api import NODE_HINT, node_missing
 from sfnlab.testing.settings import settings_for
 from tests import docs
 
 OWN_LOCALSTACK = "own LocalStack"
 NEEDS_BUBBLEWRAP = "needs bubblewrap"
+NEEDS_NODE = "needs Node.js"
 EXECUTION_NAME = re.compile(r"solve-\d{6}-[0-9a-f]{6}")
 VARYING = [
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<token>"),
@@ -117,14 +120,17 @@ def test_the_main_pages_keep_their_samples():
 @pytest.mark.parametrize("page", PAGES_WITH_SAMPLES, ids=docs.shown)
 def test_the_samples_are_what_the_commands_print(page, localstack, deployment):
     names: list[str] = []
-    skipped = 0
+    skipped = []
+    no_node = node_missing()
     for note, steps in docs.samples(page):
         if note == NEEDS_BUBBLEWRAP and not shutil.which("bwrap"):
-            skipped += 1
+            skipped.append("bubblewrap (bwrap): apt-get install bubblewrap")
+        elif note == NEEDS_NODE and no_node is not None:
+            skipped.append(f"Node.js 20 or newer (found {no_node}): {NODE_HINT}")
         elif note != OWN_LOCALSTACK:
             run_block(steps, localstack, names, page)
     if skipped:  # the others passed; say what was not run
-        pytest.skip(f"{skipped} sample(s) need bubblewrap (bwrap): apt-get install bubblewrap")
+        pytest.skip(f"{len(skipped)} sample(s) need " + "; ".join(sorted(set(skipped))))
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,12 @@
 """One sandboxed grading LocalStack for the grader's tests, and the class graded once on it.
 
-The class is every submission, the starter and the reference, plus three cases the
-grader's own failures need (graded in the same batch, so nothing is graded twice): a
-kit fault on one correct submission's first deploy (retried in a new account), a crash
-of one check on a copy of the reference, and a copy of `never-returns` with a time
-limit of 15 s. While it is graded, the instructor's own kit runs (`sfnlab up`, the
-session's LocalStack and inbox) beside a canary server on this machine's loopback: the
-targets of `scans-the-machine`.
+The class is every submission, the starter and the reference (each in Python and in
+JavaScript), plus three cases the grader's own failures need (graded in the same batch,
+so nothing is graded twice): a kit fault on one correct submission's first deploy
+(retried in a new account), a crash of one check on a copy of the reference, and a copy
+of `never-returns` with a time limit of 15 s. While it is graded, the instructor's own
+kit runs (`sfnlab up`, the session's LocalStack and inbox) beside a canary server on this
+machine's loopback: the targets of `scans-the-machine`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,14 @@ from sfnlab.inbox import InboxClient
 from sfnlab.localstack import embedded
 from sfnlab.localstack.probe import probe
 from sfnlab.settings import PROJECT_ROOT, Settings, load_settings
-from sfnlab.testing.submissions import CLASSMATE, assemble, load_all
+from sfnlab.testing.submissions import (
+    CLASSMATE,
+    REFERENCE_JS,
+    STARTER_JS,
+    assemble,
+    assemble_javascript_reference,
+    load_all,
+)
 
 SECRET = "aws_secret_access_key = sfnlab-test-" + hashlib.sha1(b"secret").hexdigest()
 LEFT_BEHIND = ("234.5", "345.5")  # what the hostile submissions' processes sleep for
@@ -258,6 +265,8 @@ def graded_class(
     folders = {name: assemble(s, root, placeholders) for name, s in submissions.items()}
     folders["starter"] = PROJECT_ROOT / "starter"
     folders[PROJECT_ROOT.name] = PROJECT_ROOT
+    folders[STARTER_JS] = PROJECT_ROOT / "starter-js"
+    folders[REFERENCE_JS] = assemble_javascript_reference(root)
     folders[CRASHED] = assemble(None, root, placeholders, name=CRASHED)
     folders[SHORT] = assemble(submissions["never-returns"], root, placeholders, name=SHORT)
     watched = [

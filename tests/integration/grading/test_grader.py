@@ -1,5 +1,6 @@
-"""The grader on the reference, the starter and 42 submissions: correct, wrong and hostile;
-and the grader's own failures (a fault of the kit, a crash, a time limit), in the same batch."""
+"""The grader on the reference and the starter (each in Python and in JavaScript) and on 49
+submissions: correct, wrong and hostile, some in JavaScript or in both languages; and the
+grader's own failures (a fault of the kit, a crash, a time limit), in the same batch."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from sfnlab.localstack import embedded
 from sfnlab.localstack.probe import probe
 from sfnlab.settings import PROJECT_ROOT, load_settings
 from sfnlab.support.aws import client
-from sfnlab.testing.submissions import CLASSMATE, assemble, load_all
+from sfnlab.testing.submissions import CLASSMATE, REFERENCE_JS, STARTER_JS, assemble, load_all
 from tests.integration.grading.conftest import (
     CRASHED,
     RETRIED,
@@ -74,6 +75,19 @@ def test_starter_scores_zero_with_a_helpful_message_on_every_requirement(graded_
     assert (
         "'TODO_CreateBranch', which is not a state" in starter.verdict("definition_valid").feedback
     )
+
+
+def test_the_javascript_reference_scores_full_marks(graded_class):
+    reference = graded_class.reports[REFERENCE_JS]
+    assert failed(reference) == {}
+    assert reference.score == reference.total == 100 and reference.graded
+
+
+def test_the_javascript_starter_scores_zero_as_the_python_one_does(graded_class):
+    starter = graded_class.reports[STARTER_JS]
+    assert starter.score == 0 and starter.graded
+    python = graded_class.reports["starter"]
+    assert [v.feedback for v in starter.verdicts] == [v.feedback for v in python.verdicts]
 
 
 @pytest.mark.parametrize("submission", SUBMISSIONS, ids=[s.name for s in SUBMISSIONS])

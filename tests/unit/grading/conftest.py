@@ -1,4 +1,5 @@
-"""Solution folders to check, zip and unpack: the kit's own, and the starter."""
+"""Solution folders to check, zip and unpack: the kit's own, and the starter, in Python and
+in JavaScript."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pytest
 from sfnlab.settings import PROJECT_ROOT
 
 
-def copy_solution(source: Path, target: Path) -> Path:
-    """`source`'s definition and Lambdas (a solution's files) in the new folder `target`."""
-    for part in ("definitions", "lambdas"):
-        shutil.copytree(source / part, target / part)
+def copy_solution(source: Path, target: Path, lambdas: str = "lambdas") -> Path:
+    """`source`'s definition and Lambdas (a solution's files, `lambdas` its Lambdas
+    folder) in the new folder `target`."""
+    shutil.copytree(source / "definitions", target / "definitions")
+    shutil.copytree(source / lambdas, target / "lambdas")
     return target
 
 
@@ -26,3 +28,14 @@ def solution(tmp_path: Path) -> Path:
 @pytest.fixture
 def starter(tmp_path: Path) -> Path:
     return copy_solution(PROJECT_ROOT / "starter", tmp_path / "starter-copy")
+
+
+@pytest.fixture
+def solution_js(tmp_path: Path) -> Path:
+    """The kit's own solution with its JavaScript Lambdas (lambdas-js/) as lambdas/."""
+    return copy_solution(PROJECT_ROOT, tmp_path / "my-solution-js", lambdas="lambdas-js")
+
+
+@pytest.fixture
+def starter_js(tmp_path: Path) -> Path:
+    return copy_solution(PROJECT_ROOT / "starter-js", tmp_path / "starter-js-copy")
