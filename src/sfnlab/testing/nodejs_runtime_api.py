@@ -8,7 +8,6 @@ event has been answered or the client has exited.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import queue
@@ -99,12 +98,15 @@ def run_client(
     posts: list[Post] = []
     asked: list[dict] = []
     answered = threading.Event()
+    idle = threading.Event()  # the client asked for more after the last event: it is done
 
     class RuntimeApi(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
             asked.append(dict(self.headers))
+            if waiting.empty() and answered.is_set():
+                idle.set()
             try:
                 request_id, event = waiting.get(timeout=wait)
             except queue.Empty:
@@ -129,18 +131,19 @@ def run_client(
             else:
                 post = Post(parts[-1], parts[-2], body, dict(self.headers))
             posts.append(post)
+            if post.kind == "init-error" or len(posts) >= len(events):
+                answered.set()  # before the client hears back and asks for more
             self.send_response(202)
             self.send_header("Content-Length", "0")
             self.end_headers()
-            if post.kind == "init-error" or len(posts) >= len(events):
-                answered.set()
 
         def log_message(self, *args) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), RuntimeApi)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # A short poll interval: shutting the server down waits for one.
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     env = {
         "PATH": os.environ.get("PATH", ""),
         "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}",
@@ -181,9 +184,12 @@ def run_client(
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline and process.poll() is None and not answered.is_set():
         time.sleep(0.02)
-    if answered.is_set():  # the last answer may be followed by an exit (init errors)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=0.5)
+    if answered.is_set():
+        # The last answer may be followed by an exit (init errors) or by more output; the
+        # client asking for the next invocation says it has finished with this one.
+        settle = time.monotonic() + 0.5
+        while time.monotonic() < settle and process.poll() is None and not idle.is_set():
+            time.sleep(0.01)
     exit_code = process.poll()
     if exit_code is None:
         process.kill()
