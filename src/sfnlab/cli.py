@@ -899,11 +899,14 @@ def autograder_run(
 @pass_settings
 def autograder_prepare(settings: Settings) -> None:
     """Install the embedded LocalStack's environment now (what an image's build runs),
-    so that grading a submission starts from it and needs no network."""
-    from sfnlab.localstack.install import ensure_runtime_env
+    and, where Node.js is installed, the AWS SDK for JavaScript its Node.js functions get,
+    so that grading a submission starts from them and needs no network."""
+    from sfnlab.localstack.install import ensure_nodejs_sdk, ensure_runtime_env
 
     python = ensure_runtime_env(settings)
     click.echo(f"LocalStack's environment is ready: {python}")
+    if unavailable := ensure_nodejs_sdk(settings):
+        click.echo(f"JavaScript solutions cannot be graded with this image: {unavailable}")
 
 
 @main.command()

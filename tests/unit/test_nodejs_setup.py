@@ -120,3 +120,47 @@ def test_each_version_has_its_own_folder(tmp_path):
     first = nodejs_code.stage(tmp_path / "staged", ARN, code, sdk)
     second = nodejs_code.stage(tmp_path / "staged", ARN.replace("$LATEST", "2"), code, sdk)
     assert first != second and first.parent.parent == second.parent.parent
+
+
+def kit_settings(tmp_path: Path):
+    from dataclasses import replace
+
+    from sfnlab.settings import load_settings
+
+    return replace(load_settings(), home=tmp_path / "kit-home")
+
+
+def test_the_kit_installs_the_sdk_while_it_has_the_network(tmp_path, monkeypatch):
+    """Grading and a grading image's build install it before the network goes: a grading
+    LocalStack's first Node.js function, in a network of its own, could not."""
+    from sfnlab.localstack.install import ensure_nodejs_sdk, nodejs_sdk_folder
+
+    calls = tmp_path / "calls"
+    node = fake_npm(tmp_path / "node", f"echo ci >> {calls}\nmkdir -p node_modules/@aws-sdk")
+    monkeypatch.setenv("PATH", f"{Path(node.path).parent}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    monkeypatch.delenv("PROCESS_EXECUTOR_NODES", raising=False)
+    settings = kit_settings(tmp_path)
+    assert ensure_nodejs_sdk(settings) is None
+    assert nodejs_sdk.is_installed(nodejs_sdk_folder(settings))
+    assert ensure_nodejs_sdk(settings) is None
+    assert calls.read_text().split() == ["ci"]  # once
+
+
+def test_without_nodejs_the_kit_installs_nothing_and_says_nothing(tmp_path, monkeypatch):
+    from sfnlab.localstack.install import ensure_nodejs_sdk, nodejs_sdk_folder
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setenv("PROCESS_EXECUTOR_NODES", str(tmp_path / "no-node"))
+    settings = kit_settings(tmp_path)
+    assert ensure_nodejs_sdk(settings) is None
+    assert not nodejs_sdk_folder(settings).exists()
+
+
+def test_an_sdk_that_cannot_be_installed_is_said_and_not_raised(tmp_path, monkeypatch):
+    from sfnlab.localstack.install import ensure_nodejs_sdk
+
+    node = fake_npm(tmp_path / "node", "echo 'npm error network unreachable' >&2; exit 1")
+    monkeypatch.setenv("PATH", f"{Path(node.path).parent}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    monkeypatch.delenv("PROCESS_EXECUTOR_NODES", raising=False)
+    said = ensure_nodejs_sdk(kit_settings(tmp_path))
+    assert said is not None and "network unreachable" in said and "npm ci" in said

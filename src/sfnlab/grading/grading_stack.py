@@ -32,7 +32,7 @@ from sfnlab.exercise import STEPS
 from sfnlab.grading import network as grading_network
 from sfnlab.lab import lifecycle
 from sfnlab.localstack import embedded
-from sfnlab.localstack.install import ensure_runtime_env
+from sfnlab.localstack.install import ensure_nodejs_sdk, ensure_runtime_env
 from sfnlab.settings import DEFAULT_GRADING_JOBS, GRADING_NETWORKS, Settings
 from sfnlab.support.aws import client
 from sfnlab.support.network import free_port
@@ -222,6 +222,8 @@ def grading_stack(
     if sandbox and not container:
         check_sandbox()
     python = ensure_runtime_env(base)  # before the network: it may download
+    if unavailable := ensure_nodejs_sdk(base):  # the same: npm reads the registry
+        note(f"JavaScript solutions cannot be graded here: {unavailable}")
     isolation = None if container else own_network(network or base.grading_network)
     owned = state_dir is None
     folder = Path(tempfile.mkdtemp(prefix="sfnlab-grading-")) if owned else state_dir

@@ -23,6 +23,7 @@ from localstack_process_executor.bootstrap import LOG_FILE as RUNTIME_LOG_VARIAB
 from localstack_process_executor.process_tree import kill_tree
 from sfnlab.errors import LearnerError, NotLocalStack, StartupFailed
 from sfnlab.localstack import service_catalog
+from sfnlab.localstack.install import nodejs_sdk_folder
 from sfnlab.localstack.probe import probe
 from sfnlab.settings import Settings
 from sfnlab.support import processes
@@ -82,7 +83,7 @@ def localstack_environment(settings: Settings) -> dict[str, str]:
     env.setdefault("IN_MEMORY_CLIENT", "1")
     # The AWS SDK for JavaScript Node.js functions are given is installed on first use into
     # the kit's folder, once for every LocalStack (as LocalStack's own virtualenv is).
-    env.setdefault("PROCESS_EXECUTOR_NODE_SDK_DIR", str(settings.home / "nodejs-aws-sdk"))
+    env.setdefault("PROCESS_EXECUTOR_NODE_SDK_DIR", str(nodejs_sdk_folder(settings)))
     env.update(
         {
             "GATEWAY_LISTEN": f"{bind_host}:{settings.port}",

@@ -17,6 +17,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+from localstack_process_executor import node_finder, nodejs_sdk
 from localstack_process_executor.interpreters import Interpreter, find_first, probe
 from sfnlab.errors import InstallFailed, PythonNotFound
 from sfnlab.settings import PROJECT_ROOT, Settings
@@ -188,3 +189,31 @@ def install_runtime_env(settings: Settings, interpreter: Interpreter) -> None:
                     "`sfnlab up` again.",
                     log_file=settings.install_log,
                 )
+
+
+def nodejs_sdk_folder(settings: Settings) -> Path:
+    """Where the AWS SDK for JavaScript given to Node.js functions is installed, once for
+    every LocalStack of the kit (PROCESS_EXECUTOR_NODE_SDK_DIR of each)."""
+    return settings.home / "nodejs-aws-sdk"
+
+
+def ensure_nodejs_sdk(settings: Settings) -> str | None:
+    """Install the SDK for Node.js functions now, while this process has the network: a
+    grading LocalStack runs in a network of its own, and a grading image has none, so its
+    first Node.js function could not install it. Returns why it could not, or None (done,
+    or no Node.js here: Python functions need nothing of it)."""
+    listed = os.environ.get("PROCESS_EXECUTOR_NODES", "")  # as the executor reads it
+    nodes = [path for path in listed.split(os.pathsep) if path]
+    try:
+        node = node_finder.find_node(f"nodejs{node_finder.MINIMUM_NODE}.x", nodes)
+    except node_finder.NodeNotFound:
+        return None
+    folder = nodejs_sdk_folder(settings)
+    if nodejs_sdk.is_installed(folder):
+        return None
+    try:
+        with step("Installing the AWS SDK for JavaScript for Node.js functions (first use only)"):
+            nodejs_sdk.ensure_nodejs_sdk(folder, node)
+    except nodejs_sdk.SdkInstallError as e:
+        return str(e)
+    return None
