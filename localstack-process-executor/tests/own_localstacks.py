@@ -46,16 +46,24 @@ def start_localstack(state_dir: Path, **settings: str) -> Settings:
     return kit
 
 
-def make_function(kit: Settings, source: str, runtime: str, timeout: int = 10) -> str:
-    """Create a function in `kit`'s LocalStack and wait until it is ready."""
+def make_function(
+    kit: Settings,
+    source: str,
+    runtime: str,
+    timeout: int = 10,
+    *,
+    code_file: str = "lambda_function.py",
+) -> str:
+    """Create a function in `kit`'s LocalStack from `source` (in `code_file`, whose
+    `handler` it runs) and wait until it is ready."""
     lam = client("lambda", kit)
     name = f"fn-{uuid.uuid4().hex[:8]}"
     lam.create_function(
         FunctionName=name,
         Runtime=runtime,
         Role=ROLE,
-        Handler="lambda_function.handler",
-        Code={"ZipFile": zip_files({"lambda_function.py": source})},
+        Handler=f"{code_file.rsplit('.', 1)[0]}.handler",
+        Code={"ZipFile": zip_files({code_file: source})},
         Timeout=timeout,
     )
     wait_until_ready(lam, name)

@@ -8,22 +8,20 @@ import json
 import os
 import shutil
 import tempfile
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
 import pytest
-from own_localstacks import ROLE, make_function, start_localstack
+from own_localstacks import make_function, start_localstack
 
 from localstack_process_executor.sandbox import find_bwrap, switches_user
-from sfnlab.deploy.functions import wait_until_ready
 from sfnlab.errors import LearnerError
 from sfnlab.lab import lifecycle
 from sfnlab.localstack import embedded
 from sfnlab.localstack.install import ensure_runtime_env
 from sfnlab.support.aws import client
-from sfnlab.testing.functions import invoke, zip_files
+from sfnlab.testing.functions import invoke
 from sfnlab.testing.settings import settings_for
 
 SLEEPER = """
@@ -44,18 +42,7 @@ def handler(event, context):
 
 
 def create_node(kit, source: str, runtime: str = "nodejs20.x", timeout: int = 10) -> str:
-    lam = client("lambda", kit)
-    name = f"fn-{uuid.uuid4().hex[:8]}"
-    lam.create_function(
-        FunctionName=name,
-        Runtime=runtime,
-        Role=ROLE,
-        Handler="index.handler",
-        Code={"ZipFile": zip_files({"index.js": source})},
-        Timeout=timeout,
-    )
-    wait_until_ready(lam, name)
-    return name
+    return make_function(kit, source, runtime, timeout, code_file="index.js")
 
 
 def most_at_once(results: list[dict]) -> int:

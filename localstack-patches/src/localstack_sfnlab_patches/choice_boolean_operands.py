@@ -30,6 +30,7 @@ from typing import Any
 from localstack_sfnlab_patches.definition_transition_checks import (
     Diagnostic,
     invalid_definition_message,
+    patch_validation,
 )
 from localstack_sfnlab_patches.import_hooks import when_imported
 
@@ -101,7 +102,6 @@ def patch_provider(module: ModuleType) -> None:
     from localstack.services.stepfunctions.asl.static_analyser.test_state.test_state_analyser import (  # noqa: E501
         TestStateStaticAnalyser,
     )
-    from localstack.utils.patch import Patch, create_patch_proxy
 
     provider = module.StepFunctionsProvider
 
@@ -136,15 +136,7 @@ def patch_provider(module: ModuleType) -> None:
         output["diagnostics"] = listed
         return output
 
-    # A static method: the patch must stay one, or `self._validate_definition(...)` breaks.
-    static_patch = Patch(
-        provider,
-        "_validate_definition",
-        staticmethod(create_patch_proxy(provider._validate_definition, check_operands)),
-    )
-    static_patch.old = provider.__dict__["_validate_definition"]
-    static_patch.apply()
-    Patch.function(provider.validate_state_machine_definition, one_diagnostic_per_operand).apply()
+    patch_validation(provider, check_operands, one_diagnostic_per_operand)
 
 
 def apply() -> None:

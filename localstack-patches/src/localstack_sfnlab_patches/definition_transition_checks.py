@@ -139,7 +139,6 @@ def patch_provider(module: ModuleType) -> None:
     from localstack.services.stepfunctions.asl.static_analyser.test_state.test_state_analyser import (  # noqa: E501
         TestStateStaticAnalyser,
     )
-    from localstack.utils.patch import Patch, create_patch_proxy
 
     provider = module.StepFunctionsProvider
 
@@ -179,15 +178,24 @@ def patch_provider(module: ModuleType) -> None:
         output["diagnostics"] = listed
         return output
 
+    patch_validation(provider, check_transitions, one_diagnostic_per_problem)
+
+
+def patch_validation(provider: Any, check: Any, diagnostics: Any) -> None:
+    """Put `check` around the one validation CreateStateMachine, UpdateStateMachine and
+    ValidateStateMachineDefinition share, and `diagnostics` around the last one's answer
+    (this patch's and `choice_boolean_operands`')."""
+    from localstack.utils.patch import Patch, create_patch_proxy
+
     # A static method: the patch must stay one, or `self._validate_definition(...)` breaks.
     static_patch = Patch(
         provider,
         "_validate_definition",
-        staticmethod(create_patch_proxy(provider._validate_definition, check_transitions)),
+        staticmethod(create_patch_proxy(provider._validate_definition, check)),
     )
     static_patch.old = provider.__dict__["_validate_definition"]
     static_patch.apply()
-    Patch.function(provider.validate_state_machine_definition, one_diagnostic_per_problem).apply()
+    Patch.function(provider.validate_state_machine_definition, diagnostics).apply()
 
 
 def apply() -> None:
