@@ -3,13 +3,9 @@ results on standard output, everything else on standard error; a quick start."""
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -196,27 +192,9 @@ def test_a_number_out_of_range_is_a_command_line_mistake_before_anything_runs(ar
     assert "Traceback" not in result.output
 
 
-@contextlib.contextmanager
-def another_web_server(status: int) -> Iterator[int]:
+def another_web_server(status: int):
     """An HTTP server that is not the inbox: it answers every path with `status` and HTML."""
-
-    class Page(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html")
-            self.end_headers()
-            self.wfile.write(b"<html>somebody else's server</html>")
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
+    return web_page_server(status, b"<html>somebody else's server</html>")
 
 
 @pytest.mark.parametrize("status", [404, 200, 500])

@@ -11,22 +11,27 @@ from pathlib import Path
 from sfnlab.inbox.server import InboxServer
 from sfnlab.inbox.store import RequestStore
 
+NOT_LOCALSTACK = b"<html>not LocalStack</html>"
+
 
 @contextmanager
-def web_page_server() -> Iterator[int]:
-    """A web server that is not LocalStack; yields its port."""
+def web_page_server(status: int = 200, body: bytes = NOT_LOCALSTACK) -> Iterator[int]:
+    """A web server that is neither LocalStack nor the inbox: it answers every GET with
+    `status` and an HTML `body`; yields its port."""
 
     class Page(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self.send_response(200)
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html")
             self.end_headers()
-            self.wfile.write(b"<html>not LocalStack</html>")
+            self.wfile.write(body)
 
         def log_message(self, *args) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # A short poll interval: shutting the server down waits for one.
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         yield server.server_address[1]
     finally:
