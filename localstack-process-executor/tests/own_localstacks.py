@@ -68,3 +68,13 @@ def make_function(
     )
     wait_until_ready(lam, name)
     return name
+
+
+def most_at_once(results: list[dict]) -> int:
+    """The most invocations running at one time, from each one's `started` and `ended`."""
+    edges = sorted([(r["started"], 1) for r in results] + [(r["ended"], -1) for r in results])
+    running = peak = 0
+    for _, change in edges:
+        running += change
+        peak = max(peak, running)
+    return peak

@@ -18,7 +18,7 @@ import psutil
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from own_localstacks import make_function, start_localstack
+from own_localstacks import make_function, most_at_once, start_localstack
 
 from sfnlab.lab import lifecycle
 from sfnlab.localstack import embedded
@@ -67,15 +67,6 @@ def call(lam, name: str, event: dict) -> dict:
     response = lam.invoke(FunctionName=name, Payload=json.dumps(event))
     assert "FunctionError" not in response
     return json.loads(response["Payload"].read())
-
-
-def most_at_once(results: list[dict]) -> int:
-    edges = sorted([(r["started"], 1) for r in results] + [(r["ended"], -1) for r in results])
-    running = peak = 0
-    for _, change in edges:
-        running += change
-        peak = max(peak, running)
-    return peak
 
 
 def test_invocations_beyond_the_cap_wait_for_a_turn_and_reuse_warm_environments(

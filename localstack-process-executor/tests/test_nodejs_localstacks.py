@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from own_localstacks import make_function, start_localstack
+from own_localstacks import make_function, most_at_once, start_localstack
 
 from localstack_process_executor.sandbox import find_bwrap, switches_user
 from sfnlab.errors import LearnerError
@@ -21,6 +21,7 @@ from sfnlab.lab import lifecycle
 from sfnlab.localstack import embedded
 from sfnlab.localstack.install import ensure_runtime_env
 from sfnlab.support.aws import client
+from sfnlab.testing.containers import as_in_a_container
 from sfnlab.testing.functions import invoke
 from sfnlab.testing.settings import settings_for
 
@@ -43,15 +44,6 @@ def handler(event, context):
 
 def create_node(kit, source: str, runtime: str = "nodejs20.x", timeout: int = 10) -> str:
     return make_function(kit, source, runtime, timeout, code_file="index.js")
-
-
-def most_at_once(results: list[dict]) -> int:
-    edges = sorted([(r["started"], 1) for r in results] + [(r["ended"], -1) for r in results])
-    running = peak = 0
-    for _, change in edges:
-        running += change
-        peak = max(peak, running)
-    return peak
 
 
 def test_without_a_usable_node_nodejs_functions_fail_to_create_and_python_ones_run(
@@ -190,27 +182,19 @@ def handler(event, context):
         "readPrivate": attempt(lambda: open(event["private"]).read()),
     }
 """
-# A container made here: a mount namespace of LocalStack's own in which /root (which other
-# users cannot enter) holds only its pyenv, readable by all, as a grading image has its
-# Pythons: the Python LocalStack runs on, which also runs each Node.js keeper.
-PRIVATE_ROOT = (
-    'mkdir -p "$0/real-root" && mount --bind /root "$0/real-root" && '
-    "mount -t tmpfs -o mode=0755 tmpfs /root && mkdir /root/.pyenv && "
-    'mount --bind "$0/real-root/.pyenv" /root/.pyenv && exec "$@"'
-)
 
 
 class ContainerLike:
-    """Where LocalStack runs (embedded.Namespace): a mount namespace of its own."""
+    """Where LocalStack runs (embedded.Namespace): a container made here, with the Python
+    LocalStack runs on (which also runs each Node.js keeper) where every user can run it."""
 
     pass_fds: tuple[int, ...] = ()
 
-    def __init__(self, scratch: Path) -> None:
-        self.scratch = scratch
+    def __init__(self, scratch: Path, python: Path) -> None:
+        self.prefix = as_in_a_container(scratch, [python])
 
     def enter(self, command: list[str]) -> list[str]:
-        mounts = ["unshare", "--mount", "--propagation", "private"]
-        return [*mounts, "sh", "-c", PRIVATE_ROOT, str(self.scratch), *command]
+        return [*self.prefix, *command]
 
 
 @pytest.fixture
@@ -233,7 +217,7 @@ def user_sandboxed(node, lambda_python_version):
         python = ensure_runtime_env(kit)
         (folder / "scratch").mkdir()
         embedded.start(
-            kit, python, extra_environment=extra, inside=ContainerLike(folder / "scratch")
+            kit, python, extra_environment=extra, inside=ContainerLike(folder / "scratch", python)
         )
         yield kit, private
     finally:

@@ -3,9 +3,9 @@ is the sandbox, and as root each Lambda still runs as a user of its own: the hos
 submission can neither signal LocalStack nor write the results.
 
 The container is made here from this machine: a private mount namespace in which
-bubblewrap fails as it does in a container, and the Pythons (under /root here, which
-other users cannot enter) are where every user can read them, as a grading image has
-them."""
+bubblewrap fails as it does in a container, and the Pythons (in root's home folder here,
+which other users cannot enter) are where every user can read them, as a grading image
+has them (`sfnlab.testing.containers`)."""
 
 from __future__ import annotations
 
@@ -19,16 +19,11 @@ import jsonschema
 import pytest
 
 from sfnlab.settings import PROJECT_ROOT
+from sfnlab.testing.containers import as_in_a_container
 from tests.integration.platforms.conftest import container_folder, failing_bwrap, fill_submission
 
 pytestmark = pytest.mark.localstack
 SCHEMA = json.loads((PROJECT_ROOT / "schemas" / "gradescope-results.schema.json").read_text())
-# In a new mount namespace: /root readable by all, holding only its pyenv, then the run.
-CONTAINER = (
-    'mkdir -p "$SCRATCH/real-root" && mount --bind /root "$SCRATCH/real-root" && '
-    "mount -t tmpfs -o mode=0755 tmpfs /root && mkdir /root/.pyenv && "
-    'mount --bind "$SCRATCH/real-root/.pyenv" /root/.pyenv && exec "$@"'
-)
 
 
 @pytest.fixture
@@ -45,12 +40,17 @@ def test_each_lambda_runs_as_a_user_of_its_own_when_bubblewrap_cannot_run(contai
     fill_submission("hostile", container_root / "submission", results)
     results.parent.mkdir(mode=0o755)  # as run_autograder makes it, before grading
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SFNLAB_", "VIRTUAL_ENV"))}
-    env.update(SFNLAB_PLATFORM_ROOT=str(container_root), SCRATCH=str(container_root / "scratch"))
+    env["SFNLAB_PLATFORM_ROOT"] = str(container_root)
     env["PATH"] = f"{failing_bwrap(container_root / 'bin')}{os.pathsep}{env['PATH']}"
     sfnlab = PROJECT_ROOT / ".sfnlab" / "venv" / "bin" / "sfnlab"
-    in_container = ["unshare", "--mount", "--propagation", "private", "sh", "-c", CONTAINER]
+    # The kit's Python and LocalStack's, where every user can run them, as an image has them.
+    pythons = [
+        sfnlab.parent / "python",
+        PROJECT_ROOT / ".sfnlab" / "localstack-venv" / "bin" / "python",
+    ]
+    in_container = as_in_a_container(container_root / "scratch", pythons)
     done = subprocess.run(
-        [*in_container, "sh", str(sfnlab), "autograder", "run", "gradescope"],
+        [*in_container, str(sfnlab), "autograder", "run", "gradescope"],
         env=env,
         capture_output=True,
         text=True,
