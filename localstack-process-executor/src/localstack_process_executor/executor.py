@@ -48,7 +48,7 @@ from localstack_process_executor import (
     nodejs_code,
     nodejs_sdk,
 )
-from localstack_process_executor.aws_sdk import ensure_aws_sdk_folder
+from localstack_process_executor.aws_sdk import compile_aws_sdk, ensure_aws_sdk_folder
 from localstack_process_executor.capacity import SLOTS, Slot
 from localstack_process_executor.endpoint import CurrentInvocationEndpoint
 from localstack_process_executor.lambda_platform import SECRET_HEADER
@@ -109,7 +109,9 @@ def sdk_for(choice: RuntimeChoice) -> Path:
     """The AWS SDK a function of this runtime sees (Node.js: installed on first use)."""
     if choice.language == "nodejs":
         return nodejs_sdk.ensure_nodejs_sdk(nodejs_sdk_base(), choice.interpreter)
-    return aws_sdk_folder()
+    folder = aws_sdk_folder()
+    compile_aws_sdk(folder, choice.interpreter)
+    return folder
 
 
 def exit_reason(returncode: int) -> str:

@@ -8,7 +8,8 @@
 #   - the embedded LocalStack's environment from its lock
 #     (requirements/localstack-runtime.txt), on a Python 3.13 or 3.12: the image's own,
 #     or one uv installs into the kit's folder where the image has none;
-#   - byte code compiled at install, so that each submission's cold start does not.
+#   - byte code compiled at install, so that each submission's cold start does not
+#     (UV_COMPILE_BYTECODE=0 in the environment leaves it to the first start).
 #
 # Everything lands below the kit's folder, readable by every user: the graded code runs
 # as a user of its own where bubblewrap cannot run (see docs/grading/gradescope.md).
@@ -33,7 +34,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   rm -rf /var/lib/apt/lists/*
 fi
 
-export UV_COMPILE_BYTECODE=1
+export UV_COMPILE_BYTECODE="${UV_COMPILE_BYTECODE:-1}"
 export KIT_SYNC_ARGS="--no-dev"
 # shellcheck source=/dev/null
 source "$kit/scripts/kit-env.sh"
