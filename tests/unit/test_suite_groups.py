@@ -158,6 +158,26 @@ def test_one_process_runs_the_groups_in_the_order_of_the_list(tmp_path):
     assert re.search(r"^big +\d+ s +6 tests$", run.output, re.M)
 
 
+def test_the_group_option_runs_only_the_groups_named(tmp_path):
+    run = run_suite(tmp_path / "chosen", "--group", "ordered", "--group", "alone")
+    assert run.code == 0, run.output + run.errors
+    ran = [test["test"] for test in run.tests]
+    assert ran == [
+        "timed/test_timed.py::test_measured",
+        "zeta/test_zeta.py::test_0",
+        "zeta/test_zeta.py::test_1",
+        "alpha/test_alpha.py::test_0",
+        "alpha/test_alpha.py::test_1",
+    ]
+    assert "5 passed, 10 deselected" in run.output
+
+
+def test_the_group_option_refuses_a_group_not_listed(tmp_path):
+    run = run_suite(tmp_path / "unknown", "--group", "bigg")
+    assert run.code == 4, run.output + run.errors  # pytest's usage error
+    assert "--group bigg: not in test_groups (it lists alone, big, ordered, small)" in run.errors
+
+
 def test_a_group_line_that_names_no_path_is_refused():
     with pytest.raises(pytest.UsageError, match=r"'big =' is not `name = path \[path \.\.\.\]`"):
         Groups(["big ="])

@@ -18,7 +18,9 @@ The tests of the group named `alone` hold the machine to a tight time bound: eac
 while no other test of the run does (listed last, they come when the other groups end).
 
 At the end of a run of several groups it prints each group's time, from its first test's
-start to its last test's end, with the worker it ran on.
+start to its last test's end, with the worker it ran on. `--group NAME` (repeatable) runs
+only the tests of the groups named, exactly as the whole run would hold them
+(`benchmarks/suite_cpu.py` measures each group so).
 """
 
 from __future__ import annotations
@@ -134,6 +136,13 @@ def duration(seconds: float) -> str:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--group",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only the tests of this group of test_groups (repeatable)",
+    )
     parser.addini(
         INI,
         "the suite's test groups, longest first: `name = path [path ...]` a line; the "
@@ -182,6 +191,19 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     groups = config.stash[_GROUPS]
     items.sort(key=lambda item: groups.place(item.nodeid)[0])  # stable: collection order within
+    wanted = config.getoption("group")
+    if wanted:
+        unknown = sorted(set(wanted) - set(groups.names))
+        if unknown:
+            raise pytest.UsageError(
+                f"--group {', '.join(unknown)}: not in {INI} (it lists {', '.join(groups.names)})"
+            )
+        kept = [item for item in items if groups.group_of(item.nodeid) in wanted]
+        if len(kept) < len(items):
+            config.hook.pytest_deselected(
+                items=[item for item in items if groups.group_of(item.nodeid) not in wanted]
+            )
+            items[:] = kept
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist's, when it is there
