@@ -4,7 +4,7 @@ LocalStack's own environment already has boto3; rather than installing it again,
 folder of links to just those packages goes on the function's `sys.path`. Its byte code
 is compiled once for each Python that runs functions: a function's sandbox cannot write
 `__pycache__`, and a Python other than LocalStack's own would otherwise compile the SDK
-from source at every cold start (about 0.7 s of CPU for `import boto3`).
+from source at every cold start that imports boto3.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def compile_aws_sdk(folder: Path, interpreter: Interpreter) -> None:
     speed, so it is logged and the folder still serves.
     """
     marker = folder / f".compiled-{interpreter.version_text}"
-    with _lock:
+    with _lock:  # held while compiling: a fraction of a second, once per Python
         if marker.exists():
             return
         packages = [str(entry) for entry in sorted(folder.iterdir()) if entry.is_symlink()]
