@@ -36,4 +36,6 @@ if ! command -v bwrap >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-ge
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
 fi
 # Groups in the order pyproject.toml lists them (longest first), each kept on one worker.
-exec pytest -n 3 --dist loadgroup --no-loadscope-reorder "$@"
+# Four workers on two cores: the run is bound by CPU, and while one group waits (on a
+# timeout it tests, say) another's work fills the core (docs/contributing.md).
+exec pytest -n 4 --dist loadgroup --no-loadscope-reorder "$@"
