@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import requests
 
+from sfnlab.testing.waiting import review_waiting
 from sfnlab.workflow import approval
 from sfnlab.workflow import executions as execution
 
 
 def waiting_review(settings) -> tuple[execution.Execution, approval.ReviewRequest]:
     started = execution.start(settings)
-    return started, approval.find_review(settings, started.name, wait=True, timeout=60)
+    return started, review_waiting(settings, started, timeout=60)
 
 
 def links_of(page, settings, review) -> dict[str, str]:

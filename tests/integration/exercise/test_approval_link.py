@@ -21,6 +21,7 @@ from sfnlab.deploy.resources import deploy
 from sfnlab.exercise import APPROVE_BY_LINK, role_name
 from sfnlab.inbox import InboxClient
 from sfnlab.support.aws import client
+from sfnlab.testing.waiting import review_waiting
 from sfnlab.workflow import approval, approval_links
 from sfnlab.workflow import executions as execution
 
@@ -29,7 +30,7 @@ METHODS_THAT_DO_NOT_DECIDE = ("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"
 
 def waiting_message(settings, started: execution.Execution) -> dict:
     """The reviewers' message about an execution, once it has come."""
-    approval.find_review(settings, started.name, wait=True, timeout=60)
+    review_waiting(settings, started, timeout=60)
     return next(
         r.json
         for r in InboxClient(settings.inbox_url).requests(channel="reviewers", limit=50)

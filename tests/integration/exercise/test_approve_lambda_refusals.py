@@ -14,7 +14,7 @@ import pytest
 from sfnlab.deploy.resources import deploy_state_machine
 from sfnlab.settings import PROJECT_ROOT
 from sfnlab.support.aws import client
-from sfnlab.testing.waiting import wait_for
+from sfnlab.testing.waiting import review_waiting, wait_for
 from sfnlab.workflow import approval
 from sfnlab.workflow import executions as execution
 
@@ -33,7 +33,7 @@ def approve(localstack, deployment, token: str, **event) -> dict:
 
 def review_of(localstack) -> tuple[execution.Execution, str]:
     started = execution.start(localstack)
-    return started, approval.find_review(localstack, started.name, wait=True).token
+    return started, review_waiting(localstack, started).token
 
 
 def assert_review_over(error: dict) -> None:

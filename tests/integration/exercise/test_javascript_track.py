@@ -22,6 +22,7 @@ from sfnlab.inbox import InboxClient
 from sfnlab.settings import PROJECT_ROOT
 from sfnlab.support.aws import client
 from sfnlab.testing.nodejs_runtime_api import node_or_skip
+from sfnlab.testing.waiting import review_waiting
 from sfnlab.workflow import approval
 from sfnlab.workflow import executions as execution
 
@@ -175,7 +176,7 @@ def test_a_step_written_twice_is_refused_before_anything_is_deployed(localstack,
 
 def test_a_heartbeat_keeps_the_review_and_logs_one_json_line(localstack, deployment):
     started = execution.start(localstack)
-    token = approval.find_review(localstack, started.name, wait=True, timeout=30).token
+    token = review_waiting(localstack, started).token
     response = client("lambda", localstack).invoke(
         FunctionName=deployment.approve_function,
         Payload=json.dumps({"token": token, "heartbeat": True}),

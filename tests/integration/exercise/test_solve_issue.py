@@ -12,14 +12,14 @@ import requests
 from sfnlab.errors import LearnerError
 from sfnlab.inbox import InboxClient
 from sfnlab.settings import PROJECT_ROOT
+from sfnlab.testing.waiting import review_waiting
 from sfnlab.workflow import approval
 from sfnlab.workflow import executions as execution
 
 
 def start_and_wait_for_review(settings, event=None) -> tuple[execution.Execution, object]:
     started = execution.start(settings, event)
-    review = approval.find_review(settings, started.name, wait=True, timeout=30)
-    return started, review
+    return started, review_waiting(settings, started)
 
 
 def test_approve_path_succeeds_and_ops_are_asked_to_deploy_the_release(localstack, deployment):
