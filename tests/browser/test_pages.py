@@ -5,6 +5,7 @@ from __future__ import annotations
 import requests
 from playwright.sync_api import expect
 
+from sfnlab.testing.waiting import review_waiting
 from sfnlab.workflow import approval
 from sfnlab.workflow import executions as execution
 from sfnlab.workflow.graph import graph
@@ -14,7 +15,7 @@ def test_execution_picture_shows_each_state_as_it_went(
     page, localstack, deployment, tmp_path, output_dir
 ):
     started = execution.start(localstack)
-    review = approval.find_review(localstack, started.name, wait=True)
+    review = review_waiting(localstack, started)
     waiting = graph(localstack, started.arn).save(tmp_path / "waiting.html")
     page.goto(waiting.as_uri())
     expect(page.get_by_text(f"SolveIssue: {started.name} RUNNING")).to_be_visible()
