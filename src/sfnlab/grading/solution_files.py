@@ -26,6 +26,7 @@ import os
 import re
 import stat
 import subprocess
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,12 +233,20 @@ def check_definition(folder: Path, findings: Findings) -> None:
             findings.warnings.append(f"{DEFINITION_FILE}: {workflow.missing(step)}")
 
 
+# One parse at a time: on Python 3.11, two threads building AST objects at once can fail
+# with a spurious "SystemError: AST constructor recursion depth mismatch" (CPython
+# gh-106905), and the grader checks several solutions at once, each on a thread.
+_PARSING = threading.Lock()
+
+
 def handler_problem(path: Path, is_handler: bool) -> str | None:
     """Why a Lambda file cannot work as it is (it does not compile, or has no handler)."""
     if path.suffix in JAVASCRIPT.suffixes:
         return javascript_problem(path, is_handler)
+    source = path.read_bytes()
     try:
-        tree = ast.parse(path.read_bytes(), filename=path.name)
+        with _PARSING:
+            tree = ast.parse(source, filename=path.name)
     except SyntaxError as e:
         return f"it does not compile: {e.msg} (line {e.lineno})"
     except ValueError as e:  # a NUL byte, say
