@@ -198,11 +198,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise pytest.UsageError(
                 f"--group {', '.join(unknown)}: not in {INI} (it lists {', '.join(groups.names)})"
             )
-        kept = [item for item in items if groups.group_of(item.nodeid) in wanted]
-        if len(kept) < len(items):
-            config.hook.pytest_deselected(
-                items=[item for item in items if groups.group_of(item.nodeid) not in wanted]
-            )
+        kept, left = [], []
+        for item in items:
+            (kept if groups.group_of(item.nodeid) in wanted else left).append(item)
+        if left:
+            config.hook.pytest_deselected(items=left)
             items[:] = kept
 
 
